@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jllm.core.safetensors.SafetensorsFile;
 import dev.jllm.model.Model;
+import dev.jllm.model.convert.ModelConverter;
 import dev.jllm.model.generate.GenerationOptions;
 import dev.jllm.model.generate.GenerationResult;
 import dev.jllm.model.generate.Generator;
@@ -54,7 +55,27 @@ class StoriesConformanceTest {
                 checkAll(area, tag, model, dir, ref);
             }
         }
+        // GGUF -> HF -> GGUF must still reproduce every reference.
+        Path gguf = dir.resolve("stories260K.gguf");
+        Path tmp = Files.createTempDirectory("jllm-roundtrip");
+        try {
+            Path hf = tmp.resolve("hf");
+            Path back = tmp.resolve("back.gguf");
+            ModelConverter.convert(gguf, hf);
+            ModelConverter.convert(hf, back);
+            try (Model model = Model.load(back)) {
+                checkAll(area, "roundtrip.gguf", model, dir, ref);
+            }
+        } finally {
+            deleteTree(tmp);
+        }
         area.finish();
+    }
+
+    static void deleteTree(Path p) throws java.io.IOException {
+        try (var s = Files.walk(p)) {
+            s.sorted(java.util.Comparator.reverseOrder()).forEach(x -> x.toFile().delete());
+        }
     }
 
     /** Every logits, greedy-generation and perplexity case of reference.json against one model. */
