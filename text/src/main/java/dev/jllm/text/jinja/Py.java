@@ -253,6 +253,11 @@ public final class Py {
 
     // ---------------------------------------------------------------- code-point strings
 
+    /** Python's {@code str.strip()} / {@code lstrip()} / {@code rstrip()} with Python's whitespace set. */
+    public static String strip(String s, boolean left, boolean right) {
+        return PyStr.strip(s, null, left, right);
+    }
+
     static int[] codePoints(String s) {
         return s.codePoints().toArray();
     }
