@@ -14,6 +14,9 @@ import java.io.UncheckedIOException;
         description = "A pure-Java toolkit for large language models.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                GenerateCommand.class,
+                LogitsCommand.class,
+                ConvertCommand.class,
         })
 public final class Main implements Runnable {
 

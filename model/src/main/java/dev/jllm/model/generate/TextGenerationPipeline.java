@@ -2,11 +2,17 @@ package dev.jllm.model.generate;
 
 import dev.jllm.core.JllmException;
 import dev.jllm.model.Model;
+import dev.jllm.text.chat.ChatOptions;
+import dev.jllm.text.chat.ChatTemplate;
+import dev.jllm.text.chat.Message;
 import dev.jllm.text.tokenizer.StreamDecoder;
 import dev.jllm.text.tokenizer.Tokenizer;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -17,17 +23,20 @@ import java.util.function.Consumer;
 public final class TextGenerationPipeline implements AutoCloseable {
     private final Model model;
     private final Tokenizer tokenizer;
+    private ChatTemplate chatTemplate;
 
-    public TextGenerationPipeline(Model model, Tokenizer tokenizer) {
+    /** @param chatTemplate null to load the model's own template on the first {@link #chat} */
+    public TextGenerationPipeline(Model model, Tokenizer tokenizer, ChatTemplate chatTemplate) {
         this.model = model;
         this.tokenizer = tokenizer;
+        this.chatTemplate = chatTemplate;
     }
 
     /** Loads the model and the tokenizer next to it (the same .gguf, or the folder's tokenizer files). */
     public static TextGenerationPipeline load(Path modelPath) {
         Model model = Model.load(modelPath);
         try {
-            return new TextGenerationPipeline(model, Tokenizer.load(modelPath));
+            return new TextGenerationPipeline(model, Tokenizer.load(modelPath), null);
         } catch (RuntimeException e) {
             model.close();
             throw e;
@@ -69,6 +78,28 @@ public final class TextGenerationPipeline implements AutoCloseable {
             return true;
         });
         return new Result(tokenizer.decode(r.generatedIds(), true), r);
+    }
+
+    /**
+     * Renders {@code messages} with the model's chat template (generation prompt added), tokenizes the text without
+     * adding special tokens again (the template writes them), and generates the assistant's reply.
+     */
+    public Result chat(List<Message> messages, GenerationOptions options, Consumer<String> onText) {
+        String text = chatTemplate().render(Message.toMaps(messages), ChatOptions.defaults().withAddGenerationPrompt(true));
+        return generateIds(tokenizer.encode(text, false), options, onText);
+    }
+
+    /** The model's chat template, with the tokenizer's special tokens as variables where the template has none. */
+    public synchronized ChatTemplate chatTemplate() {
+        if (chatTemplate == null) {
+            ChatTemplate t = ChatTemplate.load(model.path());
+            Map<String, Object> tokens = new HashMap<>();
+            tokenizer.bosToken().ifPresent(b -> tokens.put("bos_token", b));
+            tokenizer.eosToken().ifPresent(e -> tokens.put("eos_token", e));
+            tokens.keySet().removeAll(t.specialTokens().keySet());
+            chatTemplate = t.withSpecialTokens(tokens);
+        }
+        return chatTemplate;
     }
 
     @Override
