@@ -17,6 +17,7 @@ import java.io.UncheckedIOException;
                 GenerateCommand.class,
                 LogitsCommand.class,
                 ConvertCommand.class,
+                BenchCommand.class,
         })
 public final class Main implements Runnable {
 
