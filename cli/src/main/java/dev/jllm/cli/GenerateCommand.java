@@ -40,7 +40,8 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--max-length", description = "Most tokens in prompt plus output (transformers' default 20 when neither is set).")
     Integer maxLength;
 
-    @Option(names = "--do-sample", description = "Sample instead of greedy decoding.")
+    @Option(names = "--do-sample", negatable = true,
+            description = "Sample instead of greedy decoding (--no-do-sample forces greedy over generation_config.json).")
     Boolean doSample;
 
     @Option(names = "--temperature", description = "Sampling temperature (> 0).")
