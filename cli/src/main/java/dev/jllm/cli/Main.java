@@ -18,6 +18,7 @@ import java.io.UncheckedIOException;
                 LogitsCommand.class,
                 ConvertCommand.class,
                 BenchCommand.class,
+                ChatCommand.class,
         })
 public final class Main implements Runnable {
 
