@@ -1,8 +1,11 @@
 package dev.jllm.core.gguf;
 
-import dev.jllm.core.JllmException;
+import java.util.Optional;
 
-/** GGML tensor types with their numeric ids (as stored in GGUF tensor infos) and block geometry. */
+/**
+ * GGML tensor types as numbered in the GGUF format. Block types store {@link #blockSize()} elements in
+ * {@link #typeSize()} bytes; plain types have a block size of 1.
+ */
 public enum GgmlType {
     F32(0, 1, 4), F16(1, 1, 2), Q4_0(2, 32, 18), Q4_1(3, 32, 20), Q5_0(6, 32, 22), Q5_1(7, 32, 24),
     Q8_0(8, 32, 34), Q8_1(9, 32, 36), Q2_K(10, 256, 84), Q3_K(11, 256, 110), Q4_K(12, 256, 144),
@@ -41,17 +44,21 @@ public enum GgmlType {
         return typeSize;
     }
 
-    /** Bytes of {@code elements} values; they must fill whole blocks. */
-    public long byteSize(long elements) {
-        if (elements % blockSize != 0) {
-            throw new JllmException(name() + ": " + elements + " elements is not a multiple of the block size " + blockSize);
-        }
-        return elements / blockSize * typeSize;
+    public boolean isQuantized() {
+        return blockSize > 1;
     }
 
+    /** Bytes for {@code elements} elements; the caller checks that {@code elements} is a multiple of the block size. */
+    public long byteSize(long elements) {
+        return Math.multiplyExact(elements / blockSize, (long) typeSize);
+    }
+
+    public static Optional<GgmlType> lookup(int id) {
+        return id >= 0 && id < BY_ID.length ? Optional.ofNullable(BY_ID[id]) : Optional.empty();
+    }
+
+    /** The type numbered {@code id}; IllegalArgumentException when GGUF defines none. */
     public static GgmlType byId(int id) {
-        GgmlType t = id >= 0 && id < BY_ID.length ? BY_ID[id] : null;
-        if (t == null) throw new JllmException("unknown GGML type id " + id);
-        return t;
+        return lookup(id).orElseThrow(() -> new IllegalArgumentException("unknown GGML type id " + id));
     }
 }

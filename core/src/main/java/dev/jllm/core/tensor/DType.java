@@ -1,40 +1,42 @@
 package dev.jllm.core.tensor;
 
-import dev.jllm.core.JllmException;
+import java.util.Optional;
 
-/** Element types of safetensors checkpoints, with the scalar conversions every reader of F16/BF16 data needs. */
+/** Element types of dense tensors, named as safetensors names them. */
 public enum DType {
-    F64(8, "F64"), F32(4, "F32"), F16(2, "F16"), BF16(2, "BF16"),
-    I64(8, "I64"), I32(4, "I32"), I16(2, "I16"), I8(1, "I8"),
-    U64(8, "U64"), U32(4, "U32"), U16(2, "U16"), U8(1, "U8"), BOOL(1, "BOOL"),
-    F8_E4M3(1, "F8_E4M3"), F8_E5M2(1, "F8_E5M2");
+    F64(8), F32(4), F16(2), BF16(2),
+    I64(8), I32(4), I16(2), I8(1),
+    U64(8), U32(4), U16(2), U8(1),
+    BOOL(1), F8_E4M3(1), F8_E5M2(1);
 
     private final int byteSize;
-    private final String safetensorsName;
 
-    DType(int byteSize, String safetensorsName) {
+    DType(int byteSize) {
         this.byteSize = byteSize;
-        this.safetensorsName = safetensorsName;
     }
 
     public int byteSize() {
         return byteSize;
     }
 
-    public String safetensorsName() {
-        return safetensorsName;
+    public boolean isFloatingPoint() {
+        return this == F64 || this == F32 || this == F16 || this == BF16 || this == F8_E4M3 || this == F8_E5M2;
     }
 
-    public static DType fromSafetensors(String name) {
-        for (DType t : values()) if (t.safetensorsName.equals(name)) return t;
-        throw new JllmException("unknown safetensors dtype '" + name + "'");
+    /** The safetensors spelling of this type ({@code "F32"}, {@code "BF16"}, ...). */
+    public String safetensorsName() {
+        return name();
+    }
+
+    public static Optional<DType> fromSafetensors(String name) {
+        for (DType t : values()) if (t.name().equals(name)) return Optional.of(t);
+        return Optional.empty();
     }
 
     public static float f16ToFloat(short bits) {
         return Float.float16ToFloat(bits);
     }
 
-    /** IEEE binary16, round-to-nearest-even (what numpy's astype(float16) and torch do). */
     public static short floatToF16(float value) {
         return Float.floatToFloat16(value);
     }
@@ -43,7 +45,7 @@ public enum DType {
         return Float.intBitsToFloat((bits & 0xFFFF) << 16);
     }
 
-    /** bfloat16, round-to-nearest-even; NaN stays a (quiet) NaN instead of rounding into infinity. */
+    /** Round-to-nearest-even, as PyTorch converts; NaN stays a (quiet) NaN. */
     public static short floatToBf16(float value) {
         int bits = Float.floatToRawIntBits(value);
         if (Float.isNaN(value)) return (short) ((bits >>> 16) | 0x40);
