@@ -23,6 +23,10 @@ public final class Q5_KWeights extends AbstractWeights {
     void dequantizeRange(int row, int k0, int count, float[] dst, int dstOff) {
         long base = row * rowBytes + (long) (k0 / BLOCK) * BYTES;
         int blocks = (count + BLOCK - 1) / BLOCK;
+        if (QuantDots.enabled()) {
+            QuantRows.q5_K(data, base, blocks, dst, dstOff);
+            return;
+        }
         for (int b = 0; b < blocks; b++) Q5_K.dequantizeBlock(data, base + (long) b * BYTES, dst, dstOff + b * BLOCK);
     }
 

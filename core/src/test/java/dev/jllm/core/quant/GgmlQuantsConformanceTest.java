@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.jllm.core.gguf.GgmlType;
+import dev.jllm.core.kernel.Simd;
 import dev.jllm.core.tensor.WeightMatrix;
 import dev.jllm.testkit.Conformance;
 import dev.jllm.testkit.Fixtures;
@@ -19,6 +20,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 /** gguf-py reference data under quant/ggml/: bit-exact dequantization, quantization and dot products. */
 @Tag("conformance")
 class GgmlQuantsConformanceTest {
+    private static final java.util.Set<GgmlType> COMPUTE_TYPES = java.util.EnumSet.of(GgmlType.Q8_0, GgmlType.Q4_0,
+            GgmlType.Q4_1, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K);
     private static final JsonMapper JSON = JsonMapper.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
 
     static JsonNode read(Path p) throws Exception {
@@ -62,6 +65,22 @@ class GgmlQuantsConformanceTest {
                     float[] out = GgmlQuants.dequantize(type, MemorySegment.ofArray(block), type.blockSize());
                     assertBitExact(doc.get("dequant").get(bi), out, 0, type + " " + caseName);
                 });
+                if (COMPUTE_TYPES.contains(type)) {
+                    for (boolean vector : new boolean[]{true, false}) {
+                        area.check(name + " weight-matrix dequant " + caseName + (vector ? " (vector)" : " (scalar)"), () -> {
+                            byte[] block = hex(doc.get("blocks_hex").get(bi));
+                            Simd.setEnabled(vector);
+                            try {
+                                WeightMatrix w = WeightMatrix.of(type, MemorySegment.ofArray(block), 1, type.blockSize());
+                                float[] out = new float[type.blockSize()];
+                                w.dequantizeRow(0, out, 0);
+                                assertBitExact(doc.get("dequant").get(bi), out, 0, type + " " + caseName);
+                            } finally {
+                                Simd.setEnabled(true);
+                            }
+                        });
+                    }
+                }
             }
             JsonNode dot = doc.get("dot");
             if (dot != null) {
