@@ -110,9 +110,9 @@ public final class Model implements AutoCloseable {
         return generationConfig.eosTokenIds().isEmpty() ? config.eosTokenIds() : generationConfig.eosTokenIds();
     }
 
-    /** A session that may grow to {@code maxTokens} (capped at the model's context length). */
+    /** A session that may grow to {@code maxTokens} tokens (like transformers, past max_position_embeddings too). */
     public Session newSession(int maxTokens) {
-        int limit = Math.min(maxTokens, config.maxPositionEmbeddings());
+        int limit = Math.max(1, maxTokens);
         return new Session(new KvCache(config.numLayers(), config.kvDim(), Math.min(limit, 256), limit));
     }
 
