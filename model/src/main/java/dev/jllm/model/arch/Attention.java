@@ -1,6 +1,7 @@
 package dev.jllm.model.arch;
 
 import dev.jllm.core.kernel.Parallel;
+import dev.jllm.core.kernel.Simd;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -125,6 +126,14 @@ public final class Attention {
 
     /** {@code scores[j] = q[qOff..] . keysT[..][j]} for j < limit, vectorized over keys. */
     private static void scores(float[] q, int qOff, float[] keysT, int headDim, int limit, float[] scores) {
+        if (!Simd.enabled()) {
+            for (int k = 0; k < limit; k++) {
+                float acc = 0;
+                for (int d = 0; d < headDim; d++) acc += q[qOff + d] * keysT[d * TILE + k];
+                scores[k] = acc;
+            }
+            return;
+        }
         int lanes = S.length();
         int j = 0;
         for (; j + 2 * lanes <= TILE && j < limit; j += 2 * lanes) {
