@@ -14,6 +14,8 @@ import java.io.UncheckedIOException;
         description = "A pure-Java toolkit for large language models.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                TokenizeCommand.class,
+                TokenizerTrainCommand.class,
         })
 public final class Main implements Runnable {
 
