@@ -113,7 +113,10 @@ sealed interface Decoder {
         }
     }
 
-    /** SentencePiece-style {@code Metaspace}: "▁" becomes a space, dropped at the very start when a prefix was added. */
+    /**
+     * SentencePiece-style {@code Metaspace}: "▁" becomes a space; when a prefix is prepended at encoding, every
+     * "▁" of the first token is dropped (as the Rust implementation does, not only the leading one).
+     */
     record Metaspace(char replacement, boolean prepended) implements Decoder {
         @Override
         public List<String> decodeChain(List<String> tokens) {
@@ -124,7 +127,7 @@ sealed interface Decoder {
                 for (int k = 0; k < t.length(); k++) {
                     char c = t.charAt(k);
                     if (c == replacement) {
-                        if (!(i == 0 && k == 0 && prepended)) sb.append(' ');
+                        if (!(i == 0 && prepended)) sb.append(' ');
                     } else {
                         sb.append(c);
                     }
