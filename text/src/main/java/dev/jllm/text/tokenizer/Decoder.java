@@ -57,7 +57,7 @@ sealed interface Decoder {
             if (pending.size() == 0) return;
             byte[] b = pending.bytes();
             String s = Utf8.decodeLossy(b, 0, b.length);
-            if (s.indexOf(Utf8.REPLACEMENT) >= 0 && !Utf8.isValid(b, 0, b.length)) {
+            if (!Utf8.isValid(b, 0, b.length)) {
                 for (int i = 0; i < b.length; i++) out.add("\uFFFD");
             } else {
                 out.add(s);
