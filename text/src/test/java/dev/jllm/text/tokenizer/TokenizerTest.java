@@ -230,6 +230,14 @@ class TokenizerTest {
         assertEquals(BatchOptions.Side.LEFT, t.paddingSide());
     }
 
+    @Test
+    void chatTemplateFromItsOwnFile(@TempDir Path dir) throws Exception {
+        Files.copy(Fixtures.resolve("models", "stories260K-hf", "tokenizer.json"), dir.resolve("tokenizer.json"));
+        Files.writeString(dir.resolve("tokenizer_config.json"), "{\"bos_token\": \"<s>\"}");
+        Files.writeString(dir.resolve("chat_template.jinja"), "{{ bos_token }}{{ messages[0]['content'] }}");
+        assertEquals("{{ bos_token }}{{ messages[0]['content'] }}", Tokenizer.load(dir).chatTemplate().orElseThrow());
+    }
+
     // ------------------------------------------------------------ Oniguruma translation
 
     @Test
