@@ -19,6 +19,8 @@ import java.io.UncheckedIOException;
                 ConvertCommand.class,
                 BenchCommand.class,
                 ChatCommand.class,
+                TokenizeCommand.class,
+                TokenizerTrainCommand.class,
         })
 public final class Main implements Runnable {
 
