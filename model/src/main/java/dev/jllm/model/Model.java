@@ -169,6 +169,14 @@ public final class Model implements AutoCloseable {
         }
 
         @Override
+        public void truncate(int length) {
+            if (length < 0 || length > position) {
+                throw new IllegalArgumentException("cannot truncate a session of " + position + " tokens to " + length);
+            }
+            position = length;  // later appends overwrite the cache rows from here on
+        }
+
+        @Override
         public int vocabSize() {
             return config.vocabSize();
         }

@@ -40,4 +40,18 @@ class ForwardPathsTest {
         }
     }
 
+
+    @Test
+    void truncatedSessionRecomputesTheSameLogits() {
+        try (Model m = Model.load(gguf)) {
+            int[] a = {1, 10, 20, 30, 40};
+            int[] b = {1, 10, 20, 99, 98};
+            float[] expected = m.logits(b)[4];
+            Model.Session s = m.newSession(16);
+            s.append(a);
+            s.truncate(3);
+            float[] actual = s.append(new int[] {99, 98});
+            assertArrayEquals(expected, actual, 1e-5f);
+        }
+    }
 }
