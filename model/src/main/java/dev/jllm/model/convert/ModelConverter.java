@@ -230,6 +230,9 @@ public final class ModelConverter {
             w.putUInt32(p + "expert_feed_forward_length", m.expertIntermediateSize());
             if (c.family() == Family.QWEN3_MOE) w.putBool(p + "expert_weights_norm", m.normalizeTopK());
         }
+        List<String> notes = new ArrayList<>();
+        // The tokenizer's own ids first; generation_config.json's BOS/EOS (what generation stops on) win.
+        SentencePieceGgufVocab.write(folder, w).ifPresent(notes::add);
         Integer bos = gen.bosTokenId() != null ? gen.bosTokenId() : c.bosTokenId();
         List<Integer> eos = !gen.eosTokenIds().isEmpty() ? gen.eosTokenIds() : c.eosTokenIds();
         if (bos != null) w.putUInt32("tokenizer.ggml.bos_token_id", bos);
@@ -301,7 +304,7 @@ public final class ModelConverter {
             }
             w.write(ggufPath);
         }
-        return List.of("tokenizer not converted: GGUF files written from a Hugging Face folder carry no tokenizer metadata");
+        return notes;
     }
 
     // ------------------------------------------------------------------------------------------ helpers
