@@ -60,7 +60,10 @@ public final class Transformer {
         return output;
     }
 
-    /** Receives intermediate results of a forward call (for conformance checks and debugging). */
+    /**
+     * Receives intermediate results of a forward call (for conformance checks and debugging); a prompt prefilled
+     * in chunks reports once per chunk.
+     */
     public interface Observer {
         /** Router logits {@code [tokens][experts]} of a sparse layer, before the softmax. */
         default void routerLogits(int layer, float[] logits, int tokens, int experts) {}
