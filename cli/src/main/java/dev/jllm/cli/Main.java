@@ -19,6 +19,7 @@ import java.io.UncheckedIOException;
                 ConvertCommand.class,
                 BenchCommand.class,
                 ChatCommand.class,
+                QuantizeCommand.class,
                 TokenizeCommand.class,
                 TokenizerTrainCommand.class,
         })
