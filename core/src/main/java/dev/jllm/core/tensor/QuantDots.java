@@ -177,8 +177,8 @@ final class QuantDots {
      * pair kernel is a separate method that keeps its accumulators in {@code acc}: one method holding all the vector
      * code of a super-block exceeds C2's inlining node budget, and un-inlined vector calls box every vector.
      */
-    static float q5_K(MemorySegment s, long base, int blocks, float[] x, int xOff, float[] xsum32) {
-        float[] acc = new float[32];
+    static float q5_K(MemorySegment s, long base, int blocks, float[] x, int xOff, float[] xsum32, float[] acc) {
+        java.util.Arrays.fill(acc, 0f);
         float mins = 0;
         for (int b = 0; b < blocks; b++) {
             long o = base + 176L * b;
@@ -228,8 +228,8 @@ final class QuantDots {
      * Q6_K row: sixteen-value sub-blocks map onto one vector each, with its int8 scale; the −32 offset is folded
      * in through sums of x over each 16 values. One helper call handles 64 values (four sub-blocks).
      */
-    static float q6_K(MemorySegment s, long base, int blocks, float[] x, int xOff, float[] xsum16) {
-        float[] acc = new float[32];
+    static float q6_K(MemorySegment s, long base, int blocks, float[] x, int xOff, float[] xsum16, float[] acc) {
+        java.util.Arrays.fill(acc, 0f);
         float offset = 0;
         for (int b = 0; b < blocks; b++) {
             long o = base + 210L * b;
