@@ -271,20 +271,15 @@ final class QuantDots {
     }
 
     /**
-     * Q6_K row: sixteen-value sub-blocks map onto one vector each, with its int8 scale; the −32 offset is folded
-     * in through sums of x over each 16 values. One helper call handles 64 values (four sub-blocks).
+     * Q6_K row: sixteen-value sub-blocks map onto one vector each, with its int8 scale. One helper call handles 64
+     * values (four sub-blocks), accumulating into {@code acc} (32 floats).
      */
-    static float q6_K(MemorySegment s, long base, int blocks, float[] x, int xOff, float[] xsum16, float[] acc) {
+    static float q6_K(MemorySegment s, long base, int blocks, float[] x, int xOff, float[] acc) {
         java.util.Arrays.fill(acc, 0f);
-        float offset = 0;
         for (int b = 0; b < blocks; b++) {
             long o = base + 210L * b;
             float d = f16(s, o + 208);
             long sc = o + 192;
-            // value group g (16 values) is scaled by scales[g]
-            float osum = 0;
-            for (int g = 0; g < 16; g++) osum += s.get(ValueLayout.JAVA_BYTE, sc + g) * xsum16[16 * b + g];
-            offset += d * osum;
             for (int half = 0; half < 2; half++) {
                 for (int c = 0; c < 2; c++) {
                     int is = 8 * half + c;
@@ -294,7 +289,7 @@ final class QuantDots {
                 }
             }
         }
-        return FloatVector.fromArray(F, acc, 0).add(FloatVector.fromArray(F, acc, 16)).reduceLanes(VectorOperators.ADD) - 32 * offset;
+        return FloatVector.fromArray(F, acc, 0).add(FloatVector.fromArray(F, acc, 16)).reduceLanes(VectorOperators.ADD);
     }
 
     private static void q6Chunk(MemorySegment s, long ql, long qh, float[] x, int xo, float d1, float d2, float d3,
@@ -302,10 +297,10 @@ final class QuantDots {
         IntVector a = (IntVector) ByteVector.fromMemorySegment(B, s, ql, LE).convertShape(VectorOperators.B2I, I, 0);
         IntVector a2 = (IntVector) ByteVector.fromMemorySegment(B, s, ql + 32, LE).convertShape(VectorOperators.B2I, I, 0);
         IntVector h = (IntVector) ByteVector.fromMemorySegment(B, s, qh, LE).convertShape(VectorOperators.B2I, I, 0);
-        FloatVector q1 = ((FloatVector) a.and(15).or(h.lanewise(VectorOperators.LSHL, 4).and(48)).convert(VectorOperators.I2F, 0));
-        FloatVector q2 = ((FloatVector) a2.and(15).or(h.lanewise(VectorOperators.LSHL, 2).and(48)).convert(VectorOperators.I2F, 0));
-        FloatVector q3 = ((FloatVector) a.lanewise(VectorOperators.LSHR, 4).and(15).or(h.and(48)).convert(VectorOperators.I2F, 0));
-        FloatVector q4 = ((FloatVector) a2.lanewise(VectorOperators.LSHR, 4).and(15).or(h.lanewise(VectorOperators.LSHR, 2).and(48)).convert(VectorOperators.I2F, 0));
+        FloatVector q1 = ((FloatVector) a.and(15).or(h.lanewise(VectorOperators.LSHL, 4).and(48)).sub(32).convert(VectorOperators.I2F, 0));
+        FloatVector q2 = ((FloatVector) a2.and(15).or(h.lanewise(VectorOperators.LSHL, 2).and(48)).sub(32).convert(VectorOperators.I2F, 0));
+        FloatVector q3 = ((FloatVector) a.lanewise(VectorOperators.LSHR, 4).and(15).or(h.and(48)).sub(32).convert(VectorOperators.I2F, 0));
+        FloatVector q4 = ((FloatVector) a2.lanewise(VectorOperators.LSHR, 4).and(15).or(h.lanewise(VectorOperators.LSHR, 2).and(48)).sub(32).convert(VectorOperators.I2F, 0));
         FloatVector acc0 = FloatVector.fromArray(F, acc, 0), acc1 = FloatVector.fromArray(F, acc, 16);
         acc0 = q1.mul(FloatVector.fromArray(F, x, xo)).fma(FloatVector.broadcast(F, d1), acc0);
         acc1 = q2.mul(FloatVector.fromArray(F, x, xo + 32)).fma(FloatVector.broadcast(F, d2), acc1);
