@@ -39,6 +39,8 @@ final class BpeModel {
      * immutable and a lost or overwritten entry only costs a recomputation, so plain array writes are thread-safe.
      */
     private final CacheEntry[] cache = new CacheEntry[CACHE_SIZE];
+    /** The hash of each slot's word, checked first so a miss touches one int instead of three objects. */
+    private final int[] cacheHashes = new int[CACHE_SIZE];
 
     private record CacheEntry(String word, int hash, int[] result) {}
     /**
@@ -166,13 +168,14 @@ final class BpeModel {
             int h = 0;
             for (int i = from; i < to; i++) h = 31 * h + text.charAt(i);
             int slot = (h ^ (h >>> 15)) & (CACHE_SIZE - 1);
-            CacheEntry entry = cache[slot];
+            CacheEntry entry = cacheHashes[slot] == h ? cache[slot] : null;
             if (entry != null && entry.hash == h && entry.word.length() == len && entry.word.regionMatches(0, text, from, len)) {
                 result = entry.result;
             } else {
                 String word = text.substring(from, to);
                 result = encodeWord(word);
                 cache[slot] = new CacheEntry(word, h, result);
+                cacheHashes[slot] = h;
             }
         } else {
             result = encodeWord(text.substring(from, to));
