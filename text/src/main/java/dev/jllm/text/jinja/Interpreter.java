@@ -312,7 +312,7 @@ final class Interpreter {
                     scope.vars.put(p.name(), v);
                 }
                 List<Value> extra = args.size() > params.size() ? args.subList(params.size(), args.size()) : List.of();
-                scope.vars.put("varargs", Value.list(extra));
+                scope.vars.put("varargs", new Seq(new ArrayList<>(extra), true));
                 LinkedHashMap<Value, Value> kw = new LinkedHashMap<>();
                 remaining.forEach((k, v) -> kw.put(new Str(k), v));
                 scope.vars.put("kwargs", new Dict(kw));
