@@ -366,7 +366,14 @@ final class Filters {
     }
 
     private Value indent(String s, Value width, boolean first, boolean blank) {
-        String indention = width instanceof Str w ? w.s() : " ".repeat(Math.max(0, Py.toIndex(width, "width")));
+        String indention;
+        if (width instanceof Str w) {
+            indention = w.s();
+        } else {
+            int n = Math.max(0, Py.toIndex(width, "width"));
+            in.checkLength(n);
+            indention = " ".repeat(n);
+        }
         List<String> lines = PyStr.splitlines(s + "\n", false);
         in.checkLength(s.length() + (long) (lines.size() + 1) * indention.length());
         StringBuilder sb = new StringBuilder();
