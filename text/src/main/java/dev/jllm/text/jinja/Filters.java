@@ -116,7 +116,7 @@ final class Filters {
             case "e", "escape", "forceescape" -> new Str(PyStr.escapeHtml(Py.str(v)));
             case "batch" -> batch(v, a.integer(0, "linecount", 1), a.get(1, "fill_with", Value.NONE));
             case "wordcount" -> Int.of(PyStr.split(Py.str(v), null, -1).stream().filter(w -> w.codePoints().anyMatch(Character::isLetterOrDigit)).count());
-            case "attr" -> in.getAttr(v, Py.str(a.required(0, "name")));
+            case "attr" -> in.getAttr(v, Py.str(a.required(0, "name")), false);
             case "format" -> {
                 List<Value> fmtArgs = a.args();
                 Value arg = a.kwargs().isEmpty() ? new Seq(fmtArgs, true) : Py.of(a.kwargs());
