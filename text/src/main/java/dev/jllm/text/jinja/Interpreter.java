@@ -564,6 +564,8 @@ final class Interpreter {
                 items = s.items();
                 n = items.size();
             }
+            // slices bypass Jinja's forgiving getitem, so Python's TypeError surfaces
+            case Dict d -> throw TemplateException.typeError("unhashable type: 'slice'");
             default -> throw TemplateException.typeError("'" + Py.typeName(obj) + "' object is not subscriptable");
         }
         int st = step instanceof Value.None ? 1 : Py.toIndex(step, "slice step");
