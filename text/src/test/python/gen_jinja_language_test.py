@@ -61,6 +61,7 @@ CASES = [
  ("slice_non_sequence", "{{ x[1:] }}", {"x": 5}),
  ("indent_non_string", "{{ x|indent }}", {"x": 5}),
  ("int_float_of_undefined", "{{ missing|int }}", {}),
+ ("unhashable_in_dict", "{{ [1] in {} }}", {}),
  ("big_int", "{{ 2 ** 100 }} {{ 12345678901234567890 * 98765432109876543210 }}", {}),
  ("pow_left_assoc", "{{ 2 ** 3 ** 2 }}", {}),
  ("unary_filter_precedence", "{{ -3|abs }} {{ -(3|abs) }}", {}),

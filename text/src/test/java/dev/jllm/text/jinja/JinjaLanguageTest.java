@@ -83,6 +83,7 @@ class JinjaLanguageTest {
             fails("slice_non_sequence", "{{ x[1:] }}", "{\"x\": 5}", Kind.TypeError, "'int' object is not subscriptable"),
             fails("indent_non_string", "{{ x|indent }}", "{\"x\": 5}", Kind.TypeError, "unsupported operand type(s) for +=: 'int' and 'str'"),
             fails("int_float_of_undefined", "{{ missing|int }}", "{}", Kind.UndefinedError, "'missing' is undefined"),
+            fails("unhashable_in_dict", "{{ [1] in {} }}", "{}", Kind.TypeError, "unhashable type: 'list'"),
             ok("big_int", "{{ 2 ** 100 }} {{ 12345678901234567890 * 98765432109876543210 }}", "{}", "1267650600228229401496703205376 1219326311370217952237463801111263526900"),
             ok("pow_left_assoc", "{{ 2 ** 3 ** 2 }}", "{}", "64"),
             ok("unary_filter_precedence", "{{ -3|abs }} {{ -(3|abs) }}", "{}", "3 -3"),
