@@ -213,11 +213,11 @@ final class Interpreter {
                     yield Flow.NORMAL;
                 }
                 case Macro m -> {
-                    scope.vars.put(m.name(), macro(m.name(), m.params(), m.body(), scope, null));
+                    scope.vars.put(m.name(), macro(m.name(), m.params(), m.body(), scope));
                     yield Flow.NORMAL;
                 }
                 case CallBlock c -> {
-                    Callable caller = macro("caller", c.callerParams(), c.body(), scope, null);
+                    Callable caller = macro("caller", c.callerParams(), c.body(), scope);
                     write(Py.str(call(c.call(), scope, caller)));
                     yield Flow.NORMAL;
                 }
@@ -324,7 +324,7 @@ final class Interpreter {
     }
 
     /** A macro (or a call block's {@code caller}) as a callable closing over its defining scope. */
-    private Callable macro(String name, List<Param> params, List<Stmt> body, Scope defining, Callable unused) {
+    private Callable macro(String name, List<Param> params, List<Stmt> body, Scope defining) {
         return new Callable(name, (args, kwargs) -> {
             Pos pos = body.isEmpty() ? new Pos(0, 0) : body.getFirst().pos();
             enter(pos);
