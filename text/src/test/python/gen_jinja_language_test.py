@@ -63,6 +63,7 @@ CASES = [
  ("int_float_of_undefined", "{{ missing|int }}", {}),
  ("unhashable_in_dict", "{{ [1] in {} }}", {}),
  ("for_else_after_continue_or_break", "{% for i in [1, 2] %}{% continue %}{% else %}E1{% endfor %}|{% for i in [1, 2] %}{% if i == 2 %}{% break %}{% endif %}{% else %}E2{% endfor %}|{% for i in [1, 2] %}{% break %}{% else %}E3{% endfor %}", {}),
+ ("tojson_ensure_ascii", "{{ {'k': 'héllo 日本 😀 \x7f'}|tojson(ensure_ascii=true) }} {{ ['é']|tojson(ensure_ascii=false) }}", {}),
  ("big_int", "{{ 2 ** 100 }} {{ 12345678901234567890 * 98765432109876543210 }}", {}),
  ("pow_left_assoc", "{{ 2 ** 3 ** 2 }}", {}),
  ("unary_filter_precedence", "{{ -3|abs }} {{ -(3|abs) }}", {}),

@@ -85,6 +85,7 @@ class JinjaLanguageTest {
             fails("int_float_of_undefined", "{{ missing|int }}", "{}", Kind.UndefinedError, "'missing' is undefined"),
             fails("unhashable_in_dict", "{{ [1] in {} }}", "{}", Kind.TypeError, "unhashable type: 'list'"),
             ok("for_else_after_continue_or_break", "{% for i in [1, 2] %}{% continue %}{% else %}E1{% endfor %}|{% for i in [1, 2] %}{% if i == 2 %}{% break %}{% endif %}{% else %}E2{% endfor %}|{% for i in [1, 2] %}{% break %}{% else %}E3{% endfor %}", "{}", "E1||E3"),
+            ok("tojson_ensure_ascii", "{{ {'k': 'héllo 日本 😀 \u007f'}|tojson(ensure_ascii=true) }} {{ ['é']|tojson(ensure_ascii=false) }}", "{}", "{\"k\": \"h\\u00e9llo \\u65e5\\u672c \\ud83d\\ude00 \\u007f\"} [\"é\"]"),
             ok("big_int", "{{ 2 ** 100 }} {{ 12345678901234567890 * 98765432109876543210 }}", "{}", "1267650600228229401496703205376 1219326311370217952237463801111263526900"),
             ok("pow_left_assoc", "{{ 2 ** 3 ** 2 }}", "{}", "64"),
             ok("unary_filter_precedence", "{{ -3|abs }} {{ -(3|abs) }}", "{}", "3 -3"),
