@@ -20,6 +20,7 @@ import java.io.UncheckedIOException;
                 BenchCommand.class,
                 ChatCommand.class,
                 QuantizeCommand.class,
+                TemplateCommand.class,
                 TokenizeCommand.class,
                 TokenizerTrainCommand.class,
         })

@@ -8,6 +8,7 @@ import dev.jllm.text.jinja.Py;
 import dev.jllm.text.jinja.RenderSettings;
 import dev.jllm.text.jinja.Rendering;
 import dev.jllm.text.jinja.Template;
+import dev.jllm.text.tokenizer.Tokenizer;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -93,6 +94,14 @@ public final class ChatTemplate {
         throw new JllmException(path + ": expected a model folder, a GGUF file, tokenizer_config.json or a .jinja template");
     }
 
+    /**
+     * The chat template of a model together with its tokenizer ({@link Tokenizer#load}), so that
+     * {@code tokenize=true} and the assistant tokens mask work.
+     */
+    public static ChatTemplate loadWithTokenizer(Path path) {
+        return load(path).withEncoder(ChatEncoder.of(Tokenizer.load(path)));
+    }
+
     private static ChatTemplate loadFolder(Path dir) {
         Path config = dir.resolve("tokenizer_config.json");
         Path jinja = dir.resolve("chat_template.jinja");
@@ -155,11 +164,16 @@ public final class ChatTemplate {
                     + "chat_template.jinja next to it)");
         }
         Map<String, Object> tokens = new LinkedHashMap<>();
+        // special_tokens_map.json fills in what tokenizer_config.json leaves out, as in transformers
+        Path mapFile = config.resolveSibling("special_tokens_map.json");
+        JsonNode map = Files.isRegularFile(mapFile) ? readJson(mapFile) : JSON.createObjectNode();
         for (String key : SPECIAL_TOKEN_KEYS) {
             String token = tokenContent(root.path(key));
+            if (token == null && !root.has(key)) token = tokenContent(map.path(key));
             if (token != null) tokens.put(key, token);
         }
-        JsonNode extra = root.path("additional_special_tokens");
+        JsonNode extra = root.has("additional_special_tokens") ? root.path("additional_special_tokens")
+                : map.path("additional_special_tokens");
         if (extra.isArray()) {
             List<String> list = new ArrayList<>();
             for (JsonNode n : extra) {

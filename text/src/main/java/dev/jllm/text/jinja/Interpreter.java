@@ -45,22 +45,26 @@ final class Interpreter {
     private final String templateName;
     private final Limits limits;
     private final Map<String, Value> globals;
+    /** Per frame body, the names Jinja starts that frame with as undefined (see {@link FrameAnalysis}). */
+    private final Map<Object, java.util.Set<String>> frames;
     private final long deadline;
     private long steps;
     private int depth;
-    private long outputBudget;
+    /** Characters (and list items) that operations may still build in this render; see {@link #charge}. */
+    private long allocationBudget;
     private StringBuilder out;
     private final StringBuilder root;
     private final List<int[]> generationSpans = new ArrayList<>();
     final Filters filters;
     final Tests tests;
 
-    Interpreter(String templateName, Limits limits, Map<String, Value> globals) {
+    Interpreter(String templateName, Limits limits, Map<String, Value> globals, Map<Object, java.util.Set<String>> frames) {
         this.templateName = templateName;
+        this.frames = frames;
         this.limits = limits;
         this.globals = globals;
         this.deadline = System.nanoTime() + limits.timeout().toNanos();
-        this.outputBudget = limits.maxOutputChars() * 4L;
+        this.allocationBudget = limits.maxOutputChars() * 8L;
         this.root = new StringBuilder();
         this.out = root;
         this.filters = new Filters(this);
@@ -74,6 +78,7 @@ final class Interpreter {
     String render(List<Stmt> body, Map<String, Value> variables) {
         Scope top = new Scope(null);
         top.vars.putAll(variables);
+        markUndefined(top, body);
         try {
             exec(body, top);
         } catch (StackOverflowError e) {
@@ -93,7 +98,7 @@ final class Interpreter {
             throw new TemplateException(Kind.LimitExceeded, "the render exceeded " + limits.maxSteps()
                     + " steps (an endless or huge loop?)", templateName, pos.line(), pos.column());
         }
-        if ((steps & 1023) == 0 && System.nanoTime() > deadline) {
+        if ((steps & 63) == 0 && System.nanoTime() > deadline) {
             throw new TemplateException(Kind.LimitExceeded, "the render exceeded its time limit of "
                     + limits.timeout().toMillis() + " ms", templateName, pos.line(), pos.column());
         }
@@ -110,12 +115,37 @@ final class Interpreter {
     private void write(String s) {
         if (s.isEmpty()) return;
         checkLength((long) out.length() + s.length());
-        outputBudget -= s.length();
-        if (outputBudget < 0) {
-            throw new TemplateException(Kind.LimitExceeded, "the render wrote more than " + limits.maxOutputChars() * 4L
-                    + " characters in total");
-        }
         out.append(s);
+    }
+
+    /**
+     * Counts what an operation built. Each string is bounded by {@link #checkLength}, but a loop could keep many of
+     * them alive (e.g. appending a large string to a list in every iteration), so the total is bounded too.
+     */
+    private void charge(Value built) {
+        long units = switch (built) {
+            case Str s -> s.s().length();
+            case Seq q -> q.items().size();
+            case Dict d -> d.map().size();
+            default -> 0;
+        };
+        allocationBudget -= units;
+        if (allocationBudget < 0) {
+            throw new TemplateException(Kind.LimitExceeded, "the render built more than " + limits.maxOutputChars() * 8L
+                    + " characters of strings and list items in total (a runaway string or list?)");
+        }
+    }
+
+    /** A new scope for a frame whose body is {@code body}, with the names Jinja starts it with as undefined. */
+    private Scope frame(Scope parent, List<Stmt> body) {
+        Scope scope = new Scope(parent);
+        markUndefined(scope, body);
+        return scope;
+    }
+
+    private void markUndefined(Scope scope, List<Stmt> body) {
+        java.util.Set<String> names = frames.get(body);
+        if (names != null) for (String n : names) scope.vars.put(n, new Undefined("'" + n + "' is undefined"));
     }
 
     private interface Body {
@@ -173,28 +203,34 @@ final class Interpreter {
                     yield Flow.NORMAL;
                 }
                 case SetBlock s -> {
-                    Value v = new Str(capture(() -> exec(s.body(), scope)));
+                    // Jinja writes a block set inline: a break or continue inside leaves the loop before the assignment
+                    Flow[] flow = {Flow.NORMAL};
+                    Value v = new Str(capture(() -> flow[0] = exec(s.body(), frame(scope, s.body()))));
+                    if (flow[0] != Flow.NORMAL) yield flow[0];
                     for (Filter f : s.filters()) v = applyFilter(f, v, scope);
+                    charge(v);
                     assign(s.target(), v, scope, s.pos());
                     yield Flow.NORMAL;
                 }
                 case Macro m -> {
-                    scope.vars.put(m.name(), macro(m.name(), m.params(), m.body(), scope, null));
+                    scope.vars.put(m.name(), macro(m.name(), m.params(), m.body(), scope));
                     yield Flow.NORMAL;
                 }
                 case CallBlock c -> {
-                    Callable caller = macro("caller", c.callerParams(), c.body(), scope, null);
+                    Callable caller = macro("caller", c.callerParams(), c.body(), scope);
                     write(Py.str(call(c.call(), scope, caller)));
                     yield Flow.NORMAL;
                 }
                 case FilterBlock fb -> {
-                    Value v = new Str(capture(() -> exec(fb.body(), scope)));
+                    Flow[] flow = {Flow.NORMAL};
+                    Value v = new Str(capture(() -> flow[0] = exec(fb.body(), frame(scope, fb.body()))));
+                    if (flow[0] != Flow.NORMAL) yield flow[0];
                     for (Filter f : fb.filters()) v = applyFilter(f, v, scope);
                     write(Py.str(v));
                     yield Flow.NORMAL;
                 }
                 case With w -> {
-                    Scope inner = new Scope(scope);
+                    Scope inner = frame(scope, w.body());
                     for (int k = 0; k < w.targets().size(); k++) {
                         assign(w.targets().get(k), eval(w.values().get(k), scope), inner, w.pos());
                     }
@@ -202,7 +238,7 @@ final class Interpreter {
                 }
                 case Generation g -> {
                     int start = out == root ? root.length() : -1;
-                    Flow f = exec(g.body(), scope);
+                    Flow f = exec(g.body(), frame(scope, g.body()));
                     if (start >= 0 && out == root) generationSpans.add(new int[]{start, root.length()});
                     yield f;
                 }
@@ -229,7 +265,6 @@ final class Interpreter {
             }
             items = kept;
         }
-        if (items.isEmpty()) return exec(f.otherwise(), scope);
         LoopContext loop = new LoopContext(items, depth0, f.recursive() ? child -> {
             enter(f.pos());
             try {
@@ -238,16 +273,20 @@ final class Interpreter {
                 depth--;
             }
         } : null);
+        // Jinja runs the else block unless some iteration's body ran to its end: a loop whose every iteration
+        // ended in continue or break still takes the else branch.
+        boolean completed = false;
         for (Value item : items) {
             step(f.pos());
             loop.advance();
-            Scope iteration = new Scope(scope);
+            Scope iteration = frame(scope, f.body());
             assign(f.target(), item, iteration, f.pos());
             iteration.vars.put("loop", loop);
             Flow flow = exec(f.body(), iteration);
             if (flow == Flow.BREAK) break;
+            if (flow == Flow.NORMAL) completed = true;
         }
-        return Flow.NORMAL;
+        return completed ? Flow.NORMAL : exec(f.otherwise(), frame(scope, f.otherwise()));
     }
 
     private void enter(Pos pos) {
@@ -285,12 +324,12 @@ final class Interpreter {
     }
 
     /** A macro (or a call block's {@code caller}) as a callable closing over its defining scope. */
-    private Callable macro(String name, List<Param> params, List<Stmt> body, Scope defining, Callable unused) {
+    private Callable macro(String name, List<Param> params, List<Stmt> body, Scope defining) {
         return new Callable(name, (args, kwargs) -> {
             Pos pos = body.isEmpty() ? new Pos(0, 0) : body.getFirst().pos();
             enter(pos);
             try {
-                Scope scope = new Scope(defining);
+                Scope scope = frame(defining, body);
                 Map<String, Value> remaining = new LinkedHashMap<>(kwargs);
                 Value caller = remaining.remove("caller");
                 if (caller != null) scope.vars.put("caller", caller);
@@ -312,7 +351,7 @@ final class Interpreter {
                     scope.vars.put(p.name(), v);
                 }
                 List<Value> extra = args.size() > params.size() ? args.subList(params.size(), args.size()) : List.of();
-                scope.vars.put("varargs", Value.list(extra));
+                scope.vars.put("varargs", new Seq(new ArrayList<>(extra), true));
                 LinkedHashMap<Value, Value> kw = new LinkedHashMap<>();
                 remaining.forEach((k, v) -> kw.put(new Str(k), v));
                 scope.vars.put("kwargs", new Dict(kw));
@@ -327,7 +366,12 @@ final class Interpreter {
 
     Value eval(Expr expr, Scope scope) {
         try {
-            return evalUnlocated(expr, scope);
+            Value v = evalUnlocated(expr, scope);
+            if (expr instanceof Call || expr instanceof Filter || expr instanceof Binary || expr instanceof GetItem
+                    || expr instanceof ListLiteral || expr instanceof DictLiteral) {
+                charge(v);
+            }
+            return v;
         } catch (TemplateException e) {
             throw locate(e, expr.pos());
         }
@@ -354,7 +398,17 @@ final class Interpreter {
                     if (key instanceof Seq s && !s.tuple() || key instanceof Dict || key instanceof Undefined) {
                         throw TemplateException.typeError("unhashable type: '" + Py.typeName(key) + "'");
                     }
-                    map.put(key, eval(d.values().get(k), scope));
+                    Value value = eval(d.values().get(k), scope);
+                    if (Py.isNumber(key)) {
+                        // 1, 1.0 and True are one key in Python: the first spelling stays, the last value wins
+                        for (Value existing : map.keySet()) {
+                            if (Py.isNumber(existing) && Py.eq(existing, key)) {
+                                key = existing;
+                                break;
+                            }
+                        }
+                    }
+                    map.put(key, value);
                 }
                 yield new Dict(map);
             }
@@ -443,6 +497,11 @@ final class Interpreter {
 
     /** Jinja's {@code obj.name}: a safe method or attribute first, then the item {@code obj['name']}. */
     Value getAttr(Value obj, String name) {
+        return getAttr(obj, name, true);
+    }
+
+    /** {@code itemFallback} false is Python's plain {@code getattr} (the {@code attr} filter): no dict-key lookup. */
+    Value getAttr(Value obj, String name, boolean itemFallback) {
         if (obj instanceof Undefined u) throw TemplateException.undefined(u.hint());
         if (name.startsWith("__")) {
             throw new TemplateException(Kind.SecurityError, "access to attribute '" + name + "' of '" + Py.typeName(obj)
@@ -461,7 +520,7 @@ final class Interpreter {
         }
         Value method = Methods.bind(this, obj, name);
         if (method != null) return method;
-        if (obj instanceof Dict d) {
+        if (itemFallback && obj instanceof Dict d) {
             Value v = Py.dictGet(d, new Str(name));
             if (v != null) return v;
         }
@@ -529,6 +588,8 @@ final class Interpreter {
                 items = s.items();
                 n = items.size();
             }
+            // slices bypass Jinja's forgiving getitem, so Python's TypeError surfaces
+            case Dict d -> throw TemplateException.typeError("unhashable type: 'slice'");
             default -> throw TemplateException.typeError("'" + Py.typeName(obj) + "' object is not subscriptable");
         }
         int st = step instanceof Value.None ? 1 : Py.toIndex(step, "slice step");

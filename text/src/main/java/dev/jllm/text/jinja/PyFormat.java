@@ -179,6 +179,8 @@ final class PyFormat {
     static String percent(Interpreter in, String fmt, Value args) {
         List<Value> positional = args instanceof Seq s && s.tuple() ? s.items() : List.of(args);
         Dict mapping = args instanceof Dict d ? d : null;
+        // CPython treats any non-tuple, non-str argument with __getitem__ (a list too) as a mapping: no arity check
+        boolean mappingLike = args instanceof Dict || (args instanceof Seq q && !q.tuple());
         StringBuilder out = new StringBuilder();
         int next = 0;
         int i = 0;
@@ -231,13 +233,13 @@ final class PyFormat {
                 value = positional.get(next++);
             }
             if (type == 's' && !(value instanceof Str)) value = new Str(Py.str(value));
-            Spec spec = new Spec(' ', left ? '<' : 0, sign, alternate, zero && !left, width, false, precision,
+            Spec spec = new Spec(' ', left ? '<' : zero ? 0 : '>', sign, alternate, zero && !left, width, false, precision,
                     type == 'F' ? 'F' : type);
             String piece = applySpec(in, value, spec);
             in.checkLength((long) out.length() + piece.length());
             out.append(piece);
         }
-        if (mapping == null && next < positional.size()) {
+        if (!mappingLike && next < positional.size()) {
             throw TemplateException.typeError("not all arguments converted during string formatting");
         }
         return out.toString();
