@@ -137,12 +137,23 @@ public final class ModelConverter {
                 String tokenizerModel = gguf.optString("tokenizer.ggml.model").orElse(null);
                 SentencePieceTokenizerJson spm = "llama".equals(tokenizerModel) && gguf.has("tokenizer.ggml.tokens")
                         ? new SentencePieceTokenizerJson(gguf, config.maxPositionEmbeddings()) : null;
-                if (spm == null && tokenizerModel != null) {
+                ByteLevelBpeVocab.HfFiles byteLevel = "gpt2".equals(tokenizerModel) && gguf.has("tokenizer.ggml.tokens")
+                        ? ByteLevelBpeVocab.HfFiles.of(gguf, config.maxPositionEmbeddings()).orElse(null) : null;
+                if ("gpt2".equals(tokenizerModel) && byteLevel == null) {
+                    notes.add("tokenizer not converted: GGUF pre-tokenizer '" + gguf.optString("tokenizer.ggml.pre").orElse("default")
+                            + "' has no known Hugging Face pipeline (converted: llama-bpe, qwen2, gpt2)");
+                } else if (spm == null && byteLevel == null && tokenizerModel != null) {
                     notes.add("tokenizer not converted: GGUF tokenizer model '" + tokenizerModel
-                            + "' (only SentencePiece 'llama' vocabularies are converted to tokenizer.json)");
+                            + "' (only SentencePiece 'llama' and byte-level 'gpt2' vocabularies are converted to tokenizer.json)");
                 }
                 writeFolder(folder, tmp -> {
                     SafetensorsWriter.write(tmp.resolve("model.safetensors"), out, Map.of("format", "pt"));
+                    if (byteLevel != null) {
+                        var w = JSON.writerWithDefaultPrettyPrinter();
+                        Files.writeString(tmp.resolve("tokenizer.json"), JSON.writeValueAsString(byteLevel.tokenizerJson()));
+                        Files.writeString(tmp.resolve("tokenizer_config.json"), w.writeValueAsString(byteLevel.tokenizerConfig()) + "\n");
+                        Files.writeString(tmp.resolve("special_tokens_map.json"), w.writeValueAsString(byteLevel.specialTokensMap()) + "\n");
+                    }
                     if (spm != null) {
                         var w = JSON.writerWithDefaultPrettyPrinter();
                         Files.writeString(tmp.resolve("tokenizer.json"), JSON.writeValueAsString(spm.tokenizerJson()));

@@ -39,9 +39,10 @@ final class SentencePieceGgufVocab {
         JsonNode model = root.path("model");
         boolean spm = "BPE".equals(model.path("type").asText()) && model.path("byte_fallback").asBoolean(false)
                 && root.path("normalizer").toString().contains("\"prepend\":\"▁\"");
+        if (!spm && ByteLevelBpeVocab.isByteLevel(root)) return ByteLevelBpeVocab.write(file, root, config, w);
         if (!spm) {
             return Optional.of("tokenizer not converted: only SentencePiece-style (byte-fallback BPE with the ▁ prefix) "
-                    + "tokenizer.json files are converted to GGUF metadata");
+                    + "and byte-level BPE tokenizer.json files are converted to GGUF metadata");
         }
         Map<Integer, String> byId = new HashMap<>();
         model.path("vocab").properties().forEach(e -> byId.put(e.getValue().asInt(), e.getKey()));

@@ -89,20 +89,24 @@ final class GgufVocab {
                     merges.add(new String[]{mergeStrings[i].substring(0, sp), mergeStrings[i].substring(sp + 1)});
                 }
                 String preName = g.optString("tokenizer.ggml.pre").orElse("default");
-                boolean ignoreMerges = false;
+                boolean ignoreMerges = false, nfc = false;
                 pre = switch (preName) {
                     case "llama-bpe", "llama3", "llama-v3", "smaug-bpe" -> {
                         ignoreMerges = true;
                         yield split(LLAMA3_SPLIT);
                     }
-                    case "qwen2", "deepseek-r1-qwen" -> split(QWEN2_SPLIT);
+                    case "qwen2", "deepseek-r1-qwen" -> {
+                        // Qwen2's tokenizer.json normalizes to NFC first (llama.cpp itself skips that step)
+                        nfc = true;
+                        yield split(QWEN2_SPLIT);
+                    }
                     case "default", "gpt2", "gpt-2" -> new PreTokenizer.ByteLevel(false, SplitMatchers.gpt2());
                     default -> throw new JllmException(where + ": field tokenizer.ggml.pre: pre-tokenizer \"" + preName
                             + "\" is not supported (supported: default, gpt2, llama-bpe, llama3, qwen2)");
                 };
                 model = new BpeModel(vocab, BpeModel.mergesFromList(vocab, merges, null, where + ": tokenizer.ggml.merges"),
                         true, false, unk, false, ignoreMerges, null, null, null);
-                normalizer = null;
+                normalizer = nfc ? new Normalizer.Unicode(java.text.Normalizer.Form.NFC) : null;
                 decoder = new Decoder.ByteLevel();
             }
             default -> throw new JllmException(where + ": field tokenizer.ggml.model: \"" + kind + "\" is not supported (supported: llama, gpt2)");

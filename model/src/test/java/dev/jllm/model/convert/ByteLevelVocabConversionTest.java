@@ -1,0 +1,122 @@
+package dev.jllm.model.convert;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.jllm.core.JllmException;
+import dev.jllm.core.gguf.GgufFile;
+import dev.jllm.core.gguf.GgufWriter;
+import dev.jllm.testkit.Conformance;
+import dev.jllm.testkit.Fixtures;
+import dev.jllm.text.tokenizer.Tokenizer;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * Byte-level BPE tokenizers (Llama 3, Qwen3) go HF tokenizer.json -> GGUF tokenizer.ggml.* metadata -> HF
+ * tokenizer.json; the GGUF vocabulary and the rebuilt tokenizer.json must encode every case of the tokenizer's
+ * cases.jsonl to the reference ids (qwen3 has no cases of its own: the llama3_1 texts, encoded by the original).
+ */
+class ByteLevelVocabConversionTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Tag("conformance")
+    @Test
+    void llama3RoundTripEncodesEveryCase(@TempDir Path tmp) throws Exception {
+        roundTrip("llama3_1", "llama-bpe", tmp);
+    }
+
+    @Tag("conformance")
+    @Test
+    void qwen3RoundTripEncodesEveryCase(@TempDir Path tmp) throws Exception {
+        roundTrip("qwen3", "qwen2", tmp);
+    }
+
+    private static void roundTrip(String name, String expectedPre, Path tmp) throws Exception {
+        Path source = Fixtures.resolve("tokenizers", name);
+        JsonNode root = JSON.readTree(source.resolve("tokenizer.json").toFile());
+        JsonNode config = JSON.readTree(source.resolve("tokenizer_config.json").toFile());
+        assertTrue(ByteLevelBpeVocab.isByteLevel(root));
+        GgufWriter w = new GgufWriter();
+        assertEquals(Optional.empty(), ByteLevelBpeVocab.write(source.resolve("tokenizer.json"), root, config, w));
+        Path gguf = tmp.resolve(name + ".gguf");
+        w.write(gguf);
+        Path back = tmp.resolve("hf");
+        Files.createDirectories(back);
+        try (GgufFile g = GgufFile.open(gguf)) {
+            assertEquals(expectedPre, g.string("tokenizer.ggml.pre"));
+            ByteLevelBpeVocab.HfFiles files = ByteLevelBpeVocab.HfFiles.of(g, 4096).orElseThrow();
+            JsonNode rebuilt = files.tokenizerJson();
+            // the pipeline is the original's: same normalizer, pre-tokenizer split, vocabulary, merges and added tokens
+            assertEquals(root.get("normalizer"), rebuilt.get("normalizer"));
+            assertEquals(root.at("/pre_tokenizer/pretokenizers/0"), rebuilt.at("/pre_tokenizer/pretokenizers/0"));
+            assertEquals(root.at("/model/vocab"), rebuilt.at("/model/vocab"));
+            assertEquals(root.at("/model/merges").size(), rebuilt.at("/model/merges").size());
+            assertEquals(root.at("/model/ignore_merges"), rebuilt.at("/model/ignore_merges"));
+            assertEquals(root.get("added_tokens").size(), rebuilt.get("added_tokens").size());
+            Files.writeString(back.resolve("tokenizer.json"), JSON.writeValueAsString(rebuilt));
+            Files.writeString(back.resolve("tokenizer_config.json"), JSON.writeValueAsString(files.tokenizerConfig()));
+        }
+        Tokenizer fromGguf = Tokenizer.load(gguf);
+        Tokenizer rebuilt = Tokenizer.load(back);
+        // qwen3 ships without reference ids: its original tokenizer.json (conformance-tested in text) encodes
+        // the shared corpus, and the converted forms must agree with it.
+        List<String> cases = Fixtures.jsonLines(source.resolve("cases.jsonl"));
+        boolean ownIds = !cases.isEmpty();
+        if (!ownIds) cases = Fixtures.jsonLines(Fixtures.resolve("tokenizers", "llama3_1", "cases.jsonl"));
+        Tokenizer original = ownIds ? null : Tokenizer.load(source);
+        Conformance report = new Conformance("convert byte-level " + name);
+        for (String line : cases) {
+            JsonNode c = JSON.readTree(line);
+            String text = c.get("text").asText();
+            boolean special = c.get("add_special_tokens").asBoolean();
+            int[] expected = ownIds ? ids(c.get("ids")) : original.encode(text, special);
+            report.check(c.get("cid").asText() + (special ? "+special" : ""), () -> {
+                for (var t : List.of(rebuilt, fromGguf)) {
+                    int[] got = t.encode(text, special);
+                    if (!Arrays.equals(expected, got)) {
+                        throw new AssertionError((t == rebuilt ? "rebuilt tokenizer.json" : "GGUF vocabulary")
+                                + " differs at " + Conformance.firstDifference(expected, got) + ": " + Arrays.toString(got));
+                    }
+                }
+            });
+        }
+        report.finish();
+    }
+
+    private static int[] ids(JsonNode a) {
+        int[] out = new int[a.size()];
+        for (int i = 0; i < out.length; i++) out[i] = a.get(i).asInt();
+        return out;
+    }
+
+    @Test
+    void unknownPipelineIsReportedNotGuessed() throws Exception {
+        JsonNode root = JSON.readTree("""
+                {"normalizer": null, "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+                  {"type": "Split", "pattern": {"Regex": "\\\\d+"}, "behavior": "Isolated", "invert": false},
+                  {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": false}]},
+                 "model": {"type": "BPE", "byte_fallback": false, "vocab": {"a": 0}, "merges": []}}""");
+        assertTrue(ByteLevelBpeVocab.isByteLevel(root));
+        Optional<String> note = ByteLevelBpeVocab.write(Path.of("tokenizer.json"), root, JSON.createObjectNode(), new GgufWriter());
+        assertTrue(note.orElseThrow().contains("no llama.cpp name"), note.toString());
+    }
+
+    @Test
+    void malformedMergeNamesTheField() throws Exception {
+        JsonNode root = JSON.readTree("""
+                {"normalizer": null, "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true, "use_regex": true},
+                 "model": {"type": "BPE", "byte_fallback": false, "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": ["ab"]}}""");
+        var e = assertThrows(JllmException.class,
+                () -> ByteLevelBpeVocab.write(Path.of("x/tokenizer.json"), root, JSON.createObjectNode(), new GgufWriter()));
+        assertTrue(e.getMessage().contains("model.merges[0]"), e.getMessage());
+    }
+}
