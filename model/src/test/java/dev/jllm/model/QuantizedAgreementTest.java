@@ -3,12 +3,17 @@ package dev.jllm.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jllm.core.gguf.GgmlType;
+import dev.jllm.core.gguf.GgufFile;
+import dev.jllm.core.gguf.GgufTensor;
+import dev.jllm.core.gguf.GgufWriter;
+import dev.jllm.core.quant.GgmlQuants;
 import dev.jllm.model.convert.GgufQuantizer;
 import dev.jllm.model.generate.Generator;
 import dev.jllm.testkit.Fixtures;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.Arrays;
 
@@ -16,10 +21,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * stories260K quantized to Q8_0 (every matrix whose rows fill Q8_0 blocks, token embedding and output included;
- * the 172-wide ffn_down rows stay F32 as llama.cpp's quantizer leaves them) against F32: the next-token choice,
- * teacher-forced over every reference sequence (about 1850 positions). The issue's goal is 99%; this tiny model
- * has many near-ties (the misses are at F32 top-2 margins of 0.0008 to 0.16), and 98.8% is what is measured, so
- * the test guards that level and prints the figure.
+ * the 172-wide ffn_down rows stay F32, which llama-quantize would refuse) against F32: the next-token argmax,
+ * teacher-forced over every position of every reference sequence (1852 positions). The issue's goal is 99%; the
+ * measured agreement is 1830/1852 = 98.8%. The shortfall is the weights' rounding, not the runtime: the Q8_0 model
+ * gives the same logits (within 1e-4) as an F32 model holding the dequantized Q8_0 weights, so activations stay
+ * float and the fused kernels add no error; every miss is a near-tie (F32 top-2 margins 0.0008 to 0.16 on
+ * logits of magnitude ~10 in a 64-wide model, where Q8_0's per-weight error of amax/254 moves logits by a few
+ * hundredths). The test guards the measured level and the runtime's exactness.
  */
 class QuantizedAgreementTest {
     @TempDir
@@ -31,8 +39,11 @@ class QuantizedAgreementTest {
         JsonNode ref = new ObjectMapper().readTree(dir.resolve("reference.json").toFile());
         Path q8 = tmp.resolve("q8_0.gguf");
         GgufQuantizer.quantize(dir.resolve("stories260K.gguf"), q8, GgmlType.Q8_0);
+        Path dequantized = tmp.resolve("dequantized.gguf");
+        writeDequantized(q8, dequantized);
         int agree = 0, total = 0;
-        try (Model f32 = Model.load(dir.resolve("stories260K.gguf")); Model q = Model.load(q8)) {
+        double runtimeError = 0;
+        try (Model f32 = Model.load(dir.resolve("stories260K.gguf")); Model q = Model.load(q8); Model d = Model.load(dequantized)) {
             for (String kind : new String[] {"logits", "perplexity", "generation"}) {
                 for (JsonNode c : ref.get(kind)) {
                     int[] ids = kind.equals("generation")
@@ -40,6 +51,10 @@ class QuantizedAgreementTest {
                             : ints(c.get("token_ids"));
                     float[][] a = f32.logits(ids);
                     float[][] b = q.logits(ids);
+                    float[][] e = d.logits(ids);
+                    for (int t = 0; t < ids.length; t++) {
+                        for (int v = 0; v < b[t].length; v++) runtimeError = Math.max(runtimeError, Math.abs(b[t][v] - e[t][v]));
+                    }
                     for (int t = 0; t < ids.length; t++) if (Generator.argmax(a[t]) == Generator.argmax(b[t])) agree++;
                     total += ids.length;
                 }
@@ -47,7 +62,26 @@ class QuantizedAgreementTest {
         }
         double rate = agree / (double) total;
         System.out.println("stories260K Q8_0 vs F32 next-token agreement: " + agree + "/" + total + " = " + rate);
+        System.out.println("stories260K Q8_0 vs dequantized-F32 weights: max |logit difference| " + runtimeError);
+        assertTrue(runtimeError < 1e-4, "Q8_0 kernels differ from dequantize-then-float by " + runtimeError);
         assertTrue(rate >= 0.985, "agreement " + rate);
+    }
+
+    /** The same file with every Q8_0 tensor expanded to F32: the quantized weights without quantized kernels. */
+    private static void writeDequantized(Path q8, Path out) {
+        try (GgufFile src = GgufFile.open(q8)) {
+            GgufWriter w = new GgufWriter().copyAll(src);
+            for (GgufTensor t : src.tensors()) {
+                if (t.type() != GgmlType.Q8_0) {
+                    w.addTensor(t.name(), t.type(), t.shape(), t.data());
+                    continue;
+                }
+                float[] values = new float[Math.toIntExact(t.elementCount())];
+                GgmlQuants.dequantize(GgmlType.Q8_0, t.data(), 0, values, 0, values.length);
+                w.addTensor(t.name(), GgmlType.F32, t.shape(), MemorySegment.ofArray(values));
+            }
+            w.write(out);
+        }
     }
 
     private static int[] ints(JsonNode a) {

@@ -12,9 +12,13 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 
 /**
- * Re-encodes the 2-D weights of a GGUF model in a quantized type, as llama.cpp's quantizer does: 1-D tensors
- * (norms, biases, rope_freqs) stay as they are, and a matrix whose row length is not a multiple of the type's
- * block size keeps its original type. Metadata is copied unchanged.
+ * Re-encodes the weight matrices of a GGUF model in one quantized type, as {@code llama-quantize --pure} does
+ * (llama-quant.cpp): only tensors named "*weight" with two or more dimensions, never norms, the MoE router
+ * ({@code ffn_gate_inp}) or position/token-type embeddings; token_embd and output get the same type as the rest
+ * (for Q8_0 that is also what llama-quantize does without --pure; for other types it would raise output to Q6_K).
+ * Blocks are ggml's reference quantizers (see {@code GgmlQuants}). One deliberate difference: a matrix whose row
+ * length is not a multiple of the block size keeps its original type, where llama-quantize refuses Q8_0/Q4_0/Q4_1
+ * ("Unsupported tensor size") and switches K-quants to a fallback type. Metadata is copied unchanged.
  */
 public final class GgufQuantizer {
     private GgufQuantizer() {}
@@ -24,7 +28,7 @@ public final class GgufQuantizer {
         try (GgufFile src = GgufFile.open(input)) {
             GgufWriter w = new GgufWriter().copyAll(src);
             for (GgufTensor t : src.tensors()) {
-                boolean matrix = t.shape().length >= 2;
+                boolean matrix = t.shape().length >= 2 && quantizable(t.name());
                 boolean fits = t.shape()[0] % type.blockSize() == 0;
                 boolean floatSource = t.type() == GgmlType.F32 || t.type() == GgmlType.F16 || t.type() == GgmlType.BF16;
                 if (!matrix || !fits || !floatSource) {
@@ -37,5 +41,11 @@ public final class GgufQuantizer {
             }
             w.write(output);
         }
+    }
+
+    /** llama-quant.cpp's name rules for the tensors of the architectures we load. */
+    static boolean quantizable(String name) {
+        return name.endsWith("weight") && !name.contains("_norm.weight") && !name.contains("ffn_gate_inp.weight")
+                && !name.equals("position_embd.weight") && !name.equals("token_types.weight");
     }
 }
