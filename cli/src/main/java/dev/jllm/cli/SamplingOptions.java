@@ -36,7 +36,7 @@ public final class SamplingOptions {
     @Option(names = "--seed", description = "Random seed for sampling (reproducible runs).")
     Long seed;
 
-    @Option(names = "--stop", description = "Stop when the output contains this string (repeatable).")
+    @Option(names = "--stop", description = "Stop when a new token completes this string (it may begin in the prompt, as transformers' stop_strings; repeatable).")
     List<String> stop = new ArrayList<>();
 
     /** Applies every option given on the command line over the model's defaults. */

@@ -23,7 +23,8 @@ public final class Generator {
 
     /**
      * @param sessions a fresh session given a token capacity
-     * @param decoder  turns generated ids into text (for stop strings); may be null when none are used
+     * @param decoder  turns ids into text for stop strings, special tokens kept as their text (transformers matches
+     *                 stop strings against the tokens' strings); may be null when none are used
      */
     public Generator(IntFunction<InferenceSession> sessions, Function<int[], String> decoder) {
         this.sessions = sessions;
@@ -68,7 +69,10 @@ public final class Generator {
         long decodeNanos = 0;
         int decodeSteps = 0;
         int generated = 0;
-        int textChecked = 0;
+        // transformers' StopStringCriteria looks at the last max(len(stop string)) tokens of the whole sequence, so
+        // a stop string may start inside the prompt; one token more keeps a decoder's start-of-text stripping
+        // (SentencePiece's leading space) off the tokens that can matter.
+        int stopWindow = options.stopStrings().stream().mapToInt(String::length).max().orElse(0) + 1;
         GenerationResult.StopReason reason = GenerationResult.StopReason.LENGTH;
         while (true) {
             float[] scores = logits.clone();
@@ -81,13 +85,9 @@ public final class Generator {
                 reason = GenerationResult.StopReason.EOS;
                 break;
             }
-            if (!options.stopStrings().isEmpty()) {
-                String text = decoder.apply(Arrays.copyOfRange(context, promptIds.length, length));
-                if (endsWithStopString(text, textChecked, options.stopStrings())) {
-                    reason = GenerationResult.StopReason.STOP_STRING;
-                    break;
-                }
-                textChecked = text.length();
+            if (!options.stopStrings().isEmpty() && endsWithStopString(context, length, stopWindow, options.stopStrings())) {
+                reason = GenerationResult.StopReason.STOP_STRING;
+                break;
             }
             if (!more) {
                 reason = GenerationResult.StopReason.LISTENER;
@@ -103,7 +103,19 @@ public final class Generator {
                 promptIds.length - cached, prefillNanos, decodeNanos, decodeSteps);
     }
 
-    /** A stop string occurrence that ends inside the text the newest token added (it may start earlier). */
+    /**
+     * Whether the newest token ({@code context[length - 1]}) completes a stop string: decoded together with the
+     * {@code window - 1} tokens before it (prompt tokens included), some stop string occurs ending inside the text
+     * that token added. As in transformers, it may start in earlier tokens and the newest token may run past its end.
+     */
+    private boolean endsWithStopString(int[] context, int length, int window, List<String> stopStrings) {
+        int from = Math.max(0, length - window);
+        String before = decoder.apply(Arrays.copyOfRange(context, from, length - 1));
+        String text = decoder.apply(Arrays.copyOfRange(context, from, length));
+        return endsWithStopString(text, before.length(), stopStrings);
+    }
+
+    /** A stop string occurrence that ends inside the text after {@code previousLength} (it may start earlier). */
     static boolean endsWithStopString(String text, int previousLength, List<String> stopStrings) {
         for (String s : stopStrings) {
             int from = Math.max(0, previousLength - s.length() + 1);

@@ -78,7 +78,7 @@ public final class TextGenerationPipeline implements AutoCloseable {
             throw new JllmException("the prompt encodes to no tokens and the tokenizer adds no BOS; give a non-empty prompt");
         }
         StreamDecoder stream = tokenizer.streamDecoder(true);
-        Generator generator = new Generator(model::newSession, ids -> tokenizer.decode(ids, true));
+        Generator generator = new Generator(model::newSession, ids -> tokenizer.decode(ids, false));
         GenerationResult r = generator.generate(session, promptIds, options, id -> {
             if (onText != null) stream.step(id).ifPresent(onText);
             return true;

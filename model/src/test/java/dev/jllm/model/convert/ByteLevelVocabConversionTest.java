@@ -92,6 +92,36 @@ class ByteLevelVocabConversionTest {
         report.finish();
     }
 
+    /** The whole `jllm convert` path: a Qwen3 folder with its byte-level tokenizer, to GGUF and back. */
+    @Test
+    void modelConversionCarriesTheTokenizerBothWays(@TempDir Path tmp) throws Exception {
+        Path folder = tmp.resolve("qwen3");
+        Files.createDirectories(folder);
+        Path model = Fixtures.resolve("models", "arch", "qwen3"), tok = Fixtures.resolve("tokenizers", "qwen3");
+        // links, not copies: the fixtures stay where they are
+        for (String f : List.of("config.json", "model.safetensors")) Files.createSymbolicLink(folder.resolve(f), model.resolve(f));
+        for (String f : List.of("tokenizer.json", "tokenizer_config.json")) Files.createSymbolicLink(folder.resolve(f), tok.resolve(f));
+        Path gguf = tmp.resolve("qwen3.gguf");
+        assertEquals(List.of(), ModelConverter.convert(folder, gguf));
+        try (GgufFile g = GgufFile.open(gguf)) {
+            assertEquals("gpt2", g.string("tokenizer.ggml.model"));
+            assertEquals("qwen2", g.string("tokenizer.ggml.pre"));
+            assertFalse(g.bool("tokenizer.ggml.add_bos_token", true));
+            // (BOS/EOS ids come from this random-weight model's config.json, which wins over the tokenizer's)
+            assertEquals("<|endoftext|>", g.strings("tokenizer.ggml.tokens")[(int) g.integer("tokenizer.ggml.padding_token_id")]);
+            assertTrue(g.string("tokenizer.chat_template").contains("<|im_start|>"));
+        }
+        Path back = tmp.resolve("back");
+        assertEquals(List.of(), ModelConverter.convert(gguf, back));
+        Tokenizer original = Tokenizer.load(tok), rebuilt = Tokenizer.load(back);
+        for (String text : List.of("Hello, world!", "<|im_start|>user\nWhat is 12345 + 678?<|im_end|>", "  spaces\tand\ttabs\n\n", "café ñ 日本語 🙂")) {
+            assertArrayEquals(original.encode(text, true), rebuilt.encode(text, true), text);
+        }
+        JsonNode config = JSON.readTree(back.resolve("tokenizer_config.json").toFile());
+        assertEquals("<|endoftext|>", config.get("pad_token").asText());
+        assertTrue(config.get("chat_template").asText().contains("<|im_start|>"));
+    }
+
     private static int[] ids(JsonNode a) {
         int[] out = new int[a.size()];
         for (int i = 0; i < out.length; i++) out[i] = a.get(i).asInt();

@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -85,6 +86,39 @@ class GeneratorTest {
         assertEquals(GenerationResult.StopReason.STOP_STRING, r.stopReason());
         assertThrows(JllmException.class, () -> new Generator(n -> new Counting(), null).generate(new int[] {0},
                 GenerationOptions.builder().stopStrings(List.of("x")).build(), TokenListener.NONE));
+    }
+
+    @Test
+    void stopStringMayStartInThePromptAsInTransformers() {
+        // "45" is prompt text, the first generated token "6" completes "456": StopStringCriteria stops here
+        var r = new Generator(n -> new Counting(), GeneratorTest::digits).generate(new int[] {3, 4, 5},
+                GenerationOptions.builder().maxNewTokens(20).stopStrings(List.of("456")).build(), TokenListener.NONE);
+        assertArrayEquals(new int[] {6}, r.generatedIds());
+        assertEquals(GenerationResult.StopReason.STOP_STRING, r.stopReason());
+        // a stop string lying wholly inside the prompt is not completed by any generated token
+        r = new Generator(n -> new Counting(), GeneratorTest::digits).generate(new int[] {4, 5, 6},
+                GenerationOptions.builder().maxNewTokens(5).stopStrings(List.of("456")).build(), TokenListener.NONE);
+        assertArrayEquals(new int[] {7, 8, 9, 0, 1}, r.generatedIds());
+        assertEquals(GenerationResult.StopReason.LENGTH, r.stopReason());
+    }
+
+    @Test
+    void newestTokenMayOverhangTheStopString() {
+        // tokens "st", "op", "opera": "st"+"opera" holds "stop" ending inside the newest token's text
+        String[] pieces = {"st", "opera", "x"};
+        Function<int[], String> decode = ids -> {
+            StringBuilder b = new StringBuilder();
+            for (int id : ids) b.append(pieces[id % 3]);
+            return b.toString();
+        };
+        assertTrue(Generator.endsWithStopString("stopera", 2, List.of("stop")));
+        assertFalse(Generator.endsWithStopString("stopera", 2, List.of("era x")));
+        assertFalse(Generator.endsWithStopString("stopx", 4, List.of("stop")), "completed by an earlier token");
+        var r = new Generator(n -> new Counting(), decode).generate(new int[] {9},
+                GenerationOptions.builder().maxNewTokens(20).stopStrings(List.of("stop")).build(), TokenListener.NONE);
+        // prompt 9 -> "st"; generated 0 -> "st", 1 -> "opera": "st" + "opera" completes "stop"
+        assertArrayEquals(new int[] {0, 1}, r.generatedIds());
+        assertEquals(GenerationResult.StopReason.STOP_STRING, r.stopReason());
     }
 
     @Test
