@@ -65,6 +65,23 @@ public final class RougeScorer {
         return result;
     }
 
+    /**
+     * Scores a prediction against several targets as rouge_score's {@code score_multi}: for each type, the score of
+     * the target with the highest F-measure (the first one on ties, as {@code np.argmax}).
+     */
+    public Map<String, RougeScore> scoreMulti(List<String> targets, String prediction) {
+        if (targets.isEmpty()) throw new JllmException("ROUGE: no target given");
+        List<Map<String, RougeScore>> all = new ArrayList<>();
+        for (String t : targets) all.add(score(t, prediction));
+        Map<String, RougeScore> best = new LinkedHashMap<>();
+        for (String type : rougeTypes) {
+            RougeScore max = all.get(0).get(type);
+            for (Map<String, RougeScore> s : all) if (s.get(type).fmeasure() > max.fmeasure()) max = s.get(type);
+            best.put(type, max);
+        }
+        return best;
+    }
+
     /** Newline-separated sentences, empty ones dropped, each tokenized. */
     private List<List<String>> sentences(String text) {
         List<List<String>> out = new ArrayList<>();
