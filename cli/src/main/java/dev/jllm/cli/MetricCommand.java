@@ -269,7 +269,11 @@ public final class MetricCommand implements Runnable {
                     m.put("high", score(a.high()));
                     boot.put(t, m);
                 });
-                out.put("bootstrap", Map.of("samples", bootstrapSamples, "confidence", confidence, "seed", seed));
+                Map<String, Object> settings = new LinkedHashMap<>();
+                settings.put("samples", bootstrapSamples);
+                settings.put("confidence", confidence);
+                settings.put("seed", seed);
+                out.put("bootstrap", settings);
                 out.put("aggregate", boot);
             }
             print(spec, out);
