@@ -63,7 +63,9 @@ public final class MetricCommand implements Runnable {
         List<Path> references;
 
         List<String> readPredictions() {
-            return readTexts(predictions);
+            List<String> texts = readTexts(predictions);
+            if (texts.isEmpty()) throw new JllmException(predictions + ": no prediction to score (the file is empty)");
+            return texts;
         }
 
         /** One list per reference file, each as long as the predictions. */

@@ -101,6 +101,10 @@ class MetricCommandTest {
         Run js = run("metric", "rouge", "--predictions", badJson.toString(), "--references", badJson.toString());
         assertEquals(2, js.code());
         assertTrue(js.err().contains("bad.jsonl line 1: expected a JSON string"), js.err());
+        Path empty = write("empty.txt", "");
+        Run none = run("metric", "rouge", "--predictions", empty.toString(), "--references", empty.toString());
+        assertEquals(2, none.code());
+        assertTrue(none.err().contains("no prediction to score"), none.err());
         Run missing = run("metric", "meteor", "--predictions", dir.resolve("nope.txt").toString(), "--references", ref.toString());
         assertEquals(2, missing.code());
         assertTrue(missing.err().contains("no such file"), missing.err());

@@ -61,6 +61,7 @@ public final class Bleu {
      * or empty entry means that segment has fewer references (the signature then says {@code nrefs:var}).
      */
     public Result corpusScore(List<String> hypotheses, List<List<String>> referenceStreams) {
+        if (hypotheses.isEmpty()) throw new JllmException("BLEU: no hypothesis to score");
         if (referenceStreams.isEmpty()) throw new JllmException("BLEU: no reference stream given");
         int segments = hypotheses.size();
         for (int s = 0; s < referenceStreams.size(); s++) {

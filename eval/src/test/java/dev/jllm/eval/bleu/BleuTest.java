@@ -81,6 +81,8 @@ class BleuTest {
         Bleu bleu = new Bleu(BleuOptions.corpusDefaults());
         assertThrows(JllmException.class, () -> bleu.corpusScore(List.of("a", "b"), List.of(List.of("a"))));
         assertThrows(JllmException.class, () -> bleu.corpusScore(List.of("a"), List.of(Arrays.asList((String) null))));
+        assertThrows(JllmException.class, () -> bleu.corpusScore(List.of(), List.of(List.of())));
+        assertThrows(JllmException.class, () -> bleu.corpusScore(List.of("a"), List.of()));
         assertThrows(JllmException.class, () -> BleuTokenizer.byName("moses"));
         assertThrows(JllmException.class, () -> SmoothMethod.byName("laplace"));
         assertThrows(JllmException.class, () -> BleuOptions.corpusDefaults().withSmoothing(SmoothMethod.EXP, 0.1));
