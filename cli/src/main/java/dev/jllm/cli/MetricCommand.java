@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.jllm.core.JllmException;
+import dev.jllm.eval.bench.ExactMatch;
+import dev.jllm.eval.bench.Gsm8k;
 import dev.jllm.eval.bleu.Bleu;
 import dev.jllm.eval.bleu.BleuOptions;
 import dev.jllm.eval.bleu.BleuScore;
@@ -20,6 +22,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.io.UncheckedIOException;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
@@ -30,6 +33,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * {@code jllm metric bleu|rouge|meteor}: scores a predictions file against one or more reference files without a
@@ -38,7 +42,8 @@ import java.util.Map;
 @Command(name = "metric",
         description = "Score predictions against references with BLEU (sacrebleu), ROUGE (rouge_score) or METEOR (NLTK).",
         mixinStandardHelpOptions = true,
-        subcommands = {MetricCommand.BleuCommand.class, MetricCommand.RougeCommand.class, MetricCommand.MeteorCommand.class})
+        subcommands = {MetricCommand.BleuCommand.class, MetricCommand.RougeCommand.class, MetricCommand.MeteorCommand.class,
+                MetricCommand.ExactMatchCommand.class, MetricCommand.Gsm8kCommand.class})
 public final class MetricCommand implements Runnable {
 
     @CommandLine.Spec
@@ -348,6 +353,81 @@ public final class MetricCommand implements Runnable {
 
         private List<String> tokens(String text) {
             return tokenize.equals("word") ? Meteor.tokenize(text) : PyStrings.split(text);
+        }
+    }
+
+    @Command(name = "exact-match", mixinStandardHelpOptions = true,
+            description = "Exact match after SQuAD's answer normalization (lowercase, no punctuation or articles).")
+    static final class ExactMatchCommand implements Runnable {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @CommandLine.Mixin
+        Inputs inputs = new Inputs();
+
+        @Override
+        public void run() {
+            List<String> preds = inputs.readPredictions();
+            List<List<String>> refs = inputs.readReferencesPerLine(preds.size());
+            double sum = 0;
+            for (int i = 0; i < preds.size(); i++) sum += ExactMatch.score(preds.get(i), refs.get(i));
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("name", "exact_match");
+            out.put("score", sum / preds.size());
+            out.put("matches", (long) sum);
+            out.put("count", preds.size());
+            print(spec, out);
+        }
+    }
+
+    @Command(name = "gsm8k", mixinStandardHelpOptions = true,
+            description = "GSM8K accuracy: the answer in each output (last \\boxed{}, else after ####, else the last"
+                    + " number) against the number after #### in the reference (or a reference that is a bare number).")
+    static final class Gsm8kCommand implements Runnable {
+        @CommandLine.Spec
+        CommandLine.Model.CommandSpec spec;
+
+        @CommandLine.Mixin
+        Inputs inputs = new Inputs();
+
+        @Option(names = "--per-segment", description = "Also print each line's extracted answer and verdict.")
+        boolean perSegment;
+
+        @Override
+        public void run() {
+            if (inputs.references.size() != 1) throw new JllmException("gsm8k takes exactly one --references file");
+            List<String> preds = inputs.readPredictions();
+            List<String> refs = inputs.readReferenceStreams(preds.size()).get(0);
+            int correct = 0;
+            int unanswered = 0;
+            List<Map<String, Object>> segments = new ArrayList<>();
+            for (int i = 0; i < preds.size(); i++) {
+                BigDecimal expected;
+                try {
+                    expected = Gsm8k.referenceAnswer(refs.get(i));
+                } catch (JllmException e) {
+                    throw new JllmException(inputs.references.get(0) + " line " + (i + 1) + ": " + e.getMessage());
+                }
+                Optional<BigDecimal> got = Gsm8k.extractAnswer(preds.get(i));
+                boolean ok = got.isPresent() && got.get().compareTo(expected) == 0;
+                if (ok) correct++;
+                if (got.isEmpty()) unanswered++;
+                if (perSegment) {
+                    Map<String, Object> seg = new LinkedHashMap<>();
+                    seg.put("expected", expected.toPlainString());
+                    seg.put("extracted", got.map(BigDecimal::toPlainString).orElse(null));
+                    seg.put("correct", ok);
+                    segments.add(seg);
+                }
+            }
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("name", "gsm8k");
+            out.put("accuracy", (double) correct / preds.size());
+            out.put("correct", correct);
+            out.put("no_answer", unanswered);
+            out.put("count", preds.size());
+            if (perSegment) out.put("segments", segments);
+            print(spec, out);
         }
     }
 }

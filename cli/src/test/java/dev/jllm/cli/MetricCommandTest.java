@@ -88,6 +88,24 @@ class MetricCommandTest {
     }
 
     @Test
+    void exactMatchAndGsm8k() throws Exception {
+        Path pred = write("p.txt", "The Eiffel Tower.\nLondon\n");
+        Path ref = write("r.txt", "eiffel tower\nParis\n");
+        Run em = run("metric", "exact-match", "--predictions", pred.toString(), "--references", ref.toString());
+        assertEquals(0, em.code(), em.err());
+        assertEquals(0.5, new ObjectMapper().readTree(em.out()).get("score").asDouble());
+
+        Path out = write("o.jsonl", "\"3 + 5 = \\\\boxed{8}\"\n\"It costs $1,200.\"\n\"no idea\"\n");
+        Path ans = write("a.jsonl", "\"3 plus 5\\n#### 8\"\n\"1200\"\n\"#### 4\"\n");
+        Run g = run("metric", "gsm8k", "--predictions", out.toString(), "--references", ans.toString(), "--per-segment");
+        assertEquals(0, g.code(), g.err());
+        JsonNode json = new ObjectMapper().readTree(g.out());
+        assertEquals(2, json.get("correct").asInt());
+        assertEquals(1, json.get("no_answer").asInt());
+        assertEquals("1200", json.get("segments").get(1).get("extracted").asText());
+    }
+
+    @Test
     void badInputIsOneLineError() throws Exception {
         Path hyp = write("h.txt", "a\nb\n");
         Path ref = write("r.txt", "a\n");

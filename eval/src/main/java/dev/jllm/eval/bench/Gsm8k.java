@@ -28,10 +28,18 @@ public final class Gsm8k {
 
     private Gsm8k() {}
 
-    /** The number after {@code ####} in a GSM8K reference answer. */
+    private static final Pattern BARE_NUMBER = Pattern.compile("\\s*[-\u2212]?\\$?(?:\\d{1,3}(?:,\\d{3})+|\\d+)(?:\\.\\d+)?\\s*");
+
+    /**
+     * The number after {@code ####} in a GSM8K reference answer; a reference without {@code ####} must be just a
+     * number (such as {@code 72} or {@code 1,000}).
+     */
     public static BigDecimal referenceAnswer(String answerField) {
         int at = answerField.lastIndexOf("####");
-        if (at < 0) throw new JllmException("GSM8K reference has no '####' answer marker: " + abbreviate(answerField));
+        if (at < 0) {
+            if (BARE_NUMBER.matcher(answerField).matches()) return lastNumber(answerField).orElseThrow();
+            throw new JllmException("GSM8K reference is neither an answer with '####' nor a number: " + abbreviate(answerField));
+        }
         return firstNumber(answerField.substring(at + 4))
                 .orElseThrow(() -> new JllmException("GSM8K reference has no number after '####': " + abbreviate(answerField)));
     }

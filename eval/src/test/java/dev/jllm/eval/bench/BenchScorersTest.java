@@ -27,6 +27,8 @@ class BenchScorersTest {
         assertEquals(0, n("72").compareTo(Gsm8k.referenceAnswer("Natalia sold 48/2 = <<48/2=24>>24 clips.\n#### 72")));
         assertEquals(0, n("1234").compareTo(Gsm8k.referenceAnswer("...\n#### 1,234")));
         assertEquals(0, n("-3").compareTo(Gsm8k.referenceAnswer("#### -3")));
+        assertEquals(0, n("1000").compareTo(Gsm8k.referenceAnswer(" 1,000\n")));
+        assertEquals(0, n("-2.5").compareTo(Gsm8k.referenceAnswer("-2.5")));
         assertThrows(JllmException.class, () -> Gsm8k.referenceAnswer("no marker 5"));
         assertThrows(JllmException.class, () -> Gsm8k.referenceAnswer("#### none"));
     }
