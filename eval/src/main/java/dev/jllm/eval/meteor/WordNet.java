@@ -13,8 +13,10 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -249,7 +251,7 @@ public final class WordNet {
 
     /** NLTK's {@code synsets(word)}: lowercased, lemmatized for each part of speech in turn, every sense. */
     public List<Synset> synsets(String word) {
-        String lemma = word.toLowerCase(java.util.Locale.ROOT);
+        String lemma = word.toLowerCase(Locale.ROOT);
         List<Synset> out = new ArrayList<>();
         for (Pos pos : Pos.values()) {
             for (String form : morphy(lemma, pos)) {
@@ -297,7 +299,7 @@ public final class WordNet {
      */
     public Set<String> meteorSynonyms(String word) {
         return synonymCache.computeIfAbsent(word, w -> {
-            Set<String> syns = new java.util.HashSet<>();
+            Set<String> syns = new HashSet<>();
             for (Synset s : synsets(w)) {
                 for (String name : lemmaNames(s)) if (name.indexOf('_') < 0) syns.add(name);
             }

@@ -186,38 +186,41 @@ public final class PorterStemmer {
                 new Rule("", "e", s -> measure(s) == 1 && endsCvc(s))));
     }
 
+    private static final List<Rule> STEP1C = List.of(new Rule("y", "i", s -> s.length > 1 && isConsonant(s, s.length - 1)));
+
     private static int[] step1c(int[] w) {
-        return applyRules(w, List.of(new Rule("y", "i", s -> s.length > 1 && isConsonant(s, s.length - 1))));
+        return applyRules(w, STEP1C);
     }
+
+    private static final Predicate<int[]> POSITIVE = PorterStemmer::hasPositiveMeasure;
+    private static final List<Rule> STEP2 = List.of(
+            new Rule("ational", "ate", POSITIVE),
+            new Rule("tional", "tion", POSITIVE),
+            new Rule("enci", "ence", POSITIVE),
+            new Rule("anci", "ance", POSITIVE),
+            new Rule("izer", "ize", POSITIVE),
+            new Rule("bli", "ble", POSITIVE),
+            new Rule("alli", "al", POSITIVE),
+            new Rule("entli", "ent", POSITIVE),
+            new Rule("eli", "e", POSITIVE),
+            new Rule("ousli", "ous", POSITIVE),
+            new Rule("ization", "ize", POSITIVE),
+            new Rule("ation", "ate", POSITIVE),
+            new Rule("ator", "ate", POSITIVE),
+            new Rule("alism", "al", POSITIVE),
+            new Rule("iveness", "ive", POSITIVE),
+            new Rule("fulness", "ful", POSITIVE),
+            new Rule("ousness", "ous", POSITIVE),
+            new Rule("aliti", "al", POSITIVE),
+            new Rule("iviti", "ive", POSITIVE),
+            new Rule("biliti", "ble", POSITIVE),
+            new Rule("fulli", "ful", POSITIVE),
+            // The 'l' of 'logi' stays with the stem for the measure, so short stems like 'geo' qualify.
+            new Rule("logi", "log", s -> hasPositiveMeasure(append(s, "l"))));
 
     private static int[] step2(int[] w) {
         if (endsWith(w, "alli") && hasPositiveMeasure(drop(w, 4))) return step2(replaceSuffix(w, "alli", "al"));
-        Predicate<int[]> pos = PorterStemmer::hasPositiveMeasure;
-        int[] word = w;
-        return applyRules(w, List.of(
-                new Rule("ational", "ate", pos),
-                new Rule("tional", "tion", pos),
-                new Rule("enci", "ence", pos),
-                new Rule("anci", "ance", pos),
-                new Rule("izer", "ize", pos),
-                new Rule("bli", "ble", pos),
-                new Rule("alli", "al", pos),
-                new Rule("entli", "ent", pos),
-                new Rule("eli", "e", pos),
-                new Rule("ousli", "ous", pos),
-                new Rule("ization", "ize", pos),
-                new Rule("ation", "ate", pos),
-                new Rule("ator", "ate", pos),
-                new Rule("alism", "al", pos),
-                new Rule("iveness", "ive", pos),
-                new Rule("fulness", "ful", pos),
-                new Rule("ousness", "ous", pos),
-                new Rule("aliti", "al", pos),
-                new Rule("iviti", "ive", pos),
-                new Rule("biliti", "ble", pos),
-                new Rule("fulli", "ful", pos),
-                // The 'l' of 'logi' stays with the stem for the measure, so short stems like 'geo' qualify.
-                new Rule("logi", "log", s -> hasPositiveMeasure(drop(word, 3)))));
+        return applyRules(w, STEP2);
     }
 
     private static final List<Rule> STEP3 = List.of(
@@ -259,7 +262,10 @@ public final class PorterStemmer {
         return w;
     }
 
+    /** The measure is taken of the word less one l, as NLTK does. */
+    private static final List<Rule> STEP5B = List.of(new Rule("ll", "l", s -> measure(append(s, "l")) > 1));
+
     private static int[] step5b(int[] w) {
-        return applyRules(w, List.of(new Rule("ll", "l", s -> measure(drop(w, 1)) > 1)));
+        return applyRules(w, STEP5B);
     }
 }
