@@ -387,15 +387,23 @@ public final class MetricCommand implements Runnable {
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
-        @CommandLine.Mixin
-        Inputs inputs = new Inputs();
+        @Option(names = "--predictions", required = true, paramLabel = "FILE",
+                description = "Model outputs, one per line; in a .jsonl file one JSON string per line.")
+        Path predictions;
+
+        @Option(names = "--references", required = true, paramLabel = "FILE",
+                description = "GSM8K answer fields (ending in '#### N') or bare numbers, line-aligned with the outputs;"
+                        + " use .jsonl for multi-line answers.")
+        Path references;
 
         @Option(names = "--per-segment", description = "Also print each line's extracted answer and verdict.")
         boolean perSegment;
 
         @Override
         public void run() {
-            if (inputs.references.size() != 1) throw new JllmException("gsm8k takes exactly one --references file");
+            Inputs inputs = new Inputs();
+            inputs.predictions = predictions;
+            inputs.references = List.of(references);
             List<String> preds = inputs.readPredictions();
             List<String> refs = inputs.readReferenceStreams(preds.size()).get(0);
             int correct = 0;
@@ -406,7 +414,7 @@ public final class MetricCommand implements Runnable {
                 try {
                     expected = Gsm8k.referenceAnswer(refs.get(i));
                 } catch (JllmException e) {
-                    throw new JllmException(inputs.references.get(0) + " line " + (i + 1) + ": " + e.getMessage());
+                    throw new JllmException(references + " line " + (i + 1) + ": " + e.getMessage());
                 }
                 Optional<BigDecimal> got = Gsm8k.extractAnswer(preds.get(i));
                 boolean ok = got.isPresent() && got.get().compareTo(expected) == 0;
