@@ -15,6 +15,10 @@ import java.io.UncheckedIOException;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 MetricCommand.class,
+                GenerateCommand.class,
+                LogitsCommand.class,
+                ConvertCommand.class,
+                BenchCommand.class,
         })
 public final class Main implements Runnable {
 
