@@ -19,6 +19,8 @@ import java.io.UncheckedIOException;
                 LogitsCommand.class,
                 ConvertCommand.class,
                 BenchCommand.class,
+                TokenizeCommand.class,
+                TokenizerTrainCommand.class,
         })
 public final class Main implements Runnable {
 

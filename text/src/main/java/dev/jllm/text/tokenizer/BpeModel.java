@@ -36,6 +36,12 @@ final class BpeModel {
     /** SentencePiece: pieces that may never stay in the output (type UNUSED) resegment into the pair they came from. */
     private final boolean[] unused;
     private final ConcurrentHashMap<String, int[]> cache = new ConcurrentHashMap<>();
+    /**
+     * SentencePiece-style models see whole lines as one word. When no vocabulary token has a "▁" right after
+     * another character (true of Llama 2 and Mistral), no merge can cross the start of a "▁"-word, so the line
+     * can be encoded word by word, through the cache, with identical results.
+     */
+    private final boolean chunkAtMetaspace;
 
     BpeModel(Map<String, Integer> vocab, MergeTable merges, boolean byteLevel, boolean byteFallback, int unkId,
              boolean fuseUnk, boolean ignoreMerges, String continuingSubwordPrefix, String endOfWordSuffix, boolean[] unused) {
@@ -56,6 +62,10 @@ final class BpeModel {
             byteIds[b] = vocab.getOrDefault(String.valueOf(ByteLevelAlphabet.BYTE_TO_CHAR[b]), -1);
             fallbackIds[b] = vocab.getOrDefault(String.format("<0x%02X>", b), -1);
         }
+        this.chunkAtMetaspace = !byteLevel && vocab.containsKey("\u2581") && vocab.keySet().stream().noneMatch(t -> {
+            for (int i = 1; i < t.length(); i++) if (t.charAt(i) == '\u2581' && t.charAt(i - 1) != '\u2581') return true;
+            return false;
+        });
         charIds = new int[65536];
         Arrays.fill(charIds, -1);
         vocab.forEach((t, id) -> {
@@ -130,6 +140,21 @@ final class BpeModel {
      */
     void encode(String text, int from, int to, IntList ids, IntList offsets) {
         if (from >= to) return;
+        if (chunkAtMetaspace) {
+            int start = from;
+            for (int i = from + 1; i < to; i++) {
+                if (text.charAt(i) == '\u2581' && text.charAt(i - 1) != '\u2581') {
+                    encodeWord(text, start, i, ids, offsets);
+                    start = i;
+                }
+            }
+            encodeWord(text, start, to, ids, offsets);
+        } else {
+            encodeWord(text, from, to, ids, offsets);
+        }
+    }
+
+    private void encodeWord(String text, int from, int to, IntList ids, IntList offsets) {
         int[] result;
         if (to - from <= CACHEABLE_LENGTH) {
             String word = text.substring(from, to);

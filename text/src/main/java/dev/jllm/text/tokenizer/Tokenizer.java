@@ -176,8 +176,11 @@ public final class Tokenizer {
 
     /** Normalizes and encodes text[from, to), which holds no raw added token. */
     private void encodePlain(String text, int from, int to, EncodingBuilder e) {
-        NormalizedText segment = new NormalizedText(from == 0 && to == text.length() ? text : text.substring(from, to), from);
-        if (normalizer != null) segment = normalizer.apply(segment);
+        String raw = from == 0 && to == text.length() ? text : text.substring(from, to);
+        NormalizedText segment;
+        if (normalizer == null) segment = new NormalizedText(raw, from);
+        else if (e.offsets == null) segment = new NormalizedText(normalizer.normalize(raw), from); // alignment unused
+        else segment = normalizer.apply(new NormalizedText(raw, from));
         if (normalizedAdded.isEmpty()) {
             encodeSegment(segment, e);
             return;
