@@ -19,6 +19,7 @@ import java.io.UncheckedIOException;
                 LogitsCommand.class,
                 ConvertCommand.class,
                 BenchCommand.class,
+                TemplateCommand.class,
                 TokenizeCommand.class,
                 TokenizerTrainCommand.class,
         })

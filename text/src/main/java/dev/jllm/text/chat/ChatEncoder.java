@@ -1,5 +1,8 @@
 package dev.jllm.text.chat;
 
+import dev.jllm.text.tokenizer.Encoding;
+import dev.jllm.text.tokenizer.Tokenizer;
+
 import java.util.function.Function;
 
 /**
@@ -32,6 +35,30 @@ public interface ChatEncoder {
     /** An encoder from a function that already encodes without special tokens. */
     static ChatEncoder of(Function<String, int[]> encodeWithoutSpecialTokens) {
         return encodeWithoutSpecialTokens::apply;
+    }
+
+    /**
+     * A model's tokenizer as a chat encoder: encodes without special tokens (the template already wrote them), with
+     * character offsets for the assistant tokens mask.
+     */
+    static ChatEncoder of(Tokenizer tokenizer) {
+        return new ChatEncoder() {
+            @Override
+            public int[] encode(String text) {
+                return tokenizer.encode(text, false);
+            }
+
+            @Override
+            public Encoded encodeWithOffsets(String text) {
+                Encoding e = tokenizer.encodeWithOffsets(text, false);
+                int[] starts = new int[e.length()], ends = new int[e.length()];
+                for (int i = 0; i < e.length(); i++) {
+                    starts[i] = e.start(i);
+                    ends[i] = e.end(i);
+                }
+                return new Encoded(e.ids(), starts, ends);
+            }
+        };
     }
 
     /** An encoder that also maps characters to tokens. */

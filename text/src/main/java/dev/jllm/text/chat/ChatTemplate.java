@@ -8,6 +8,7 @@ import dev.jllm.text.jinja.Py;
 import dev.jllm.text.jinja.RenderSettings;
 import dev.jllm.text.jinja.Rendering;
 import dev.jllm.text.jinja.Template;
+import dev.jllm.text.tokenizer.Tokenizer;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -91,6 +92,14 @@ public final class ChatTemplate {
         if (file.endsWith(".json")) return fromTokenizerConfig(path, null);
         if (isGguf(path)) return loadGguf(path);
         throw new JllmException(path + ": expected a model folder, a GGUF file, tokenizer_config.json or a .jinja template");
+    }
+
+    /**
+     * The chat template of a model together with its tokenizer ({@link Tokenizer#load}), so that
+     * {@code tokenize=true} and the assistant tokens mask work.
+     */
+    public static ChatTemplate loadWithTokenizer(Path path) {
+        return load(path).withEncoder(ChatEncoder.of(Tokenizer.load(path)));
     }
 
     private static ChatTemplate loadFolder(Path dir) {

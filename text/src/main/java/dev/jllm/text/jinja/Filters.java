@@ -116,7 +116,7 @@ final class Filters {
             case "e", "escape", "forceescape" -> new Str(PyStr.escapeHtml(Py.str(v)));
             case "batch" -> batch(v, a.integer(0, "linecount", 1), a.get(1, "fill_with", Value.NONE));
             case "wordcount" -> Int.of(PyStr.split(Py.str(v), null, -1).stream().filter(w -> w.codePoints().anyMatch(Character::isLetterOrDigit)).count());
-            case "attr" -> in.getAttr(v, Py.str(a.required(0, "name")));
+            case "attr" -> in.getAttr(v, Py.str(a.required(0, "name")), false);
             case "format" -> {
                 List<Value> fmtArgs = a.args();
                 Value arg = a.kwargs().isEmpty() ? new Seq(fmtArgs, true) : Py.of(a.kwargs());
@@ -366,7 +366,14 @@ final class Filters {
     }
 
     private Value indent(String s, Value width, boolean first, boolean blank) {
-        String indention = width instanceof Str w ? w.s() : " ".repeat(Math.max(0, Py.toIndex(width, "width")));
+        String indention;
+        if (width instanceof Str w) {
+            indention = w.s();
+        } else {
+            int n = Math.max(0, Py.toIndex(width, "width"));
+            in.checkLength(n);
+            indention = " ".repeat(n);
+        }
         List<String> lines = PyStr.splitlines(s + "\n", false);
         in.checkLength(s.length() + (long) (lines.size() + 1) * indention.length());
         StringBuilder sb = new StringBuilder();

@@ -312,7 +312,7 @@ final class Interpreter {
                     scope.vars.put(p.name(), v);
                 }
                 List<Value> extra = args.size() > params.size() ? args.subList(params.size(), args.size()) : List.of();
-                scope.vars.put("varargs", Value.list(extra));
+                scope.vars.put("varargs", new Seq(new ArrayList<>(extra), true));
                 LinkedHashMap<Value, Value> kw = new LinkedHashMap<>();
                 remaining.forEach((k, v) -> kw.put(new Str(k), v));
                 scope.vars.put("kwargs", new Dict(kw));
@@ -354,7 +354,17 @@ final class Interpreter {
                     if (key instanceof Seq s && !s.tuple() || key instanceof Dict || key instanceof Undefined) {
                         throw TemplateException.typeError("unhashable type: '" + Py.typeName(key) + "'");
                     }
-                    map.put(key, eval(d.values().get(k), scope));
+                    Value value = eval(d.values().get(k), scope);
+                    if (Py.isNumber(key)) {
+                        // 1, 1.0 and True are one key in Python: the first spelling stays, the last value wins
+                        for (Value existing : map.keySet()) {
+                            if (Py.isNumber(existing) && Py.eq(existing, key)) {
+                                key = existing;
+                                break;
+                            }
+                        }
+                    }
+                    map.put(key, value);
                 }
                 yield new Dict(map);
             }
@@ -443,6 +453,11 @@ final class Interpreter {
 
     /** Jinja's {@code obj.name}: a safe method or attribute first, then the item {@code obj['name']}. */
     Value getAttr(Value obj, String name) {
+        return getAttr(obj, name, true);
+    }
+
+    /** {@code itemFallback} false is Python's plain {@code getattr} (the {@code attr} filter): no dict-key lookup. */
+    Value getAttr(Value obj, String name, boolean itemFallback) {
         if (obj instanceof Undefined u) throw TemplateException.undefined(u.hint());
         if (name.startsWith("__")) {
             throw new TemplateException(Kind.SecurityError, "access to attribute '" + name + "' of '" + Py.typeName(obj)
@@ -461,7 +476,7 @@ final class Interpreter {
         }
         Value method = Methods.bind(this, obj, name);
         if (method != null) return method;
-        if (obj instanceof Dict d) {
+        if (itemFallback && obj instanceof Dict d) {
             Value v = Py.dictGet(d, new Str(name));
             if (v != null) return v;
         }

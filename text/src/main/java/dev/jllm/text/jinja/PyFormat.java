@@ -231,7 +231,7 @@ final class PyFormat {
                 value = positional.get(next++);
             }
             if (type == 's' && !(value instanceof Str)) value = new Str(Py.str(value));
-            Spec spec = new Spec(' ', left ? '<' : 0, sign, alternate, zero && !left, width, false, precision,
+            Spec spec = new Spec(' ', left ? '<' : zero ? 0 : '>', sign, alternate, zero && !left, width, false, precision,
                     type == 'F' ? 'F' : type);
             String piece = applySpec(in, value, spec);
             in.checkLength((long) out.length() + piece.length());

@@ -45,7 +45,7 @@ final class PyStr {
                 while (i < n && isSpace(s.codePointAt(i))) i += Character.charCount(s.codePointAt(i));
                 if (i >= n) break;
                 if (maxsplit >= 0 && out.size() == maxsplit) {
-                    out.add(strip(s.substring(i), null, false, true));
+                    out.add(s.substring(i));
                     break;
                 }
                 int j = i;
@@ -77,7 +77,7 @@ final class PyStr {
                 while (end > 0 && isSpace(s.codePointBefore(end))) end -= Character.charCount(s.codePointBefore(end));
                 if (end <= 0) break;
                 if (out.size() == maxsplit) {
-                    out.addFirst(strip(s.substring(0, end), null, true, false));
+                    out.addFirst(s.substring(0, end));
                     break;
                 }
                 int j = end;
