@@ -122,6 +122,69 @@ final class ReferenceRuns {
         }
     }
 
+    /**
+     * Runs a full-finetune reference through {@link Trainer} the way a user would: its rows as a pre-tokenized JSON
+     * Lines file (temporary), file order, the reference's hyper-parameters; then compares the logged losses and
+     * gradient norms and the saved {@code model.safetensors}.
+     */
+    static void replayWithTrainer(Conformance area, Path run, JsonNode config, String name) throws Exception {
+        JsonNode hp = config.path("hyperparameters");
+        Path base = Fixtures.root().resolve(hp.path("base_model").asText());
+        Path work = Files.createTempDirectory("jllm-train-conf");
+        try {
+            Path jsonl = work.resolve("rows.jsonl");
+            var lines = new ArrayList<String>();
+            for (JsonNode step : JSON.readTree(run.resolve("inputs.json").toFile()).path("steps")) {
+                for (JsonNode mb : step.path("micro_batches")) {
+                    for (int r = 0; r < mb.path("input_ids").size(); r++) {
+                        var row = JSON.createObjectNode();
+                        row.set("input_ids", mb.path("input_ids").get(r));
+                        row.set("attention_mask", mb.path("attention_mask").get(r));
+                        row.set("labels", mb.path("labels").get(r));
+                        lines.add(JSON.writeValueAsString(row));
+                    }
+                }
+            }
+            Files.write(jsonl, lines);
+            var overrides = JSON.createObjectNode();
+            for (String f : List.of("learning_rate", "weight_decay", "warmup_steps", "per_device_train_batch_size",
+                    "gradient_accumulation_steps", "adam_beta1", "adam_beta2", "adam_epsilon", "lr_scheduler_type", "max_grad_norm")) {
+                overrides.set(f, hp.get(f));
+            }
+            overrides.put("max_steps", hp.path("num_training_steps").asInt());
+            overrides.put("logging_steps", 1);
+            overrides.put("save_steps", 0);
+            overrides.put("shuffle", false);
+            var args = TrainingArguments.defaults(work.resolve("out").toString()).with(name, overrides);
+            CausalLm model = CausalLm.load(base);
+            var dataset = dev.jllm.train.data.Dataset.load(jsonl, "text", null, model.config().vocabSize(), model.config().maxPositionEmbeddings(), true);
+            var output = new Trainer(model, args, dataset, 0, base, new java.io.PrintStream(java.io.OutputStream.nullOutputStream()), null).train();
+            JsonNode log = JSON.readTree(run.resolve("log.json").toFile()).path("steps");
+            area.check(name + "/trainer_log", () -> {
+                if (output.log().size() != log.size()) throw new AssertionError(output.log().size() + " log rows, expected " + log.size());
+                for (int i = 0; i < log.size(); i++) {
+                    relClose("step " + i + " loss", log.get(i).path("loss").asDouble(), output.log().get(i).loss(), LOSS_RTOL);
+                    relClose("step " + i + " grad_norm", log.get(i).path("grad_norm").asDouble(), output.log().get(i).gradNorm(), LOSS_RTOL);
+                }
+            });
+            try (var expected = SafetensorsFile.open(run.resolve("final_model.safetensors"));
+                 var saved = SafetensorsFile.open(work.resolve("out").resolve("model.safetensors"))) {
+                area.check(name + "/trainer_saved_model", () -> {
+                    if (saved.tensors().size() != expected.tensors().size()) throw new AssertionError(saved.tensors().size() + " tensors saved");
+                    for (SafeTensor t : expected.tensors()) assertClose(t, saved.tensor(t.name()).toDoubleArray(), WEIGHT_ATOL);
+                });
+            }
+        } finally {
+            deleteTree(work);
+        }
+    }
+
+    static void deleteTree(Path root) throws java.io.IOException {
+        try (var walk = Files.walk(root)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+        }
+    }
+
     static void relClose(String what, double expected, double actual, double rtol) {
         double scale = Math.max(Math.abs(expected), 1e-12);
         if (Math.abs(expected - actual) > rtol * scale && Math.abs(expected - actual) > 1e-12) {

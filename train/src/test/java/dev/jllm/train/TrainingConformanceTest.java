@@ -45,7 +45,10 @@ class TrainingConformanceTest {
             JsonNode config = JSON.readTree(run.resolve("config.json").toFile());
             String kind = config.path("kind").asText();
             switch (kind) {
-                case "full" -> replay(area, run, config, name);
+                case "full" -> {
+                    replay(area, run, config, name);
+                    ReferenceRuns.replayWithTrainer(area, run, config, name);
+                }
                 case "lora" -> ReferenceRuns.replayLora(area, run, config, name);
                 default -> area.fail(name, "unknown run kind '" + kind + "'");
             }
