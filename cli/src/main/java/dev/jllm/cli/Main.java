@@ -14,6 +14,7 @@ import java.io.UncheckedIOException;
         description = "A pure-Java toolkit for large language models.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                TrainCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -16,7 +16,7 @@ import dev.jllm.train.schedule.LrSchedule;
 
 import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,8 +43,8 @@ public final class Trainer {
     private final TrainingArguments args;
     private final Dataset data;
     private final Collator collator;
-    private final Path modelSource;
-    private final PrintStream out;
+    private final java.util.function.Consumer<Path> saver;
+    private final PrintWriter out;
     private final Path logFile;
 
     /** One logging row. */
@@ -55,16 +55,24 @@ public final class Trainer {
                               double trainStepsPerSecond, long numTokens, double meanTokenAccuracy, List<LogEntry> log) {}
 
     /**
+     * Saves checkpoints and the result as a Hugging Face folder.
+     *
      * @param modelSource the folder the model came from (its config and tokenizer files are copied next to saved
      *                    weights), or null
      * @param logFile     one JSON line per logging step, or null
      */
-    public Trainer(CausalLm model, TrainingArguments args, Dataset data, int padTokenId, Path modelSource, PrintStream out, Path logFile) {
+    public Trainer(CausalLm model, TrainingArguments args, Dataset data, int padTokenId, Path modelSource, PrintWriter out, Path logFile) {
+        this(model, args, data, padTokenId, out, logFile, dir -> HfFolderWriter.save(model, modelSource, dir));
+    }
+
+    /** As above, with {@code saver} writing whatever the run produces (e.g. only a LoRA adapter) into a folder. */
+    public Trainer(CausalLm model, TrainingArguments args, Dataset data, int padTokenId, PrintWriter out, Path logFile,
+                   java.util.function.Consumer<Path> saver) {
         this.model = model;
         this.args = args;
         this.data = data;
         this.collator = new Collator(padTokenId);
-        this.modelSource = modelSource;
+        this.saver = saver;
         this.out = out;
         this.logFile = logFile;
     }
@@ -132,6 +140,7 @@ public final class Trainer {
                 total, data.size(), args.perDeviceTrainBatchSize(), args.gradientAccumulationSteps(), epochs);
         if (data.truncated() > 0) out.printf("warning: %d row(s) were truncated to the model's maximum length%n", data.truncated());
         out.println("Step | Training Loss");
+        out.flush();
         try (BufferedWriter logWriter = logFile == null ? null : Files.newBufferedWriter(logFile, StandardCharsets.UTF_8)) {
             outer:
             for (int epoch = 0; ; epoch++) {
@@ -158,7 +167,8 @@ public final class Trainer {
                     if (step % logEvery == 0 || step == total) {
                         var entry = new LogEntry(step, lossSinceLog / stepsSinceLog, report.gradNorm(), schedule.lr(step), epochF);
                         log.add(entry);
-                        out.printf("%d | %.6f%n", step, entry.loss());
+                        out.printf(java.util.Locale.ROOT, "%d | %.6f%n", step, entry.loss());
+                        out.flush();
                         if (logWriter != null) {
                             Map<String, Object> line = new LinkedHashMap<>();
                             line.put("step", entry.step());
@@ -174,14 +184,14 @@ public final class Trainer {
                         stepsSinceLog = 0;
                     }
                     if (saveEvery > 0 && step % saveEvery == 0 && step < total) {
-                        HfFolderWriter.save(model, modelSource, outputDir.resolve("checkpoint-" + step));
+                        saver.accept(outputDir.resolve("checkpoint-" + step));
                     }
                 }
             }
         } catch (IOException e) {
             throw new JllmException(logFile + ": cannot write the training log: " + e.getMessage(), e);
         }
-        HfFolderWriter.save(model, modelSource, outputDir);
+        saver.accept(outputDir);
         double runtime = (System.nanoTime() - start) / 1e9;
         int steps = engine.step();
         return new TrainOutput(steps, steps == 0 ? 0 : lossTotal / steps, runtime, samples / runtime, steps / runtime, tokens,

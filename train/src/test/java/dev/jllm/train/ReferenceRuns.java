@@ -158,7 +158,7 @@ final class ReferenceRuns {
             var args = TrainingArguments.defaults(work.resolve("out").toString()).with(name, overrides);
             CausalLm model = CausalLm.load(base);
             var dataset = dev.jllm.train.data.Dataset.load(jsonl, "text", null, model.config().vocabSize(), model.config().maxPositionEmbeddings(), true);
-            var output = new Trainer(model, args, dataset, 0, base, new java.io.PrintStream(java.io.OutputStream.nullOutputStream()), null).train();
+            var output = new Trainer(model, args, dataset, 0, base, new java.io.PrintWriter(java.io.OutputStream.nullOutputStream()), null).train();
             JsonNode log = JSON.readTree(run.resolve("log.json").toFile()).path("steps");
             area.check(name + "/trainer_log", () -> {
                 if (output.log().size() != log.size()) throw new AssertionError(output.log().size() + " log rows, expected " + log.size());

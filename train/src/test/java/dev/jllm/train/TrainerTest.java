@@ -43,7 +43,7 @@ class TrainerTest {
                         + "\"save_steps\":3,\"learning_rate\":0.01,\"warmup_ratio\":0.2}"));
         var text = new ByteArrayOutputStream();
         Path log = dir.resolve("log.jsonl");
-        var trainer = new Trainer(model, args, rows(11, 13, 2), 0, null, new PrintStream(text), log);
+        var trainer = new Trainer(model, args, rows(11, 13, 2), 0, null, new java.io.PrintWriter(text, true), log);
         assertEquals(3, trainer.stepsPerEpoch());  // 6 micro-batches → 3 steps
         assertEquals(6, trainer.totalSteps());
         var out = trainer.train();
@@ -70,7 +70,7 @@ class TrainerTest {
             CausalLm model = TinyModels.model(TinyModels.QWEN3, 4);
             var args = TrainingArguments.defaults(dir.resolve("o" + i).toString()).with("t", JSON.readTree(
                     "{\"max_steps\":4,\"per_device_train_batch_size\":3,\"logging_steps\":1,\"learning_rate\":0.01,\"seed\":7}"));
-            losses[i] = new Trainer(model, args, rows(10, 11, 3), 0, null, new PrintStream(new ByteArrayOutputStream()), null).train().trainingLoss();
+            losses[i] = new Trainer(model, args, rows(10, 11, 3), 0, null, new java.io.PrintWriter(new ByteArrayOutputStream()), null).train().trainingLoss();
         }
         assertEquals(losses[0], losses[1]);
     }
@@ -82,7 +82,7 @@ class TrainerTest {
         for (int i = 0; i < 8; i++) ex.add(new Example(new int[]{1, 2, 3, 4, 5, 6, 7, 8}, null, null));
         var args = TrainingArguments.defaults(dir.resolve("p").toString()).with("t", JSON.readTree(
                 "{\"max_steps\":30,\"per_device_train_batch_size\":4,\"logging_steps\":1,\"learning_rate\":0.03,\"lr_scheduler_type\":\"constant\"}"));
-        var out = new Trainer(model, args, new Dataset(ex, 0, Path.of("m")), 0, null, new PrintStream(new ByteArrayOutputStream()), null).train();
+        var out = new Trainer(model, args, new Dataset(ex, 0, Path.of("m")), 0, null, new java.io.PrintWriter(new ByteArrayOutputStream()), null).train();
         assertTrue(out.log().getLast().loss() < 0.3 * out.log().getFirst().loss(), out.log().getFirst() + " -> " + out.log().getLast());
     }
 }
