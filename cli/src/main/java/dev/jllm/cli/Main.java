@@ -22,6 +22,7 @@ import java.io.UncheckedIOException;
                 TemplateCommand.class,
                 TokenizeCommand.class,
                 TokenizerTrainCommand.class,
+                TrainCommand.class,
         })
 public final class Main implements Runnable {
 
