@@ -9,6 +9,7 @@ import dev.jllm.model.generate.GenerationResult;
 import dev.jllm.model.generate.TextGenerationPipeline;
 import dev.jllm.text.chat.Message;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -34,35 +35,8 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--prompt", required = true, description = "The prompt text (the user message with --chat).")
     String prompt;
 
-    @Option(names = "--max-new-tokens", description = "Most tokens to generate (wins over --max-length).")
-    Integer maxNewTokens;
-
-    @Option(names = "--max-length", description = "Most tokens in prompt plus output (transformers' default 20 when neither is set).")
-    Integer maxLength;
-
-    @Option(names = "--do-sample", description = "Sample instead of greedy decoding.")
-    Boolean doSample;
-
-    @Option(names = "--temperature", description = "Sampling temperature (> 0).")
-    Double temperature;
-
-    @Option(names = "--top-k", description = "Keep the k most likely tokens (0 disables; transformers' default 50).")
-    Integer topK;
-
-    @Option(names = "--top-p", description = "Nucleus sampling: keep the smallest set with this probability mass.")
-    Double topP;
-
-    @Option(names = "--min-p", description = "Drop tokens below this fraction of the top token's probability.")
-    Double minP;
-
-    @Option(names = "--repetition-penalty", description = "Penalty for tokens already in the prompt or output (1 = off).")
-    Double repetitionPenalty;
-
-    @Option(names = "--seed", description = "Random seed for sampling (reproducible runs).")
-    Long seed;
-
-    @Option(names = "--stop", description = "Stop when the output contains this string (repeatable).")
-    List<String> stop = new ArrayList<>();
+    @Mixin
+    SamplingOptions sampling;
 
     @Option(names = "--chat", description = "Format the prompt as a user message with the model's chat template.")
     boolean chat;
@@ -85,18 +59,7 @@ public final class GenerateCommand implements Callable<Integer> {
         }
         PrintWriter out = spec.commandLine().getOut();
         try (TextGenerationPipeline pipeline = TextGenerationPipeline.load(model)) {
-            GenerationOptions.Builder b = pipeline.defaultOptions();
-            if (maxNewTokens != null) b.maxNewTokens(maxNewTokens);
-            if (maxLength != null) b.maxLength(maxLength);
-            if (doSample != null) b.doSample(doSample);
-            if (temperature != null) b.temperature(temperature);
-            if (topK != null) b.topK(topK);
-            if (topP != null) b.topP(topP);
-            if (minP != null) b.minP(minP);
-            if (repetitionPenalty != null) b.repetitionPenalty(repetitionPenalty);
-            if (seed != null) b.seed(seed);
-            if (!stop.isEmpty()) b.stopStrings(stop);
-            GenerationOptions options = b.build();
+            GenerationOptions options = sampling.apply(pipeline.defaultOptions());
             java.util.function.Consumer<String> sink = json ? null : piece -> {
                 out.print(piece);
                 out.flush();

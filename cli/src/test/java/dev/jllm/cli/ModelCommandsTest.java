@@ -31,6 +31,8 @@ class ModelCommandsTest {
         if (stdin != null) {
             LogitsCommand logits = cli.getSubcommands().get("logits").getCommand();
             logits.in = new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8));
+            ChatCommand chat = cli.getSubcommands().get("chat").getCommand();
+            chat.in = new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8));
         }
         int code = cli.execute(args);
         return new Run(code, out.toString(), err.toString());
@@ -100,6 +102,21 @@ class ModelCommandsTest {
         String a = run(line, "logits", "--model", gguf().toString()).out();
         String b = run(line, "logits", "--model", back.toString()).out();
         assertEquals(a, b);
+    }
+
+    @Test
+    void chatKeepsTheConversation() {
+        Run r = run("Hello\nTell me more\n", "chat", "--model", Fixtures.resolve("models", "stories260K-hf").toString(),
+                "--system", "Be nice", "--max-new-tokens", "6");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(4, r.out().split(">", -1).length, "three prompts for two turns and the end: " + r.out());
+    }
+
+    @Test
+    void chatWithoutTemplateFailsClearly() {
+        Run r = run("Hi\n", "chat", "--model", gguf().toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("stories260K.gguf"), r.err());
     }
 
     @Test

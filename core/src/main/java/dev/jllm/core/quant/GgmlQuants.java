@@ -6,16 +6,26 @@ import dev.jllm.core.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
 
 /**
- * Quantize float32 data into GGML blocks and dequantize them back, for the block formats jllm computes with.
- * Dequantization is bit-exact with ggml's reference C code (and gguf-py); quantization follows ggml's
- * {@code quantize_row_*_ref}.
+ * Quantize float32 data into GGML blocks and dequantize them back. Dequantization is bit-exact with ggml's
+ * reference C code (and gguf-py); quantization follows ggml's {@code quantize_row_*_ref}. Weight matrices compute
+ * on Q8_0, Q4_0, Q4_1, Q4_K, Q5_K and Q6_K in place; Q5_0, Q5_1, Q2_K and IQ4_NL can only be dequantized (a loader
+ * widens them at load time), and Q5_0 also quantized.
  */
 public final class GgmlQuants {
     private GgmlQuants() {}
 
-    public static boolean supports(GgmlType type) {
+    /** Whether {@link #quantize} handles the type. */
+    public static boolean canQuantize(GgmlType type) {
         return switch (type) {
-            case Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K -> true;
+            case Q8_0, Q4_0, Q4_1, Q5_0, Q4_K, Q5_K, Q6_K -> true;
+            default -> false;
+        };
+    }
+
+    /** Whether {@link #dequantize} handles the type. */
+    public static boolean canDequantize(GgmlType type) {
+        return switch (type) {
+            case Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q4_K, Q5_K, Q6_K, IQ4_NL -> true;
             default -> false;
         };
     }
@@ -26,7 +36,9 @@ public final class GgmlQuants {
     }
 
     public static byte[] quantizeToBytes(GgmlType type, float[] src, int off, int count) {
-        requireSupported(type);
+        if (!canQuantize(type)) {
+            throw new JllmException("cannot quantize to GGML type " + type + " (supported: Q8_0, Q4_0, Q4_1, Q5_0, Q4_K, Q5_K, Q6_K)");
+        }
         int bs = type.blockSize();
         if (count % bs != 0) {
             throw new JllmException("cannot quantize " + count + " values to " + type + ": not a multiple of the block size " + bs);
@@ -41,6 +53,7 @@ public final class GgmlQuants {
                 case Q8_0 -> Q8_0.quantizeBlock(src, s, dst, o);
                 case Q4_0 -> Q4_0.quantizeBlock(src, s, dst, o);
                 case Q4_1 -> Q4_1.quantizeBlock(src, s, dst, o);
+                case Q5_0 -> Q5_0.quantizeBlock(src, s, dst, o);
                 case Q4_K -> Q4_K.quantizeBlock(src, s, dst, o);
                 case Q5_K -> Q5_K.quantizeBlock(src, s, dst, o);
                 case Q6_K -> Q6_K.quantizeBlock(src, s, dst, o);
@@ -52,7 +65,9 @@ public final class GgmlQuants {
 
     /** Dequantizes {@code count} values (whole blocks) starting at byte {@code srcOff} into {@code dst[dstOff..]}. */
     public static void dequantize(GgmlType type, MemorySegment src, long srcOff, float[] dst, int dstOff, int count) {
-        requireSupported(type);
+        if (!canDequantize(type)) {
+            throw new JllmException("cannot dequantize GGML type " + type + " (supported: Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q4_K, Q5_K, Q6_K, IQ4_NL)");
+        }
         int bs = type.blockSize();
         if (count % bs != 0) {
             throw new JllmException("cannot dequantize " + count + " values of " + type + ": not a multiple of the block size " + bs);
@@ -64,6 +79,10 @@ public final class GgmlQuants {
                 case Q8_0 -> Q8_0.dequantizeBlock(src, o, dst, d);
                 case Q4_0 -> Q4_0.dequantizeBlock(src, o, dst, d);
                 case Q4_1 -> Q4_1.dequantizeBlock(src, o, dst, d);
+                case Q5_0 -> Q5_0.dequantizeBlock(src, o, dst, d);
+                case Q5_1 -> Q5_1.dequantizeBlock(src, o, dst, d);
+                case Q2_K -> Q2_K.dequantizeBlock(src, o, dst, d);
+                case IQ4_NL -> IQ4_NL.dequantizeBlock(src, o, dst, d);
                 case Q4_K -> Q4_K.dequantizeBlock(src, o, dst, d);
                 case Q5_K -> Q5_K.dequantizeBlock(src, o, dst, d);
                 case Q6_K -> Q6_K.dequantizeBlock(src, o, dst, d);
@@ -76,11 +95,5 @@ public final class GgmlQuants {
         float[] out = new float[count];
         dequantize(type, src, 0, out, 0, count);
         return out;
-    }
-
-    private static void requireSupported(GgmlType type) {
-        if (!supports(type)) {
-            throw new JllmException("GGML type " + type + " is not supported for compute (supported: Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K)");
-        }
     }
 }

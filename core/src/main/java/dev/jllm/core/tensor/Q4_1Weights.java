@@ -1,7 +1,6 @@
 package dev.jllm.core.tensor;
 
 import dev.jllm.core.gguf.GgmlType;
-import dev.jllm.core.kernel.Simd;
 import dev.jllm.core.quant.Q4_1;
 
 import java.lang.foreign.MemorySegment;
@@ -24,13 +23,19 @@ public final class Q4_1Weights extends AbstractWeights {
     void dequantizeRange(int row, int k0, int count, float[] dst, int dstOff) {
         long base = row * rowBytes + (long) (k0 / BLOCK) * BYTES;
         int blocks = (count + BLOCK - 1) / BLOCK;
+        if (QuantDots.enabled()) {
+            QuantRows.q4_1(data, base, blocks, dst, dstOff);
+            return;
+        }
         for (int b = 0; b < blocks; b++) Q4_1.dequantizeBlock(data, base + (long) b * BYTES, dst, dstOff + b * BLOCK);
     }
 
     @Override
     void dotRows(int r0, int r1, float[] x, int xOff, float[] y, int yOff) {
-        if (Simd.enabled()) {
-            for (int r = r0; r < r1; r++) y[yOff + r] = dotScalar(r * rowBytes, x, xOff);
+        if (QuantDots.enabled()) {
+            int blocks = cols / BLOCK;
+            float[] xsum = QuantDots.groupSums(x, xOff, cols, 32);
+            for (int r = r0; r < r1; r++) y[yOff + r] = QuantDots.q4_1(data, r * rowBytes, blocks, x, xOff, xsum);
         } else {
             for (int r = r0; r < r1; r++) y[yOff + r] = dotScalar(r * rowBytes, x, xOff);
         }

@@ -1,7 +1,6 @@
 package dev.jllm.core.tensor;
 
 import dev.jllm.core.gguf.GgmlType;
-import dev.jllm.core.kernel.Simd;
 import dev.jllm.core.quant.Q8_0;
 
 import java.lang.foreign.MemorySegment;
@@ -24,13 +23,18 @@ public final class Q8_0Weights extends AbstractWeights {
     void dequantizeRange(int row, int k0, int count, float[] dst, int dstOff) {
         long base = row * rowBytes + (long) (k0 / BLOCK) * BYTES;
         int blocks = (count + BLOCK - 1) / BLOCK;
+        if (QuantDots.enabled()) {
+            QuantRows.q8_0(data, base, blocks, dst, dstOff);
+            return;
+        }
         for (int b = 0; b < blocks; b++) Q8_0.dequantizeBlock(data, base + (long) b * BYTES, dst, dstOff + b * BLOCK);
     }
 
     @Override
     void dotRows(int r0, int r1, float[] x, int xOff, float[] y, int yOff) {
-        if (Simd.enabled()) {
-            for (int r = r0; r < r1; r++) y[yOff + r] = dotScalar(r * rowBytes, x, xOff);
+        if (QuantDots.enabled()) {
+            int blocks = cols / BLOCK;
+            for (int r = r0; r < r1; r++) y[yOff + r] = QuantDots.q8_0(data, r * rowBytes, blocks, x, xOff);
         } else {
             for (int r = r0; r < r1; r++) y[yOff + r] = dotScalar(r * rowBytes, x, xOff);
         }

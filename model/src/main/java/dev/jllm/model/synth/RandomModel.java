@@ -61,7 +61,7 @@ public final class RandomModel {
      * too, norms stay F32 (as llama.cpp's quantizer leaves them).
      */
     public static void writeGguf(Path file, Shape s, GgmlType type, long seed) {
-        if (type != GgmlType.F32 && type != GgmlType.F16 && type != GgmlType.BF16 && !GgmlQuants.supports(type)) {
+        if (type != GgmlType.F32 && type != GgmlType.F16 && type != GgmlType.BF16 && !GgmlQuants.canQuantize(type)) {
             throw new JllmException("weight type " + type + " cannot be generated (no quantizer)");
         }
         GgufWriter w = new GgufWriter();
