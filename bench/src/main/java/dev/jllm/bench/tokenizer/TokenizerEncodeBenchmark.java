@@ -37,7 +37,8 @@ public class TokenizerEncodeBenchmark {
     @Param({"llama3_1", "mistral"})
     public String tokenizer;
 
-    @Param({"jllm", "hf-rust"})
+    /** jllm; HF Rust through DJL's public encode(); HF Rust through DJL's JNI entry points reading ids only. */
+    @Param({"jllm", "hf-rust", "hf-rust-ids"})
     public String implementation;
 
     private List<String> corpus;
@@ -62,6 +63,7 @@ public class TokenizerEncodeBenchmark {
 
     @Benchmark
     public long encodeCorpus() {
-        return ours != null ? TokenizerThroughput.runOurs(corpus, ours) : TokenizerThroughput.runHf(corpus, hf);
+        if (ours != null) return TokenizerThroughput.runOurs(corpus, ours);
+        return implementation.equals("hf-rust") ? TokenizerThroughput.runHf(corpus, hf) : TokenizerThroughput.runHfIdsOnly(corpus, hf);
     }
 }

@@ -18,7 +18,7 @@ final class EncodingBuilder {
         typeIds.add(typeId);
     }
 
-    /** Appends the model output for a word; special flags and type ids follow. */
+    /** Gives the ids the model appended directly to {@link #ids} their (non-special, type 0) flags. */
     void fillFlags() {
         while (special.size < ids.size) {
             special.add(0);

@@ -59,7 +59,7 @@ final class TokenizerJson {
         Normalizer normalizer = normalizer(root.get("normalizer"), "normalizer");
         BpeModel model = model(modelNode, pre != null && pre.byteLevel(), decoderIsByteLevel(root.get("decoder")));
         List<AddedToken> added = addedTokens(root.get("added_tokens"));
-        PostProcessor post = postProcessor(root.get("post_processor"), "post_processor", model, added);
+        PostProcessor post = postProcessor(root.get("post_processor"), "post_processor");
         Decoder decoder = decoder(root.get("decoder"), "decoder");
         return new Tokenizer(file.toString(), added, normalizer, pre, model, post, decoder, config, Set.of());
     }
@@ -269,7 +269,7 @@ final class TokenizerJson {
 
     // ---------------------------------------------------------------- post-processors
 
-    private PostProcessor postProcessor(JsonNode n, String field, BpeModel model, List<AddedToken> added) {
+    private PostProcessor postProcessor(JsonNode n, String field) {
         if (n == null || n.isNull()) return null;
         String type = type(n);
         if (type == null) throw bad(field + ".type", "missing");
@@ -301,7 +301,7 @@ final class TokenizerJson {
                 JsonNode list = n.get("processors");
                 if (list == null || !list.isArray()) throw bad(field + ".processors", "missing or not an array");
                 List<PostProcessor> steps = new ArrayList<>();
-                for (int i = 0; i < list.size(); i++) steps.add(postProcessor(list.get(i), field + ".processors[" + i + "]", model, added));
+                for (int i = 0; i < list.size(); i++) steps.add(postProcessor(list.get(i), field + ".processors[" + i + "]"));
                 yield new PostProcessor.Sequence(steps);
             }
             default -> throw bad(field + ".type", "unsupported post-processor \"" + type
