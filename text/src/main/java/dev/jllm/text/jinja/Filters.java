@@ -323,17 +323,14 @@ final class Filters {
     }
 
     private Value unique(Value v, boolean caseSensitive, Value attribute) {
-        List<Value> seen = new ArrayList<>();
+        // a hash set, as Python's: linear time, and unhashable items fail as they do there
+        java.util.Set<Value> seen = new java.util.HashSet<>();
         List<Value> out = new ArrayList<>();
         for (Value x : Py.iterate(v)) {
             Value key = attribute instanceof Value.None ? x : attr(x, attribute);
             if (!caseSensitive && key instanceof Str s) key = new Str(PyStr.lower(s.s()));
-            boolean dup = false;
-            for (Value k : seen) if (Py.eq(k, key)) dup = true;
-            if (!dup) {
-                seen.add(key);
-                out.add(x);
-            }
+            if (!Py.isHashable(key)) throw TemplateException.typeError("unhashable type: '" + Py.typeName(key) + "'");
+            if (seen.add(Py.key(key))) out.add(x);
         }
         return Seq.list(out);
     }

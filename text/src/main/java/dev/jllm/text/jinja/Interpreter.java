@@ -48,7 +48,8 @@ final class Interpreter {
     private final long deadline;
     private long steps;
     private int depth;
-    private long outputBudget;
+    /** Characters (and list items) that operations may still build in this render; see {@link #charge}. */
+    private long allocationBudget;
     private StringBuilder out;
     private final StringBuilder root;
     private final List<int[]> generationSpans = new ArrayList<>();
@@ -60,7 +61,7 @@ final class Interpreter {
         this.limits = limits;
         this.globals = globals;
         this.deadline = System.nanoTime() + limits.timeout().toNanos();
-        this.outputBudget = limits.maxOutputChars() * 4L;
+        this.allocationBudget = limits.maxOutputChars() * 8L;
         this.root = new StringBuilder();
         this.out = root;
         this.filters = new Filters(this);
@@ -93,7 +94,7 @@ final class Interpreter {
             throw new TemplateException(Kind.LimitExceeded, "the render exceeded " + limits.maxSteps()
                     + " steps (an endless or huge loop?)", templateName, pos.line(), pos.column());
         }
-        if ((steps & 1023) == 0 && System.nanoTime() > deadline) {
+        if ((steps & 63) == 0 && System.nanoTime() > deadline) {
             throw new TemplateException(Kind.LimitExceeded, "the render exceeded its time limit of "
                     + limits.timeout().toMillis() + " ms", templateName, pos.line(), pos.column());
         }
@@ -110,12 +111,25 @@ final class Interpreter {
     private void write(String s) {
         if (s.isEmpty()) return;
         checkLength((long) out.length() + s.length());
-        outputBudget -= s.length();
-        if (outputBudget < 0) {
-            throw new TemplateException(Kind.LimitExceeded, "the render wrote more than " + limits.maxOutputChars() * 4L
-                    + " characters in total");
-        }
         out.append(s);
+    }
+
+    /**
+     * Counts what an operation built. Each string is bounded by {@link #checkLength}, but a loop could keep many of
+     * them alive (e.g. appending a large string to a list in every iteration), so the total is bounded too.
+     */
+    private void charge(Value built) {
+        long units = switch (built) {
+            case Str s -> s.s().length();
+            case Seq q -> q.items().size();
+            case Dict d -> d.map().size();
+            default -> 0;
+        };
+        allocationBudget -= units;
+        if (allocationBudget < 0) {
+            throw new TemplateException(Kind.LimitExceeded, "the render built more than " + limits.maxOutputChars() * 8L
+                    + " characters of strings and list items in total (a runaway string or list?)");
+        }
     }
 
     private interface Body {
@@ -175,6 +189,7 @@ final class Interpreter {
                 case SetBlock s -> {
                     Value v = new Str(capture(() -> exec(s.body(), scope)));
                     for (Filter f : s.filters()) v = applyFilter(f, v, scope);
+                    charge(v);
                     assign(s.target(), v, scope, s.pos());
                     yield Flow.NORMAL;
                 }
@@ -327,7 +342,12 @@ final class Interpreter {
 
     Value eval(Expr expr, Scope scope) {
         try {
-            return evalUnlocated(expr, scope);
+            Value v = evalUnlocated(expr, scope);
+            if (expr instanceof Call || expr instanceof Filter || expr instanceof Binary || expr instanceof GetItem
+                    || expr instanceof ListLiteral || expr instanceof DictLiteral) {
+                charge(v);
+            }
+            return v;
         } catch (TemplateException e) {
             throw locate(e, expr.pos());
         }

@@ -15,7 +15,7 @@ import java.time.Duration;
 public record Limits(Duration timeout, long maxSteps, int maxRecursionDepth, int maxOutputChars, int maxRange) {
 
     /** Generous for every real chat template (they render in microseconds to milliseconds). */
-    public static final Limits DEFAULT = new Limits(Duration.ofSeconds(10), 5_000_000L, 200, 16 * 1024 * 1024, 100_000);
+    public static final Limits DEFAULT = new Limits(Duration.ofSeconds(10), 2_000_000L, 200, 16 * 1024 * 1024, 100_000);
 
     public Limits {
         if (timeout == null || timeout.isNegative() || timeout.isZero()) throw new IllegalArgumentException("timeout must be positive");

@@ -29,6 +29,8 @@ public final class Py {
 
     /** Values bigger than this many bits are refused, so {@code 2 ** 10 ** 9} cannot eat the heap. */
     static final int MAX_INT_BITS = 1 << 16;
+    /** Iterating a string makes one value per character; longer strings are refused rather than exhausting memory. */
+    static final int MAX_ITERATED_STRING = 1 << 20;
 
     // ---------------------------------------------------------------- conversions from Java
 
@@ -288,6 +290,10 @@ public final class Py {
     public static List<Value> iterate(Value v) {
         return switch (v) {
             case Str s -> {
+                if (s.s().length() > MAX_ITERATED_STRING) {
+                    throw new TemplateException(Kind.LimitExceeded, "iterating over a string of " + s.s().length()
+                            + " characters, more than " + MAX_ITERATED_STRING);
+                }
                 List<Value> chars = new ArrayList<>(s.s().length());
                 s.s().codePoints().forEach(cp -> chars.add(new Str(Character.toString(cp))));
                 yield chars;
@@ -319,6 +325,19 @@ public final class Py {
             case Dict d -> d.map().containsKey(key(needle));
             case Undefined u -> false;
             default -> throw TemplateException.typeError("argument of type '" + typeName(haystack) + "' is not iterable");
+        };
+    }
+
+    /** Python's hashability: immutable scalars and tuples of hashable values. */
+    static boolean isHashable(Value v) {
+        return switch (v) {
+            case Str s -> true;
+            case Int i -> true;
+            case Float f -> true;
+            case Bool b -> true;
+            case None n -> true;
+            case Seq s -> s.tuple() && s.items().stream().allMatch(Py::isHashable);
+            default -> false;
         };
     }
 

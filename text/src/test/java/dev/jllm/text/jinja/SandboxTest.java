@@ -90,6 +90,21 @@ class SandboxTest {
     }
 
     @Test
+    void keepingManyLargeStringsAliveHitsTheTotalBound() {
+        assertLimit(fails("{% set ns = namespace(l=[]) %}{% set big = 'x' * 10000000 %}"
+                + "{% for i in range(100) %}{% set ns.l = ns.l + [big ~ i] %}{% endfor %}"), "in total");
+        assertLimit(fails("{% set ns = namespace(l=[]) %}{% set big = 'x' * 10000000 %}"
+                + "{% for i in range(100) %}{% set ns.l = ns.l + [big|upper] %}{% endfor %}"), "in total");
+    }
+
+    @Test
+    void largeCollectionsStayLinear() {
+        assertEquals("100000", assertTimeoutPreemptively(QUICKLY, () -> Template.compile(
+                "{{ range(100000)|unique|list|length }}", "t").render(Map.of())));
+        assertLimit(fails("{% for c in 'x' * 2000000 %}{% endfor %}"), "iterating");
+    }
+
+    @Test
     void outputSizeIsBounded() {
         assertLimit(fails("{% for i in range(100000) %}{{ 'x' * 1000 }}{% endfor %}"), "exceeds");
         RenderSettings small = RenderSettings.DEFAULT.withLimits(Limits.DEFAULT.withMaxOutputChars(100));
