@@ -124,13 +124,12 @@ public final class Matmul {
                     if (width < NR) java.util.Arrays.fill(packed, dst + width, dst + NR, 0.0);
                 }
             } else {
-                for (int jj = 0; jj < NR; jj++) {
-                    if (jj < width) {
-                        int src = (col0 + jj) * k + p0;
-                        for (int kk = 0; kk < kc; kk++) packed[base + kk * NR + jj] = b[src + kk];
-                    } else {
-                        for (int kk = 0; kk < kc; kk++) packed[base + kk * NR + jj] = 0.0;
-                    }
+                // k outer, columns inner: writes stay sequential and the NR source rows are read as parallel streams.
+                int src = col0 * k + p0;
+                for (int kk = 0; kk < kc; kk++) {
+                    int dst = base + kk * NR;
+                    for (int jj = 0; jj < width; jj++) packed[dst + jj] = b[src + jj * k + kk];
+                    for (int jj = width; jj < NR; jj++) packed[dst + jj] = 0.0;
                 }
             }
         }
