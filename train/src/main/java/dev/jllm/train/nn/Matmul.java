@@ -1,56 +1,49 @@
 package dev.jllm.train.nn;
 
 import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.stream.IntStream;
 
 /**
- * The one matrix product the training engine needs, {@code C (+)= A · Bᵀ} with both operands row-major and
- * contiguous along the reduced dimension. The other two shapes of backpropagation ({@code A·B} and {@code Aᵀ·B})
- * are reduced to it by transposing the smaller operand, because a transpose costs O(rows·cols) while the product
- * costs O(rows·cols·k), and a single well-blocked kernel is easier to keep fast than three.
+ * The matrix products of backpropagation in float64: {@code A·Bᵀ} (forward of a linear layer), {@code A·B}
+ * (its input gradient) and {@code Aᵀ·B} (its weight gradient), all row-major.
  *
- * <p>Blocking: a 4×4 tile of dot products is accumulated in 16 vector registers while both operands stream along
- * k; k is cut into {@value #KC}-wide slices and B's rows into {@value #NC}-row panels so that one panel slice stays in
- * L2 while every row of A passes over it. Rows of A are split between the cores for large products.
+ * <p>One blocked kernel serves all three (Goto-style): B is packed, {@value #KC} deep, into panels of
+ * {@link #NR} columns laid out k-major, so the micro-kernel streams them with unit stride whatever B's original
+ * layout; A is read in place, one scalar of each of {@value #MR} rows broadcast per k; a {@value #MR}×{@link #NR}
+ * tile of C lives in 24 vector registers and is added to C once per k-block, so there is no horizontal reduction
+ * in the inner loop. Packing B from either layout is a gather of O(n·k), negligible next to the O(m·n·k) product,
+ * which is why {@code A·B} needs no transpose at all and {@code Aᵀ·B} only transposes A. Rows of C are split
+ * between the cores for large products; each worker packs the panels it uses.
  */
 public final class Matmul {
     private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    /** Register tile: MR rows × NR columns (four vectors). */
+    private static final int MR = 6;
+    private static final int NR = 4 * L;
     private static final int KC = 256;
-    private static final int NC = 128;
+    /** Columns packed at a time: KC × NC doubles stay within L2. */
+    private static final int NC = Math.max(NR, (384 / NR) * NR);
     /** Below this many multiply-adds a product runs on the calling thread; forking would cost more than it saves. */
-    private static final long PARALLEL_THRESHOLD = 1L << 18;
+    private static final long PARALLEL_THRESHOLD = 1L << 20;
 
     private Matmul() {}
 
     /** {@code C[m×n] = A[m×k] · B[n×k]ᵀ}, or {@code +=} when {@code accumulate}. */
     public static void nt(double[] c, double[] a, double[] b, int m, int n, int k, boolean accumulate) {
-        if (!accumulate) java.util.Arrays.fill(c, 0, m * n, 0.0);
-        if (m == 0 || n == 0 || k == 0) return;
-        int threads = Runtime.getRuntime().availableProcessors();
-        if (threads <= 1 || (long) m * n * k < PARALLEL_THRESHOLD || m < 8) {
-            ntRows(c, a, b, 0, m, n, k);
-            return;
-        }
-        int chunks = Math.min(threads, m / 4);
-        int per = ((m + chunks - 1) / chunks + 3) & ~3;
-        IntStream.range(0, chunks).parallel().forEach(t -> {
-            int from = t * per;
-            int to = Math.min(m, from + per);
-            if (from < to) ntRows(c, a, b, from, to, n, k);
-        });
+        run(c, a, b, false, m, n, k, accumulate);
     }
 
     /** {@code C[m×n] (+)= A[m×k] · B[k×n]}. */
     public static void nn(double[] c, double[] a, double[] b, int m, int n, int k, boolean accumulate) {
-        nt(c, a, transpose(b, k, n), m, n, k, accumulate);
+        run(c, a, b, true, m, n, k, accumulate);
     }
 
     /** {@code C[m×n] (+)= A[k×m]ᵀ · B[k×n]}; e.g. a weight gradient {@code dW[out×in] += dYᵀ · X}. */
     public static void tn(double[] c, double[] a, double[] b, int m, int n, int k, boolean accumulate) {
-        nt(c, transpose(a, k, m), transpose(b, k, n), m, n, k, accumulate);
+        run(c, transpose(a, k, m), b, true, m, n, k, accumulate);
     }
 
     /** The transpose of a row-major {@code rows×cols} matrix, blocked so both sides stay in cache. */
@@ -69,81 +62,151 @@ public final class Matmul {
         return t;
     }
 
-    private static void ntRows(double[] c, double[] a, double[] b, int rowFrom, int rowTo, int n, int k) {
+    /** @param bKn B is stored {@code [k×n]} (else {@code [n×k]}) */
+    private static void run(double[] c, double[] a, double[] b, boolean bKn, int m, int n, int k, boolean accumulate) {
+        if (!accumulate) java.util.Arrays.fill(c, 0, m * n, 0.0);
+        if (m == 0 || n == 0 || k == 0) return;
+        int threads = Runtime.getRuntime().availableProcessors();
+        if (threads <= 1 || (long) m * n * k < PARALLEL_THRESHOLD || m < 2 * MR) {
+            rows(c, a, b, bKn, 0, m, n, k);
+            return;
+        }
+        int chunks = Math.min(threads, m / MR);
+        int per = ((m + chunks - 1) / chunks + MR - 1) / MR * MR;
+        IntStream.range(0, chunks).parallel().forEach(t -> {
+            int from = t * per;
+            int to = Math.min(m, from + per);
+            if (from < to) rows(c, a, b, bKn, from, to, n, k);
+        });
+    }
+
+    private static void rows(double[] c, double[] a, double[] b, boolean bKn, int rowFrom, int rowTo, int n, int k) {
+        double[] packed = new double[Math.min(KC, k) * Math.min(NC, (n + NR - 1) / NR * NR)];
+        double[] edge = new double[MR * NR];
         for (int j0 = 0; j0 < n; j0 += NC) {
-            int j1 = Math.min(n, j0 + NC);
+            int nc = Math.min(NC, n - j0);
+            int panels = (nc + NR - 1) / NR;
             for (int p0 = 0; p0 < k; p0 += KC) {
-                int p1 = Math.min(k, p0 + KC);
-                int i = rowFrom;
-                for (; i + 4 <= rowTo; i += 4) {
-                    int j = j0;
-                    for (; j + 4 <= j1; j += 4) tile4x4(c, a, b, i, j, p0, p1, n, k);
-                    for (; j < j1; j++) for (int ii = i; ii < i + 4; ii++) c[ii * n + j] += dot(a, ii * k, b, j * k, p0, p1);
-                }
-                for (; i < rowTo; i++) {
-                    for (int j = j0; j < j1; j++) c[i * n + j] += dot(a, i * k, b, j * k, p0, p1);
+                int kc = Math.min(KC, k - p0);
+                pack(b, bKn, n, k, j0, nc, p0, kc, packed);
+                for (int i = rowFrom; i < rowTo; i += MR) {
+                    int mr = Math.min(MR, rowTo - i);
+                    for (int pnl = 0; pnl < panels; pnl++) {
+                        int col = j0 + pnl * NR;
+                        int nr = Math.min(NR, n - col);
+                        if (mr == MR && nr == NR) {
+                            kernel(a, i, k, p0, kc, packed, pnl * kc * NR, c, i * n + col, n);
+                        } else {
+                            java.util.Arrays.fill(edge, 0.0);
+                            edgeKernel(a, i, mr, k, p0, kc, packed, pnl * kc * NR, edge);
+                            for (int r = 0; r < mr; r++) {
+                                for (int j = 0; j < nr; j++) c[(i + r) * n + col + j] += edge[r * NR + j];
+                            }
+                        }
+                    }
                 }
             }
         }
     }
 
-    private static double dot(double[] a, int aOff, double[] b, int bOff, int p0, int p1) {
-        int len = p1 - p0;
-        int vec = S.loopBound(len);
-        DoubleVector acc = DoubleVector.zero(S);
-        int p = 0;
-        for (; p < vec; p += S.length()) {
-            acc = DoubleVector.fromArray(S, a, aOff + p0 + p).fma(DoubleVector.fromArray(S, b, bOff + p0 + p), acc);
+    /** {@code packed[panel][kk][jj] = B[j0 + panel·NR + jj][p0 + kk]}, zero past column n. */
+    private static void pack(double[] b, boolean bKn, int n, int k, int j0, int nc, int p0, int kc, double[] packed) {
+        int panels = (nc + NR - 1) / NR;
+        for (int pnl = 0; pnl < panels; pnl++) {
+            int base = pnl * kc * NR;
+            int col0 = j0 + pnl * NR;
+            int width = Math.min(NR, n - col0);
+            if (bKn) {
+                for (int kk = 0; kk < kc; kk++) {
+                    int src = (p0 + kk) * n + col0;
+                    int dst = base + kk * NR;
+                    System.arraycopy(b, src, packed, dst, width);
+                    if (width < NR) java.util.Arrays.fill(packed, dst + width, dst + NR, 0.0);
+                }
+            } else {
+                // k outer, columns inner: writes stay sequential and the NR source rows are read as parallel streams.
+                int src = col0 * k + p0;
+                for (int kk = 0; kk < kc; kk++) {
+                    int dst = base + kk * NR;
+                    for (int jj = 0; jj < width; jj++) packed[dst + jj] = b[src + jj * k + kk];
+                    for (int jj = width; jj < NR; jj++) packed[dst + jj] = 0.0;
+                }
+            }
         }
-        double s = acc.reduceLanes(VectorOperators.ADD);
-        for (; p < len; p++) s += a[aOff + p0 + p] * b[bOff + p0 + p];
-        return s;
     }
 
-    private static void tile4x4(double[] c, double[] a, double[] b, int i, int j, int p0, int p1, int n, int k) {
-        int a0 = i * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k;
-        int b0 = j * k, b1 = b0 + k, b2 = b1 + k, b3 = b2 + k;
+    private static void kernel(double[] a, int i, int k, int p0, int kc, double[] bp, int bOff, double[] c, int cOff, int ldc) {
         DoubleVector c00 = DoubleVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
         DoubleVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
         DoubleVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
         DoubleVector c30 = c00, c31 = c00, c32 = c00, c33 = c00;
-        int len = p1 - p0;
-        int vec = S.loopBound(len);
-        int p = p0;
-        for (int end = p0 + vec; p < end; p += S.length()) {
-            DoubleVector y0 = DoubleVector.fromArray(S, b, b0 + p);
-            DoubleVector y1 = DoubleVector.fromArray(S, b, b1 + p);
-            DoubleVector y2 = DoubleVector.fromArray(S, b, b2 + p);
-            DoubleVector y3 = DoubleVector.fromArray(S, b, b3 + p);
-            DoubleVector x = DoubleVector.fromArray(S, a, a0 + p);
-            c00 = x.fma(y0, c00); c01 = x.fma(y1, c01); c02 = x.fma(y2, c02); c03 = x.fma(y3, c03);
-            x = DoubleVector.fromArray(S, a, a1 + p);
-            c10 = x.fma(y0, c10); c11 = x.fma(y1, c11); c12 = x.fma(y2, c12); c13 = x.fma(y3, c13);
-            x = DoubleVector.fromArray(S, a, a2 + p);
-            c20 = x.fma(y0, c20); c21 = x.fma(y1, c21); c22 = x.fma(y2, c22); c23 = x.fma(y3, c23);
-            x = DoubleVector.fromArray(S, a, a3 + p);
-            c30 = x.fma(y0, c30); c31 = x.fma(y1, c31); c32 = x.fma(y2, c32); c33 = x.fma(y3, c33);
+        DoubleVector c40 = c00, c41 = c00, c42 = c00, c43 = c00;
+        DoubleVector c50 = c00, c51 = c00, c52 = c00, c53 = c00;
+        int a0 = i * k + p0, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k, a4 = a3 + k, a5 = a4 + k;
+        for (int kk = 0; kk < kc; kk++) {
+            int bo = bOff + kk * NR;
+            DoubleVector b0 = DoubleVector.fromArray(S, bp, bo);
+            DoubleVector b1 = DoubleVector.fromArray(S, bp, bo + L);
+            DoubleVector b2 = DoubleVector.fromArray(S, bp, bo + 2 * L);
+            DoubleVector b3 = DoubleVector.fromArray(S, bp, bo + 3 * L);
+            DoubleVector x = DoubleVector.broadcast(S, a[a0 + kk]);
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
+            x = DoubleVector.broadcast(S, a[a1 + kk]);
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12); c13 = x.fma(b3, c13);
+            x = DoubleVector.broadcast(S, a[a2 + kk]);
+            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22); c23 = x.fma(b3, c23);
+            x = DoubleVector.broadcast(S, a[a3 + kk]);
+            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32); c33 = x.fma(b3, c33);
+            x = DoubleVector.broadcast(S, a[a4 + kk]);
+            c40 = x.fma(b0, c40); c41 = x.fma(b1, c41); c42 = x.fma(b2, c42); c43 = x.fma(b3, c43);
+            x = DoubleVector.broadcast(S, a[a5 + kk]);
+            c50 = x.fma(b0, c50); c51 = x.fma(b1, c51); c52 = x.fma(b2, c52); c53 = x.fma(b3, c53);
         }
-        double[] s = {
-                c00.reduceLanes(VectorOperators.ADD), c01.reduceLanes(VectorOperators.ADD), c02.reduceLanes(VectorOperators.ADD), c03.reduceLanes(VectorOperators.ADD),
-                c10.reduceLanes(VectorOperators.ADD), c11.reduceLanes(VectorOperators.ADD), c12.reduceLanes(VectorOperators.ADD), c13.reduceLanes(VectorOperators.ADD),
-                c20.reduceLanes(VectorOperators.ADD), c21.reduceLanes(VectorOperators.ADD), c22.reduceLanes(VectorOperators.ADD), c23.reduceLanes(VectorOperators.ADD),
-                c30.reduceLanes(VectorOperators.ADD), c31.reduceLanes(VectorOperators.ADD), c32.reduceLanes(VectorOperators.ADD), c33.reduceLanes(VectorOperators.ADD)};
-        for (; p < p1; p++) {
-            for (int r = 0; r < 4; r++) {
-                double x = a[a0 + r * k + p];
-                s[r * 4] += x * b[b0 + p];
-                s[r * 4 + 1] += x * b[b1 + p];
-                s[r * 4 + 2] += x * b[b2 + p];
-                s[r * 4 + 3] += x * b[b3 + p];
+        // Written out rather than in a helper: passing the accumulators to a call that C2 declines to inline makes
+        // it box every vector in the loop above.
+        int o = cOff;
+        DoubleVector.fromArray(S, c, o).add(c00).intoArray(c, o);
+        DoubleVector.fromArray(S, c, o + L).add(c01).intoArray(c, o + L);
+        DoubleVector.fromArray(S, c, o + 2 * L).add(c02).intoArray(c, o + 2 * L);
+        DoubleVector.fromArray(S, c, o + 3 * L).add(c03).intoArray(c, o + 3 * L);
+        o += ldc;
+        DoubleVector.fromArray(S, c, o).add(c10).intoArray(c, o);
+        DoubleVector.fromArray(S, c, o + L).add(c11).intoArray(c, o + L);
+        DoubleVector.fromArray(S, c, o + 2 * L).add(c12).intoArray(c, o + 2 * L);
+        DoubleVector.fromArray(S, c, o + 3 * L).add(c13).intoArray(c, o + 3 * L);
+        o += ldc;
+        DoubleVector.fromArray(S, c, o).add(c20).intoArray(c, o);
+        DoubleVector.fromArray(S, c, o + L).add(c21).intoArray(c, o + L);
+        DoubleVector.fromArray(S, c, o + 2 * L).add(c22).intoArray(c, o + 2 * L);
+        DoubleVector.fromArray(S, c, o + 3 * L).add(c23).intoArray(c, o + 3 * L);
+        o += ldc;
+        DoubleVector.fromArray(S, c, o).add(c30).intoArray(c, o);
+        DoubleVector.fromArray(S, c, o + L).add(c31).intoArray(c, o + L);
+        DoubleVector.fromArray(S, c, o + 2 * L).add(c32).intoArray(c, o + 2 * L);
+        DoubleVector.fromArray(S, c, o + 3 * L).add(c33).intoArray(c, o + 3 * L);
+        o += ldc;
+        DoubleVector.fromArray(S, c, o).add(c40).intoArray(c, o);
+        DoubleVector.fromArray(S, c, o + L).add(c41).intoArray(c, o + L);
+        DoubleVector.fromArray(S, c, o + 2 * L).add(c42).intoArray(c, o + 2 * L);
+        DoubleVector.fromArray(S, c, o + 3 * L).add(c43).intoArray(c, o + 3 * L);
+        o += ldc;
+        DoubleVector.fromArray(S, c, o).add(c50).intoArray(c, o);
+        DoubleVector.fromArray(S, c, o + L).add(c51).intoArray(c, o + L);
+        DoubleVector.fromArray(S, c, o + 2 * L).add(c52).intoArray(c, o + 2 * L);
+        DoubleVector.fromArray(S, c, o + 3 * L).add(c53).intoArray(c, o + 3 * L);
+    }
+
+    /** The partial tiles at the bottom and right edges; rare enough to stay simple. */
+    private static void edgeKernel(double[] a, int i, int mr, int k, int p0, int kc, double[] bp, int bOff, double[] out) {
+        for (int r = 0; r < mr; r++) {
+            int ar = (i + r) * k + p0;
+            for (int v = 0; v < 4; v++) {
+                DoubleVector acc = DoubleVector.zero(S);
+                for (int kk = 0; kk < kc; kk++) {
+                    acc = DoubleVector.broadcast(S, a[ar + kk]).fma(DoubleVector.fromArray(S, bp, bOff + kk * NR + v * L), acc);
+                }
+                acc.intoArray(out, r * NR + v * L);
             }
-        }
-        for (int r = 0; r < 4; r++) {
-            int row = (i + r) * n + j;
-            c[row] += s[r * 4];
-            c[row + 1] += s[r * 4 + 1];
-            c[row + 2] += s[r * 4 + 2];
-            c[row + 3] += s[r * 4 + 3];
         }
     }
 }

@@ -111,9 +111,10 @@ class OpsGradientTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"0, false", "3, false", "0, true", "2, true"})
-    void attention(int window, boolean padded) {
-        int batch = 2, T = 5, heads = 4, kvHeads = 2, d = 3;
+    @CsvSource({"0, false, 5", "3, false, 5", "0, true, 5", "2, true, 5", "0, true, 80", "40, false, 80"})
+    void attention(int window, boolean padded, int T) {
+        // T = 80 spans two query tiles of Attention.QT.
+        int batch = T > 64 ? 1 : 2, heads = T > 64 ? 2 : 4, kvHeads = T > 64 ? 1 : 2, d = T > 64 ? 2 : 3;
         var shape = new Attention.Shape(batch, T, heads, kvHeads, d, window);
         double[] q = random(rnd, batch * T * heads * d, 1), k = random(rnd, batch * T * kvHeads * d, 1), v = random(rnd, k.length, 1);
         int[] mask = null;
@@ -121,8 +122,10 @@ class OpsGradientTest {
             mask = new int[batch * T];
             java.util.Arrays.fill(mask, 1);
             mask[T - 1] = 0;          // row 0: last position is padding
-            mask[2 * T - 1] = 0;      // row 1: two pads
-            mask[2 * T - 2] = 0;
+            if (batch > 1) {
+                mask[2 * T - 1] = 0;  // row 1: two pads
+                mask[2 * T - 2] = 0;
+            }
         }
         int[] m = mask;
         double[] r = random(rnd, q.length, 1);
