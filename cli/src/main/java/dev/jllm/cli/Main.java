@@ -15,6 +15,8 @@ import java.io.UncheckedIOException;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 MetricCommand.class,
+                EvalCommand.class,
+                JudgeCommand.class,
                 GenerateCommand.class,
                 LogitsCommand.class,
                 ConvertCommand.class,

@@ -43,7 +43,8 @@ import java.util.Optional;
         description = "Score predictions against references with BLEU (sacrebleu), ROUGE (rouge_score) or METEOR (NLTK).",
         mixinStandardHelpOptions = true,
         subcommands = {MetricCommand.BleuCommand.class, MetricCommand.RougeCommand.class, MetricCommand.MeteorCommand.class,
-                MetricCommand.ExactMatchCommand.class, MetricCommand.Gsm8kCommand.class})
+                MetricCommand.ExactMatchCommand.class, MetricCommand.Gsm8kCommand.class,
+                MetricBertScoreCommand.class, MetricPerplexityCommand.class})
 public final class MetricCommand implements Runnable {
 
     @CommandLine.Spec

@@ -28,10 +28,12 @@ public final class JllmModel implements ModelUnderTest, AutoCloseable {
     private final GenerationOptions options;
     private final LogitsSource logits;
     private final Path mergedFolder;
+    private final boolean chat;
 
-    private JllmModel(TextGenerationPipeline pipeline, GenerationOptions options, Path mergedFolder) {
+    private JllmModel(TextGenerationPipeline pipeline, GenerationOptions options, Path mergedFolder, boolean chat) {
         this.pipeline = pipeline;
         this.options = options;
+        this.chat = chat;
         this.logits = Perplexity.of(pipeline.model());
         this.mergedFolder = mergedFolder;
     }
@@ -40,7 +42,12 @@ public final class JllmModel implements ModelUnderTest, AutoCloseable {
      * Loads {@code modelPath}; with an adapter, the base (a Hugging Face folder) is loaded, the adapter attached and
      * merged ({@code W += scaling · B·A}), and the merged weights written to a temporary folder that is deleted on close.
      */
-    public static JllmModel load(Path modelPath, Path adapter, GenerationOptions.Builder options) {
+    /**
+     * @param configure turns the model's default generation options into the ones to use
+     * @param chat      wrap each prompt as a user message in the model's chat template
+     */
+    public static JllmModel load(Path modelPath, Path adapter, java.util.function.Function<GenerationOptions.Builder, GenerationOptions> configure,
+                                 boolean chat) {
         Path merged = null;
         Path load = modelPath;
         if (adapter != null) {
@@ -59,8 +66,14 @@ public final class JllmModel implements ModelUnderTest, AutoCloseable {
             load = merged;
         }
         TextGenerationPipeline pipeline = TextGenerationPipeline.load(load);
-        GenerationOptions.Builder b = options != null ? options : pipeline.defaultOptions();
-        return new JllmModel(pipeline, b.build(), merged);
+        try {
+            GenerationOptions options = configure != null ? configure.apply(pipeline.defaultOptions()) : pipeline.defaultOptions().build();
+            if (chat) pipeline.chatTemplate();
+            return new JllmModel(pipeline, options, merged, chat);
+        } catch (RuntimeException e) {
+            pipeline.close();
+            throw e;
+        }
     }
 
     public GenerationOptions options() {
@@ -72,6 +85,7 @@ public final class JllmModel implements ModelUnderTest, AutoCloseable {
         List<String> stops = new ArrayList<>(options.stopStrings() == null ? List.of() : options.stopStrings());
         stops.addAll(stop);
         GenerationOptions o = options.toBuilder().stopStrings(stops).build();
+        if (chat) return pipeline.chat(List.of(dev.jllm.text.chat.Message.user(prompt)), o, null).text();
         return pipeline.generate(prompt, o, null).text();
     }
 
