@@ -69,6 +69,7 @@ public final class ChatCommand implements Callable<Integer> {
                 if (line == null || line.isBlank()) break;
                 if (line.strip().equals("/reset")) {
                     history.subList(system != null ? 1 : 0, history.size()).clear();
+                    pipeline.resetChat();
                     continue;
                 }
                 history.add(Message.user(line));

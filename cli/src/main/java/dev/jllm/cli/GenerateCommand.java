@@ -86,7 +86,7 @@ public final class GenerateCommand implements Callable<Integer> {
             } else {
                 out.println();
                 out.printf(Locale.ROOT, "[prefill: %d tokens, %s tokens/s; decode: %d tokens, %s tokens/s]%n",
-                        g.promptIds().length, rate(g.prefillTokensPerSecond()), g.decodeSteps(), rate(g.decodeTokensPerSecond()));
+                        g.prefillTokens(), rate(g.prefillTokensPerSecond()), g.decodeSteps(), rate(g.decodeTokensPerSecond()));
             }
             out.flush();
         }

@@ -26,6 +26,8 @@ import java.io.UncheckedIOException;
                 TokenizerTrainCommand.class,
                 TrainCommand.class,
                 ChatCommand.class,
+                TokenizeCommand.class,
+                TokenizerTrainCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -12,6 +12,9 @@ public interface InferenceSession {
     /** How many tokens the session holds. */
     int position();
 
+    /** Forgets every token from position {@code length} on, so a different continuation can be fed. */
+    void truncate(int length);
+
     /** The vocabulary size (length of every logits row). */
     int vocabSize();
 }

@@ -15,6 +15,7 @@ import dev.jllm.model.load.TransformerBuilder;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -110,9 +111,9 @@ public final class Model implements AutoCloseable {
         return generationConfig.eosTokenIds().isEmpty() ? config.eosTokenIds() : generationConfig.eosTokenIds();
     }
 
-    /** A session that may grow to {@code maxTokens} (capped at the model's context length). */
+    /** A session that may grow to {@code maxTokens} tokens (like transformers, past max_position_embeddings too). */
     public Session newSession(int maxTokens) {
-        int limit = Math.min(maxTokens, config.maxPositionEmbeddings());
+        int limit = Math.max(1, maxTokens);
         return new Session(new KvCache(config.numLayers(), config.kvDim(), Math.min(limit, 256), limit));
     }
 
@@ -124,12 +125,21 @@ public final class Model implements AutoCloseable {
     public float[][] logits(int[] ids, Transformer.Observer observer) {
         if (ids.length == 0) return new float[0][];
         KvCache cache = new KvCache(config.numLayers(), config.kvDim(), ids.length, Math.max(ids.length, config.maxPositionEmbeddings()));
-        float[] flat = transformer.forward(ids, 0, cache, true, observer);
         int v = config.vocabSize();
         float[][] rows = new float[ids.length][];
-        for (int t = 0; t < ids.length; t++) rows[t] = java.util.Arrays.copyOfRange(flat, t * v, (t + 1) * v);
+        for (int from = 0; from < ids.length; from += PREFILL_CHUNK) {
+            int to = Math.min(ids.length, from + PREFILL_CHUNK);
+            float[] flat = transformer.forward(Arrays.copyOfRange(ids, from, to), from, cache, true, observer);
+            for (int t = from; t < to; t++) rows[t] = Arrays.copyOfRange(flat, (t - from) * v, (t - from + 1) * v);
+        }
         return rows;
     }
+
+    /**
+     * Longest run of tokens one forward call takes: longer prompts go through in chunks (attending to the cache of
+     * the earlier ones), which bounds the activation memory without changing any result.
+     */
+    public static final int PREFILL_CHUNK = 1024;
 
     /** One sequence's KV cache and position. */
     public final class Session implements InferenceSession {
@@ -143,14 +153,27 @@ public final class Model implements AutoCloseable {
         @Override
         public float[] append(int[] tokens) {
             if (tokens.length == 0) throw new JllmException("append needs at least one token");
-            float[] logits = transformer.forward(tokens, position, cache, false, Transformer.Observer.NONE);
-            position += tokens.length;
+            float[] logits = null;
+            for (int from = 0; from < tokens.length; from += PREFILL_CHUNK) {
+                int to = Math.min(tokens.length, from + PREFILL_CHUNK);
+                int[] chunk = from == 0 && to == tokens.length ? tokens : Arrays.copyOfRange(tokens, from, to);
+                logits = transformer.forward(chunk, position, cache, false, Transformer.Observer.NONE);
+                position += chunk.length;
+            }
             return logits;
         }
 
         @Override
         public int position() {
             return position;
+        }
+
+        @Override
+        public void truncate(int length) {
+            if (length < 0 || length > position) {
+                throw new IllegalArgumentException("cannot truncate a session of " + position + " tokens to " + length);
+            }
+            position = length;  // later appends overwrite the cache rows from here on
         }
 
         @Override

@@ -10,6 +10,10 @@ import jdk.incubator.vector.VectorSpecies;
  * depth (at most {@link #NC} columns at a time, about the L2 size), A is read in place, and a 6×NR register tile
  * of 24 vector accumulators does the arithmetic. The threads split N, so each owns its packed panels and its
  * columns of C and never waits on another inside the loops.
+ *
+ * <p>Blocking defaults (KC = 128: a 128×64 B panel is 32 KB and stays in a 48 KB L1; MC = 96) were the fastest
+ * measured on the development machine; {@code -Djllm.gemm.kc=N} and {@code -Djllm.gemm.mc=N} override them for
+ * other caches. With quantized weights the depth block is rounded up to whole quantization blocks (256 for K-quants).
  */
 public final class Gemm {
     static final VectorSpecies<Float> S = Simd.F;
@@ -17,11 +21,19 @@ public final class Gemm {
     /** Register tile: MR rows of A × NR columns of B. */
     public static final int MR = 6;
     public static final int NR = 4 * L;
-    public static final int KC = 256;
-    public static final int MC = 96;
+    public static final int KC = blockingParameter("jllm.gemm.kc", 128, 32);
+    public static final int MC = blockingParameter("jllm.gemm.mc", 96, MR);
     public static final int NC = Math.max(NR, 768 / NR * NR);
 
     private Gemm() {}
+
+    private static int blockingParameter(String property, int dflt, int multiple) {
+        int v = Integer.getInteger(property, dflt);
+        if (v <= 0 || v % multiple != 0) {
+            throw new IllegalArgumentException("-D" + property + " must be a positive multiple of " + multiple + ", got " + v);
+        }
+        return v;
+    }
 
     /**
      * Supplies B, row {@code j} of which is column {@code j} of C, as packed panels. Implementations dequantize
@@ -35,7 +47,7 @@ public final class Gemm {
         /** Writes {@code dst[dstOff + kk*NR + j] = B[n0 + j][k0 + kk]} for kk &lt; kc, j &lt; NR. */
         void packPanel(int n0, int k0, int kc, float[] dst, int dstOff);
 
-        /** k-block boundaries must be multiples of this (a quantization block size); KC is a multiple of it. */
+        /** k-block boundaries must be multiples of this (a quantization block size). */
         default int kGranule() {
             return 1;
         }
@@ -97,10 +109,12 @@ public final class Gemm {
         int n = src.n(), k = src.k();
         int panels = (n + NR - 1) / NR;
         float[] data = new float[Math.multiplyExact(panels * NR, k)];
+        int granule = src.kGranule();
+        int step = (KC + granule - 1) / granule * granule;
         Parallel.forRange(panels, 1, (w, p0, p1) -> {
             for (int p = p0; p < p1; p++) {
-                for (int pc = 0; pc < k; pc += KC) {
-                    int kc = Math.min(KC, k - pc);
+                for (int pc = 0; pc < k; pc += step) {
+                    int kc = Math.min(step, k - pc);
                     src.packPanel(p * NR, pc, kc, data, p * NR * k + pc * NR);
                 }
             }
@@ -121,7 +135,6 @@ public final class Gemm {
     /** C = A·Bᵀ with B supplied panel by panel (dequantized on the fly for quantized weights). */
     public static void sgemm(int m, float[] a, int aOff, PanelSource b, float[] c, int cOff) {
         checkShape(m, b.n(), b.k(), a, aOff, c, cOff);
-        if (KC % b.kGranule() != 0) throw new IllegalArgumentException("k granule " + b.kGranule() + " does not divide KC");
         drive(m, b.n(), b.k(), a, aOff, c, cOff, b, null);
     }
 
@@ -135,7 +148,7 @@ public final class Gemm {
         if ((long) m * n + cOff > c.length) throw new JllmException("sgemm: C needs " + ((long) m * n) + " floats from " + cOff + ", has " + c.length);
     }
 
-    private static final ThreadLocal<float[]> PACK_BUFFER = ThreadLocal.withInitial(() -> new float[KC * NC]);
+    private static final ThreadLocal<float[]> PACK_BUFFER = new ThreadLocal<>();
     private static final ThreadLocal<float[]> EDGE_TILE = ThreadLocal.withInitial(() -> new float[MR * NR]);
 
     private static void drive(int m, int n, int k, float[] a, int aOff, float[] c, int cOff, PanelSource src, PackedB packed) {
@@ -146,19 +159,25 @@ public final class Gemm {
         }
         int panels = (n + NR - 1) / NR;
         boolean vector = Simd.enabled();
+        int granule = src == null ? 1 : src.kGranule();
+        int kcStep = (KC + granule - 1) / granule * granule;
         Parallel.forRange(panels, 1, (w, p0, p1) ->
-                driveColumns(m, n, k, a, aOff, c, cOff, src, packed, p0 * NR, Math.min(n, p1 * NR), vector));
+                driveColumns(m, n, k, kcStep, a, aOff, c, cOff, src, packed, p0 * NR, Math.min(n, p1 * NR), vector));
     }
 
-    private static void driveColumns(int m, int n, int k, float[] a, int aOff, float[] c, int cOff, PanelSource src,
-                                     PackedB packed, int n0, int n1, boolean vector) {
-        float[] buf = packed == null ? PACK_BUFFER.get() : null;
+    private static void driveColumns(int m, int n, int k, int kcStep, float[] a, int aOff, float[] c, int cOff,
+                                     PanelSource src, PackedB packed, int n0, int n1, boolean vector) {
+        float[] buf = null;
+        if (packed == null) {
+            buf = PACK_BUFFER.get();
+            if (buf == null || buf.length < kcStep * NC) PACK_BUFFER.set(buf = new float[kcStep * NC]);
+        }
         float[] edge = EDGE_TILE.get();
         for (int jc = n0; jc < n1; jc += NC) {
             int nc = Math.min(NC, n1 - jc);
             int np = (nc + NR - 1) / NR;
-            for (int pc = 0; pc < k; pc += KC) {
-                int kc = Math.min(KC, k - pc);
+            for (int pc = 0; pc < k; pc += kcStep) {
+                int kc = Math.min(kcStep, k - pc);
                 float[] bp;
                 int bBase, bStride;
                 if (packed != null) {

@@ -1,8 +1,8 @@
 package dev.jllm.core.kernel;
 
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A persistent pool of worker threads for the kernels. Every call hands each worker one contiguous slice of the
@@ -119,7 +119,8 @@ public final class Parallel {
     private static final class Pool {
         final int size;
         final Thread[] threads;
-        final ReentrantLock lock = new ReentrantLock();
+        /** Not a reentrant lock: a nested call from the thread running a job must run inline, not post a new job. */
+        final AtomicBoolean busy = new AtomicBoolean();
         volatile Job current;
         volatile boolean stopped;
 
@@ -141,7 +142,7 @@ public final class Parallel {
         }
 
         void run(int n, int grain, int workers, RangeBody body) {
-            if (!lock.tryLock()) {
+            if (!busy.compareAndSet(false, true)) {
                 body.run(0, 0, n);
                 return;
             }
@@ -167,7 +168,7 @@ public final class Parallel {
                     throw new RuntimeException(t);
                 }
             } finally {
-                lock.unlock();
+                busy.set(false);
             }
         }
 

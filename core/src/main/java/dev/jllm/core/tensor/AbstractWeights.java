@@ -16,8 +16,13 @@ abstract sealed class AbstractWeights implements WeightMatrix, Gemm.PanelSource
         Q6_KWeights {
     /** Below this many multiply-adds a matvec runs on the calling thread: a hand-off costs more than it saves. */
     private static final long PARALLEL_MIN_WORK = 1 << 15;
-    /** Token counts up to this use one matvec per token: with so few rows of X the GEMM's packing does not pay. */
-    static final int MATVEC_MAX_TOKENS = 1;
+    /**
+     * Token counts up to this use one matvec per token: with so few rows of X, dequantizing and packing every weight
+     * panel costs more than streaming the weights once per token.
+     */
+    int matvecMaxTokens() {
+        return 3;
+    }
 
     final MemorySegment data;
     final int rows, cols;
@@ -102,20 +107,21 @@ abstract sealed class AbstractWeights implements WeightMatrix, Gemm.PanelSource
         if (n < 0) throw new JllmException("matmul: negative token count " + n);
         checkVector(x, xOff, (long) n * cols, "X");
         checkVector(y, yOff, (long) n * rows, "Y");
-        if (n <= MATVEC_MAX_TOKENS) {
+        if (n <= matvecMaxTokens()) {
             for (int t = 0; t < n; t++) matvec(x, xOff + t * cols, y, yOff + t * rows);
             return;
         }
         Gemm.sgemm(n, x, xOff, this, y, yOff);
     }
 
-    private static final ThreadLocal<float[]> ROW_BUFFER = ThreadLocal.withInitial(() -> new float[Gemm.KC]);
+    private static final ThreadLocal<float[]> ROW_BUFFER = new ThreadLocal<>();
 
     /** Dequantizes NR rows over [k0, k0+kc) and transposes them into a k-major GEMM panel. */
     @Override
     public void packPanel(int n0, int k0, int kc, float[] dst, int dstOff) {
         int nr = Gemm.NR;
         float[] row = ROW_BUFFER.get();
+        if (row == null || row.length < kc) ROW_BUFFER.set(row = new float[kc]);
         int valid = Math.min(nr, rows - n0);
         for (int j = 0; j < valid; j++) {
             dequantizeRange(n0 + j, k0, kc, row, 0);

@@ -1,6 +1,7 @@
 package dev.jllm.core.tensor;
 
 import dev.jllm.core.gguf.GgmlType;
+import dev.jllm.core.kernel.Gemm;
 import dev.jllm.core.kernel.Simd;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -8,10 +9,16 @@ import jdk.incubator.vector.VectorSpecies;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 
-/** float32 weights. */
+/**
+ * float32 weights. The first {@link #matmul} packs the matrix into GEMM panels once and keeps them (the packed copy
+ * costs as much memory as the weights; {@code -Djllm.prepack=false} packs per call instead).
+ */
 public final class F32Weights extends AbstractWeights {
     private static final VectorSpecies<Float> S = Simd.F;
     private static final int L = S.length();
+    private static final boolean PREPACK = !"false".equalsIgnoreCase(System.getProperty("jllm.prepack", "true").trim());
+
+    private volatile Gemm.PackedB packed;
 
     F32Weights(MemorySegment data, int rows, int cols) {
         super(data, rows, cols);
@@ -20,6 +27,29 @@ public final class F32Weights extends AbstractWeights {
     @Override
     public GgmlType type() {
         return GgmlType.F32;
+    }
+
+    @Override
+    int matvecMaxTokens() {
+        return PREPACK ? 1 : 3;
+    }
+
+    @Override
+    public void matmul(float[] x, int xOff, int n, float[] y, int yOff) {
+        if (!PREPACK || n <= matvecMaxTokens()) {
+            super.matmul(x, xOff, n, y, yOff);
+            return;
+        }
+        checkVector(x, xOff, (long) n * cols, "X");
+        checkVector(y, yOff, (long) n * rows, "Y");
+        Gemm.PackedB p = packed;
+        if (p == null) {
+            synchronized (this) {
+                p = packed;
+                if (p == null) packed = p = Gemm.pack(this);
+            }
+        }
+        Gemm.sgemm(n, x, xOff, p, y, yOff);
     }
 
     @Override

@@ -1,12 +1,17 @@
 package dev.jllm.core.kernel;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.util.concurrent.TimeUnit;
 
 import java.util.concurrent.atomic.AtomicIntegerArray;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+/** A lost wake-up or a nested-call deadlock shows up as a hang: the timeout turns it into a failure. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ParallelTest {
     @Test
     void everyIndexRunsExactlyOnce() {
@@ -33,6 +38,10 @@ class ParallelTest {
 
     @Test
     void nestedCallsRunInline() {
+        for (int rep = 0; rep < 200; rep++) nestedOnce();
+    }
+
+    private static void nestedOnce() {
         AtomicIntegerArray hits = new AtomicIntegerArray(100);
         Parallel.forRange(10, 1, (w, s, e) -> {
             for (int i = s; i < e; i++) {

@@ -149,30 +149,17 @@ public final class Transformer {
         int experts = s.experts().length;
         float[] routerLogits = linear(s.router(), xb, n, null);
         observer.routerLogits(l, routerLogits, n, experts);
-        // Route: for each token its top-k experts and weights, then group the tokens by expert so each expert runs
-        // one batched product over its tokens.
+        Routing routing = route(routerLogits, n, experts, s.topK(), s.normalizeTopK());
+        // Group the tokens by expert so each expert runs one batched product over its tokens.
         int[][] tokensOf = new int[experts][n];
         float[][] weightsOf = new float[experts][n];
         int[] counts = new int[experts];
-        float[] probs = new float[experts];
-        int[] chosen = new int[s.topK()];
         for (int t = 0; t < n; t++) {
-            float max = Float.NEGATIVE_INFINITY;
-            for (int e = 0; e < experts; e++) max = Math.max(max, routerLogits[t * experts + e]);
-            double sum = 0;
-            for (int e = 0; e < experts; e++) {
-                probs[e] = (float) Math.exp(routerLogits[t * experts + e] - max);
-                sum += probs[e];
-            }
-            for (int e = 0; e < experts; e++) probs[e] = (float) (probs[e] / sum);
-            topK(probs, chosen);
-            float chosenSum = 0;
-            for (int c : chosen) chosenSum += probs[c];
-            for (int c : chosen) {
-                float w = s.normalizeTopK() ? probs[c] / chosenSum : probs[c];
-                tokensOf[c][counts[c]] = t;
-                weightsOf[c][counts[c]] = w;
-                counts[c]++;
+            for (int r = 0; r < s.topK(); r++) {
+                int e = routing.experts()[t * s.topK() + r];
+                tokensOf[e][counts[e]] = t;
+                weightsOf[e][counts[e]] = routing.weights()[t * s.topK() + r];
+                counts[e]++;
             }
         }
         float[] y = new float[n * hidden];
@@ -185,6 +172,38 @@ public final class Transformer {
             for (int i = 0; i < m; i++) VectorOps.axpy(weightsOf[e][i], ye, i * hidden, y, tokensOf[e][i] * hidden, hidden);
         }
         return y;
+    }
+
+    /** Per token ({@code [tokens][topK]}, row-major): the chosen experts, largest probability first, and their weights. */
+    record Routing(int[] experts, float[] weights) {}
+
+    /**
+     * transformers' MoE routing: {@code p = softmax(logits)} in float32, the {@code topK} largest, and (when
+     * {@code normalize}) the chosen probabilities divided by their sum; otherwise they stay full-softmax values.
+     */
+    static Routing route(float[] routerLogits, int tokens, int experts, int topK, boolean normalize) {
+        int[] chosenAll = new int[tokens * topK];
+        float[] weights = new float[tokens * topK];
+        float[] probs = new float[experts];
+        int[] chosen = new int[topK];
+        for (int t = 0; t < tokens; t++) {
+            float max = Float.NEGATIVE_INFINITY;
+            for (int e = 0; e < experts; e++) max = Math.max(max, routerLogits[t * experts + e]);
+            double sum = 0;
+            for (int e = 0; e < experts; e++) {
+                probs[e] = (float) Math.exp(routerLogits[t * experts + e] - max);
+                sum += probs[e];
+            }
+            for (int e = 0; e < experts; e++) probs[e] = (float) (probs[e] / sum);
+            topK(probs, chosen);
+            float chosenSum = 0;
+            for (int c : chosen) chosenSum += probs[c];
+            for (int r = 0; r < topK; r++) {
+                chosenAll[t * topK + r] = chosen[r];
+                weights[t * topK + r] = normalize ? probs[chosen[r]] / chosenSum : probs[chosen[r]];
+            }
+        }
+        return new Routing(chosenAll, weights);
     }
 
     /** Indices of the k largest values, largest first; among equal values the lower index wins. */

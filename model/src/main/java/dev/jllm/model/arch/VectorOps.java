@@ -1,10 +1,14 @@
 package dev.jllm.model.arch;
 
+import dev.jllm.core.kernel.Simd;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
-/** The element-wise and reduction loops of the forward pass (not the matrix products: those are WeightMatrix's). */
+/**
+ * The element-wise and reduction loops of the forward pass (not the matrix products: those are WeightMatrix's).
+ * Each has a scalar twin, used when {@link Simd#enabled()} is off ({@code -Djllm.vector=false}).
+ */
 public final class VectorOps {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
@@ -13,7 +17,7 @@ public final class VectorOps {
     public static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
         int i = 0;
         float sum = 0;
-        if (n >= S.length()) {
+        if (n >= S.length() && Simd.enabled()) {
             FloatVector acc = FloatVector.zero(S);
             for (int bound = S.loopBound(n); i < bound; i += S.length()) {
                 acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc);
@@ -27,7 +31,7 @@ public final class VectorOps {
     /** {@code y[yOff..] += alpha * x[xOff..]}. */
     public static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
         int i = 0;
-        if (n >= S.length()) {
+        if (n >= S.length() && Simd.enabled()) {
             FloatVector a = FloatVector.broadcast(S, alpha);
             for (int bound = S.loopBound(n); i < bound; i += S.length()) {
                 FloatVector.fromArray(S, x, xOff + i).fma(a, FloatVector.fromArray(S, y, yOff + i)).intoArray(y, yOff + i);
@@ -43,7 +47,7 @@ public final class VectorOps {
     /** {@code a[i] += b[i]}. */
     public static void add(float[] a, float[] b, int n) {
         int i = 0;
-        for (int bound = S.loopBound(n); i < bound; i += S.length()) {
+        if (Simd.enabled()) for (int bound = S.loopBound(n); i < bound; i += S.length()) {
             FloatVector.fromArray(S, a, i).add(FloatVector.fromArray(S, b, i)).intoArray(a, i);
         }
         for (; i < n; i++) a[i] += b[i];
@@ -53,7 +57,7 @@ public final class VectorOps {
     public static float expShiftedInPlace(float[] x, int off, int n, float shift) {
         int i = 0;
         float sum = 0;
-        if (n >= S.length()) {
+        if (n >= S.length() && Simd.enabled()) {
             FloatVector sh = FloatVector.broadcast(S, shift);
             FloatVector acc = FloatVector.zero(S);
             for (int bound = S.loopBound(n); i < bound; i += S.length()) {
@@ -75,7 +79,7 @@ public final class VectorOps {
     public static void swiglu(float[] gate, float[] up, int from, int to) {
         int i = from;
         FloatVector one = FloatVector.broadcast(S, 1f);
-        for (int bound = from + S.loopBound(to - from); i < bound; i += S.length()) {
+        if (Simd.enabled()) for (int bound = from + S.loopBound(to - from); i < bound; i += S.length()) {
             FloatVector g = FloatVector.fromArray(S, gate, i);
             FloatVector e = g.neg().lanewise(VectorOperators.EXP);
             g.div(e.add(one)).mul(FloatVector.fromArray(S, up, i)).intoArray(gate, i);

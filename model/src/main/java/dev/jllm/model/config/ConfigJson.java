@@ -93,7 +93,8 @@ public final class ConfigJson {
         return o;
     }
 
-    static void putIds(ObjectNode o, String field, List<Integer> ids) {
+    /** An id list as transformers writes it: a single number for one id, an array for several. */
+    public static void putIds(ObjectNode o, String field, List<Integer> ids) {
         if (ids.size() == 1) o.put(field, ids.get(0));
         else if (ids.size() > 1) {
             ArrayNode a = o.putArray(field);

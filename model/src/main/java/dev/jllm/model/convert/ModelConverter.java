@@ -128,7 +128,7 @@ public final class ModelConverter {
                 ObjectNode configJson = ConfigJson.toJson(config, torchDtype(main));
                 ObjectNode gen = JSON.createObjectNode();
                 if (config.bosTokenId() != null) gen.put("bos_token_id", config.bosTokenId());
-                if (config.eosTokenIds().size() == 1) gen.put("eos_token_id", config.eosTokenIds().get(0));
+                ConfigJson.putIds(gen, "eos_token_id", config.eosTokenIds());
                 writeFolder(folder, tmp -> {
                     SafetensorsWriter.write(tmp.resolve("model.safetensors"), out, Map.of("format", "pt"));
                     Files.writeString(tmp.resolve("config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(configJson) + "\n");

@@ -31,6 +31,15 @@ public final class Generator {
     }
 
     public GenerationResult generate(int[] promptIds, GenerationOptions options, TokenListener listener) {
+        return generate(null, promptIds, options, listener);
+    }
+
+    /**
+     * Continues {@code session}, which already holds a prefix of {@code promptIds} (its first
+     * {@code session.position()} tokens, e.g. the earlier turns of a chat): only the rest is prefilled. A null
+     * session starts a fresh one.
+     */
+    public GenerationResult generate(InferenceSession session, int[] promptIds, GenerationOptions options, TokenListener listener) {
         if (promptIds.length == 0) {
             throw new JllmException("the prompt is empty: generation needs at least one token (e.g. BOS)");
         }
@@ -44,12 +53,17 @@ public final class Generator {
         SplittableRandom random = options.seed() != null ? new SplittableRandom(options.seed()) : new SplittableRandom();
         boolean[] eos = eosMask(options.eosTokenIds());
         if (budget == 0) {
-            return new GenerationResult(promptIds.clone(), new int[0], GenerationResult.StopReason.LENGTH, 0, 0, 0);
+            return new GenerationResult(promptIds.clone(), new int[0], GenerationResult.StopReason.LENGTH, 0, 0, 0, 0);
         }
 
-        InferenceSession session = sessions.apply(promptIds.length + budget);
+        if (session == null) session = sessions.apply(promptIds.length + budget);
+        int cached = session.position();
+        if (cached >= promptIds.length) {
+            throw new IllegalArgumentException("the session holds " + cached + " tokens; at least one of the "
+                    + promptIds.length + " prompt tokens must be left to feed");
+        }
         long t0 = System.nanoTime();
-        float[] logits = session.append(promptIds);
+        float[] logits = session.append(Arrays.copyOfRange(promptIds, cached, promptIds.length));
         long prefillNanos = System.nanoTime() - t0;
         long decodeNanos = 0;
         int decodeSteps = 0;
@@ -86,7 +100,7 @@ public final class Generator {
             decodeSteps++;
         }
         return new GenerationResult(promptIds.clone(), Arrays.copyOfRange(context, promptIds.length, length), reason,
-                prefillNanos, decodeNanos, decodeSteps);
+                promptIds.length - cached, prefillNanos, decodeNanos, decodeSteps);
     }
 
     /** A stop string occurrence that ends inside the text the newest token added (it may start earlier). */

@@ -24,6 +24,8 @@ public final class TextGenerationPipeline implements AutoCloseable {
     private final Model model;
     private final Tokenizer tokenizer;
     private ChatTemplate chatTemplate;
+    private Model.Session chatSession;
+    private int[] chatIds;
 
     /** @param chatTemplate null to load the model's own template on the first {@link #chat} */
     public TextGenerationPipeline(Model model, Tokenizer tokenizer, ChatTemplate chatTemplate) {
@@ -68,12 +70,16 @@ public final class TextGenerationPipeline implements AutoCloseable {
 
     /** Generates from already tokenized input (e.g. a rendered chat). */
     public Result generateIds(int[] promptIds, GenerationOptions options, Consumer<String> onText) {
+        return generateIds(null, promptIds, options, onText);
+    }
+
+    private Result generateIds(Model.Session session, int[] promptIds, GenerationOptions options, Consumer<String> onText) {
         if (promptIds.length == 0) {
             throw new JllmException("the prompt encodes to no tokens and the tokenizer adds no BOS; give a non-empty prompt");
         }
         StreamDecoder stream = tokenizer.streamDecoder(true);
         Generator generator = new Generator(model::newSession, ids -> tokenizer.decode(ids, true));
-        GenerationResult r = generator.generate(promptIds, options, id -> {
+        GenerationResult r = generator.generate(session, promptIds, options, id -> {
             if (onText != null) stream.step(id).ifPresent(onText);
             return true;
         });
@@ -86,7 +92,26 @@ public final class TextGenerationPipeline implements AutoCloseable {
      */
     public Result chat(List<Message> messages, GenerationOptions options, Consumer<String> onText) {
         String text = chatTemplate().render(Message.toMaps(messages), ChatOptions.defaults().withAddGenerationPrompt(true));
-        return generateIds(tokenizer.encode(text, false), options, onText);
+        int[] ids = tokenizer.encode(text, false);
+        // Multi-turn chats re-render the whole conversation; the KV cache of the longest common prefix with the
+        // previous turn's tokens is kept, so only the new part is prefilled.
+        if (chatSession == null) {
+            chatSession = model.newSession(Math.max(model.config().maxPositionEmbeddings(), ids.length + 1024));
+            chatIds = new int[0];
+        }
+        int common = 0;
+        int limit = Math.min(Math.min(chatIds.length, chatSession.position()), ids.length - 1);
+        while (common < limit && chatIds[common] == ids[common]) common++;
+        chatSession.truncate(common);
+        Result r = generateIds(chatSession, ids, options, onText);
+        chatIds = r.generation().allIds();
+        return r;
+    }
+
+    /** Forgets the cached conversation (the next {@link #chat} prefills from scratch). */
+    public void resetChat() {
+        chatSession = null;
+        chatIds = null;
     }
 
     /** The model's chat template, with the tokenizer's special tokens as variables where the template has none. */

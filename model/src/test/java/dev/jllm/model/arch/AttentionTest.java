@@ -87,6 +87,19 @@ class AttentionTest {
     }
 
     @Test
+    void scalarFallbackEqualsNaive() {
+        dev.jllm.core.kernel.Simd.setEnabled(false);
+        try {
+            for (int length : new int[] {1, 17, 130}) {
+                check(length, 0, 4, 2, 16, length);
+                check(length, 9, 4, 1, 24, length);
+            }
+        } finally {
+            dev.jllm.core.kernel.Simd.setEnabled(true);
+        }
+    }
+
+    @Test
     void decodeStepEqualsNaive() {
         for (int length : new int[] {1, 5, 64, 65, 500}) {
             check(length, 0, 8, 2, 16, 1);

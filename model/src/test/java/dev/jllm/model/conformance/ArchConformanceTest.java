@@ -6,6 +6,7 @@ import dev.jllm.core.safetensors.SafeTensor;
 import dev.jllm.core.safetensors.SafetensorsFile;
 import dev.jllm.model.Model;
 import dev.jllm.model.arch.Transformer;
+import dev.jllm.model.arch.VectorOps;
 import dev.jllm.model.convert.ModelConverter;
 import dev.jllm.model.encoder.BertEncoder;
 import dev.jllm.testkit.Conformance;
@@ -63,12 +64,36 @@ class ArchConformanceTest {
             String seqName = seq.get("name").asText();
             int[] ids = StoriesConformanceTest.ints(seq.get("input_ids"));
             Map<Integer, float[]> router = new HashMap<>();
+            Map<Integer, float[]> hidden = new HashMap<>();
             float[][] logits = model.logits(ids, new Transformer.Observer() {
                 @Override
                 public void routerLogits(int layer, float[] l, int tokens, int experts) {
                     router.put(layer, l.clone());
                 }
+
+                @Override
+                public void hiddenState(int layer, float[] h, int tokens) {
+                    hidden.put(layer + 1, h.clone());
+                }
             });
+            String hsKey = seqName + ".hidden_states";
+            if (ref.has(hsKey)) {
+                area.check(name + "/" + hsKey, () -> {
+                    // transformers: embeddings, the output of every layer but the last, then the final norm's output
+                    float[] expected = ref.tensor(hsKey).toFloatArray();
+                    int layers = model.config().numLayers();
+                    int size = ids.length * model.config().hiddenSize();
+                    float[] actual = new float[(layers + 1) * size];
+                    for (int i = 0; i < layers; i++) System.arraycopy(hidden.get(i), 0, actual, i * size, size);
+                    float[] last = hidden.get(layers);
+                    int h = model.config().hiddenSize();
+                    for (int t = 0; t < ids.length; t++) {
+                        VectorOps.rmsNorm(last, t * h, model.transformer().finalNorm(), (float) model.config().rmsNormEps(),
+                                actual, layers * size + t * h, h);
+                    }
+                    assertClose(expected, actual, TOLERANCE, "hidden states");
+                });
+            }
             area.check(name + "/" + seqName + ".logits",
                     () -> assertClose(ref.tensor(seqName + ".logits").toFloatArray(), flatten(logits), TOLERANCE, "logits"));
             String prefix = seqName + ".router_logits.layer";

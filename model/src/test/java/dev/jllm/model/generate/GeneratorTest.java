@@ -27,6 +27,7 @@ class GeneratorTest {
         }
 
         @Override public int position() { return position; }
+        @Override public void truncate(int length) { position = length; }
         @Override public int vocabSize() { return 10; }
     }
 
@@ -45,6 +46,16 @@ class GeneratorTest {
         assertEquals(GenerationResult.StopReason.LENGTH, r.stopReason());
         assertEquals(List.of(3, 1, 1, 1), session.batchSizes, "batched prefill, then 3 decode steps");
         assertEquals(3, r.decodeSteps());
+    }
+
+    @Test
+    void continuingASessionFeedsOnlyTheUncachedTail() {
+        Counting session = new Counting();
+        session.append(new int[] {1, 2});
+        var r = new Generator(n -> { throw new AssertionError("no new session"); }, null)
+                .generate(session, new int[] {1, 2, 3, 4}, GenerationOptions.builder().maxNewTokens(2).build(), TokenListener.NONE);
+        assertArrayEquals(new int[] {5, 6}, r.generatedIds());
+        assertEquals(List.of(2, 2, 1), session.batchSizes, "cached 2, fed the other 2, one decode step");
     }
 
     @Test
@@ -96,6 +107,7 @@ class GeneratorTest {
             int pos;
             public float[] append(int[] t) { pos += t.length; return new float[] {5f, 4f, 0f}; }
             public int position() { return pos; }
+            public void truncate(int length) { pos = length; }
             public int vocabSize() { return 3; }
         };
         var r = new Generator(n -> s, null).generate(new int[] {0},
@@ -116,6 +128,7 @@ class GeneratorTest {
         InferenceSession flat = new InferenceSession() {
             public float[] append(int[] t) { return new float[8]; }
             public int position() { return 0; }
+            public void truncate(int length) { }
             public int vocabSize() { return 8; }
         };
         var opts = GenerationOptions.builder().doSample(true).maxNewTokens(30).seed(42L).build();

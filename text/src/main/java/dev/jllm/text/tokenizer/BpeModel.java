@@ -170,11 +170,17 @@ final class BpeModel {
         int n = result.length / 2;
         for (int k = 0; k < n; k++) ids.add(result[k]);
         if (offsets != null) {
-            int start = from;
+            int start = from, lastStart = from, lastEnd = from;
             for (int k = 0; k < n; k++) {
                 int end = from + result[n + k];
-                // a token that ends inside a character (byte-level) covers that whole character
-                offsets.add(start, Math.max(end, start));
+                if (end == start && k > 0) {
+                    // the 2nd, 3rd... byte-fallback token of a character: like HF, each covers the whole character
+                    offsets.add(lastStart, lastEnd);
+                    continue;
+                }
+                offsets.add(start, end);
+                lastStart = start;
+                lastEnd = end;
                 start = end;
             }
             fixOffsets(text, from, to, result, n, offsets);

@@ -169,7 +169,8 @@ public final class Tokenizer {
             return;
         }
         for (AddedVocabulary.Piece p : rawAdded.split(text, 0, text.length())) {
-            if (p.token() != null) e.add(p.token().id(), p.start(), p.end(), p.token().special(), 0);
+            // like HF, special_tokens_mask marks only what the post-processor adds, not special tokens typed in the text
+            if (p.token() != null) e.add(p.token().id(), p.start(), p.end(), false, 0);
             else encodePlain(text, p.start(), p.end(), e);
         }
     }
@@ -187,7 +188,7 @@ public final class Tokenizer {
         }
         for (AddedVocabulary.Piece p : normalizedAdded.split(segment.text, 0, segment.length())) {
             if (p.token() != null) {
-                e.add(p.token().id(), segment.originalStart(p.start()), segment.originalEnd(p.end()), p.token().special(), 0);
+                e.add(p.token().id(), segment.originalStart(p.start()), segment.originalEnd(p.end()), false, 0);
             } else {
                 encodeSegment(segment.slice(p.start(), p.end()), e);
             }

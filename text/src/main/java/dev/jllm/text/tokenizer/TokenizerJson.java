@@ -394,6 +394,15 @@ final class TokenizerJson {
                 throw new JllmException(cfgFile + ": field chat_template: expected a string or a list of named templates");
             }
         }
+        Path jinja = folder.resolve("chat_template.jinja");
+        if (template == null && named.isEmpty() && Files.isRegularFile(jinja)) {
+            // transformers >= 4.43 saves the template in its own file
+            try {
+                template = Files.readString(jinja);
+            } catch (IOException e) {
+                throw new JllmException(jinja + ": cannot read: " + e.getMessage(), e);
+            }
+        }
         return new TokenizerConfig(bos, eos, pad, unk, addBos, addEos, maxLen, paddingSide, truncationSide, cleanUp,
                 template, Map.copyOf(named));
     }

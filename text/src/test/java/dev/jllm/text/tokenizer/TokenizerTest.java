@@ -183,6 +183,15 @@ class TokenizerTest {
         assertEquals(text, covered.toString());
         assertEquals(0, e.start(1));
         assertEquals(5, e.end(1));
+        // HF-style code point offsets: the emoji is one code point (two UTF-16 units); its byte tokens share it
+        int[] cp = e.codePointOffsets(text);
+        assertEquals(text.codePointCount(0, text.length()), cp[cp.length - 1]);
+        // byte-fallback tokens of one character all cover that character, "<|eot_id|>" typed in text is not masked
+        Encoding fb = mistral.encodeWithOffsets("a🦙", false);
+        assertEquals(5, fb.length(), "▁a + 4 byte tokens");
+        for (int i = 1; i < 5; i++) assertArrayEquals(new int[]{1, 3}, new int[]{fb.start(i), fb.end(i)});
+        Encoding typed = llama3.encodeWithOffsets("<|eot_id|>", true);
+        assertArrayEquals(new int[]{1, 0}, typed.specialTokensMask());
         Encoding m = mistral.encodeWithOffsets("Hello world", false);
         assertArrayEquals(new int[]{0, 5, 5, 11}, m.offsets());
         Encoding s = llama2.encodeWithOffsets("Hello world", false);
@@ -228,6 +237,14 @@ class TokenizerTest {
         assertEquals("T", t.namedChatTemplates().get("tool_use"));
         assertEquals("<s>", t.bosToken().orElseThrow());
         assertEquals(BatchOptions.Side.LEFT, t.paddingSide());
+    }
+
+    @Test
+    void chatTemplateFromItsOwnFile(@TempDir Path dir) throws Exception {
+        Files.copy(Fixtures.resolve("models", "stories260K-hf", "tokenizer.json"), dir.resolve("tokenizer.json"));
+        Files.writeString(dir.resolve("tokenizer_config.json"), "{\"bos_token\": \"<s>\"}");
+        Files.writeString(dir.resolve("chat_template.jinja"), "{{ bos_token }}{{ messages[0]['content'] }}");
+        assertEquals("{{ bos_token }}{{ messages[0]['content'] }}", Tokenizer.load(dir).chatTemplate().orElseThrow());
     }
 
     // ------------------------------------------------------------ Oniguruma translation

@@ -20,6 +20,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.PriorityQueue;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -108,31 +109,56 @@ public final class BpeTrainer {
             for (int k = 0; k < bytes.length; k++) words[i][k] = byteBase + (bytes[k] & 0xFF);
             counts[i] = wordCounts.get(keys.get(i));
         }
+        Map<String, Integer> ids = new HashMap<>();
+        for (int i = 0; i < tokens.size(); i++) ids.putIfAbsent(tokens.get(i), i);
         Map<Long, Long> pairCounts = new HashMap<>();
-        for (int i = 0; i < w; i++) addPairs(words[i], counts[i], pairCounts, 1);
-        List<String[]> merges = new ArrayList<>();
-        while (tokens.size() < vocabSize) {
-            long bestPair = -1;
-            long bestCount = 0;
-            for (var e : pairCounts.entrySet()) {
-                long c = e.getValue();
-                if (c < minFrequency || c < bestCount) continue;
-                if (c > bestCount || pairBefore(e.getKey(), bestPair, tokens)) {
-                    bestCount = c;
-                    bestPair = e.getKey();
-                }
+        // which words hold a pair (never pruned: a stale entry only costs a check)
+        Map<Long, List<Integer>> where = new HashMap<>();
+        // candidates by count (highest first), then lexical order; entries whose count changed since are skipped
+        PriorityQueue<Candidate> queue = new PriorityQueue<>();
+        for (int i = 0; i < w; i++) {
+            for (int k = 0; k + 1 < words[i].length; k++) {
+                long pair = pair(words[i][k], words[i][k + 1]);
+                pairCounts.merge(pair, (long) counts[i], Long::sum);
+                List<Integer> list = where.computeIfAbsent(pair, p -> new ArrayList<>());
+                if (list.isEmpty() || list.getLast() != i) list.add(i);
             }
-            if (bestPair < 0) break;
-            int left = (int) (bestPair >>> 32), right = (int) bestPair;
-            int merged = tokens.size();
-            tokens.add(tokens.get(left) + tokens.get(right));
+        }
+        pairCounts.forEach((pair, count) -> queue.add(new Candidate(pair, count, tokens)));
+        List<String[]> merges = new ArrayList<>();
+        while (ids.size() < vocabSize && !queue.isEmpty()) {
+            Candidate best = queue.poll();
+            Long current = pairCounts.get(best.pair);
+            if (current == null || current != best.count) continue; // stale
+            if (best.count < minFrequency) break;
+            int left = (int) (best.pair >>> 32), right = (int) best.pair;
+            String mergedText = tokens.get(left) + tokens.get(right);
+            // a string reached by two merge paths keeps its first id, as HF's trainer does
+            Integer existing = ids.get(mergedText);
+            int merged = existing != null ? existing : tokens.size();
+            if (existing == null) {
+                tokens.add(mergedText);
+                ids.put(mergedText, merged);
+            }
             merges.add(new String[]{tokens.get(left), tokens.get(right)});
-            for (int i = 0; i < w; i++) {
+            Map<Long, Long> changed = new HashMap<>();
+            for (int i : where.getOrDefault(best.pair, List.of())) {
                 int[] word = words[i];
                 if (!contains(word, left, right)) continue;
-                addPairs(word, counts[i], pairCounts, -1);
+                addPairs(word, counts[i], pairCounts, -1, changed);
                 words[i] = mergeWord(word, left, right, merged);
-                addPairs(words[i], counts[i], pairCounts, 1);
+                addPairs(words[i], counts[i], pairCounts, 1, changed);
+                for (int k = 0; k + 1 < words[i].length; k++) {
+                    if (words[i][k] == merged || words[i][k + 1] == merged) {
+                        List<Integer> list = where.computeIfAbsent(pair(words[i][k], words[i][k + 1]), p -> new ArrayList<>());
+                        if (list.isEmpty() || list.getLast() != i) list.add(i);
+                    }
+                }
+            }
+            pairCounts.remove(best.pair);
+            for (long pair : changed.keySet()) {
+                Long c = pairCounts.get(pair);
+                if (c != null && pair != best.pair) queue.add(new Candidate(pair, c, tokens));
             }
         }
         Map<String, Integer> vocab = new LinkedHashMap<>();
@@ -140,19 +166,38 @@ public final class BpeTrainer {
         return new Result(merges, vocab, specialTokens);
     }
 
-    private static boolean pairBefore(long a, long b, List<String> tokens) {
-        if (b < 0) return true;
-        int c = tokens.get((int) (a >>> 32)).compareTo(tokens.get((int) (b >>> 32)));
-        if (c != 0) return c < 0;
-        return tokens.get((int) a).compareTo(tokens.get((int) b)) < 0;
+    private static long pair(int left, int right) {
+        return ((long) left << 32) | (right & 0xFFFFFFFFL);
     }
 
-    private static void addPairs(int[] word, int count, Map<Long, Long> pairs, int sign) {
+    /** A pair with the count it had when queued; ordered by count (descending), then by its token strings. */
+    private static final class Candidate implements Comparable<Candidate> {
+        final long pair;
+        final long count;
+        final String left, right;
+
+        Candidate(long pair, long count, List<String> tokens) {
+            this.pair = pair;
+            this.count = count;
+            this.left = tokens.get((int) (pair >>> 32));
+            this.right = tokens.get((int) pair);
+        }
+
+        @Override
+        public int compareTo(Candidate o) {
+            if (count != o.count) return Long.compare(o.count, count);
+            int c = left.compareTo(o.left);
+            return c != 0 ? c : right.compareTo(o.right);
+        }
+    }
+
+    private static void addPairs(int[] word, int count, Map<Long, Long> pairs, int sign, Map<Long, Long> changed) {
         for (int k = 0; k + 1 < word.length; k++) {
-            long key = ((long) word[k] << 32) | (word[k + 1] & 0xFFFFFFFFL);
+            long key = pair(word[k], word[k + 1]);
             long v = pairs.getOrDefault(key, 0L) + (long) sign * count;
             if (v == 0) pairs.remove(key);
             else pairs.put(key, v);
+            changed.put(key, v);
         }
     }
 
