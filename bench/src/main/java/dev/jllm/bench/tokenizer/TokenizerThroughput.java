@@ -11,7 +11,8 @@ import java.util.Map;
 
 /**
  * Single-thread encode throughput, jllm next to Hugging Face's Rust tokenizers (through DJL), on the same corpus in
- * the same JVM, alternating rounds so machine noise hits both alike. Also checks that both produce the same ids.
+ * the same JVM, alternating rounds, timed in thread CPU time, best round of each. Also checks that both produce
+ * the same ids.
  *
  * <p>Usage: {@code java --add-modules jdk.incubator.vector -cp bench/target/jllm-bench.jar
  * dev.jllm.bench.tokenizer.TokenizerThroughput [SHARED_DIR] [REPO_DIR] [MB] [ROUNDS] [jllm-only]}.
@@ -26,7 +27,7 @@ public final class TokenizerThroughput {
         List<String> corpus = BenchCorpus.build(shared, repo, mb * 1_000_000);
         long bytes = BenchCorpus.utf8Bytes(corpus);
         System.out.printf("corpus: %d documents, %.1f MB (UTF-8)%n", corpus.size(), bytes / 1e6);
-        for (String name : List.of("llama3_1", "mistral")) {
+        for (String name : System.getProperty("tokenizers", "llama3_1,mistral").split(",")) {
             Path dir = shared.resolve("tokenizers").resolve(name);
             Tokenizer ours = Tokenizer.load(dir);
             if (oursOnly) {
@@ -82,10 +83,15 @@ public final class TokenizerThroughput {
         return n;
     }
 
+    /**
+     * MB per second of this thread's CPU time (which includes the native Rust code called through JNI on this
+     * thread): on a shared, overloaded machine wall time mostly measures the other processes.
+     */
     private static double mbPerSecond(long bytes, java.util.function.LongSupplier run) {
-        long t0 = System.nanoTime();
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        long t0 = mx.getCurrentThreadCpuTime();
         long tokens = run.getAsLong();
-        long t1 = System.nanoTime();
+        long t1 = mx.getCurrentThreadCpuTime();
         if (tokens == 0) throw new IllegalStateException("no tokens");
         return bytes / 1e6 / ((t1 - t0) / 1e9);
     }

@@ -4,7 +4,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A BPE model: vocabulary, merge rules, and the unknown-character policy (byte fallback, unk token, fused unks).
@@ -14,7 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Words are encoded through a cache keyed by the word's text, because natural text repeats words constantly.
  */
 final class BpeModel {
-    private static final int CACHE_LIMIT = 200_000;
+    private static final int CACHE_SIZE = 1 << 17;
     private static final int CACHEABLE_LENGTH = 256;
 
     final Map<String, Integer> vocab;
@@ -35,7 +34,15 @@ final class BpeModel {
     private final int[] fallbackIds = new int[256];
     /** SentencePiece: pieces that may never stay in the output (type UNUSED) resegment into the pair they came from. */
     private final boolean[] unused;
-    private final ConcurrentHashMap<String, int[]> cache = new ConcurrentHashMap<>();
+    /**
+     * Direct-mapped word cache, looked up by hashing the word in place (no substring on a hit). Entries are
+     * immutable and a lost or overwritten entry only costs a recomputation, so plain array writes are thread-safe.
+     */
+    private final CacheEntry[] cache = new CacheEntry[CACHE_SIZE];
+    /** The hash of each slot's word, checked first so a miss touches one int instead of three objects. */
+    private final int[] cacheHashes = new int[CACHE_SIZE];
+
+    private record CacheEntry(String word, int hash, int[] result) {}
     /**
      * SentencePiece-style models see whole lines as one word. When no vocabulary token has a "▁" right after
      * another character (true of Llama 2 and Mistral), no merge can cross the start of a "▁"-word, so the line
@@ -156,13 +163,19 @@ final class BpeModel {
 
     private void encodeWord(String text, int from, int to, IntList ids, IntList offsets) {
         int[] result;
-        if (to - from <= CACHEABLE_LENGTH) {
-            String word = text.substring(from, to);
-            result = cache.get(word);
-            if (result == null) {
+        int len = to - from;
+        if (len <= CACHEABLE_LENGTH) {
+            int h = 0;
+            for (int i = from; i < to; i++) h = 31 * h + text.charAt(i);
+            int slot = (h ^ (h >>> 15)) & (CACHE_SIZE - 1);
+            CacheEntry entry = cacheHashes[slot] == h ? cache[slot] : null;
+            if (entry != null && entry.hash == h && entry.word.length() == len && entry.word.regionMatches(0, text, from, len)) {
+                result = entry.result;
+            } else {
+                String word = text.substring(from, to);
                 result = encodeWord(word);
-                if (cache.size() >= CACHE_LIMIT) cache.clear();
-                cache.put(word, result);
+                cache[slot] = new CacheEntry(word, h, result);
+                cacheHashes[slot] = h;
             }
         } else {
             result = encodeWord(text.substring(from, to));

@@ -26,25 +26,21 @@ final class EncodingBuilder {
         }
     }
 
-    EncodingBuilder copy() {
-        EncodingBuilder c = new EncodingBuilder(offsets != null);
-        c.append(this, -1);
-        return c;
+    /** Puts the tokens of {@code head} in front of these. */
+    void prepend(EncodingBuilder head) {
+        if (head.ids.size == 0) return;
+        prepend(ids, head.ids);
+        if (offsets != null) prepend(offsets, head.offsets);
+        prepend(special, head.special);
+        prepend(typeIds, head.typeIds);
     }
 
-    void append(EncodingBuilder other, int typeId) {
-        for (int k = 0; k < other.ids.size; k++) {
-            add(other.ids.get(k), other.offsets != null ? other.offsets.get(2 * k) : 0,
-                    other.offsets != null ? other.offsets.get(2 * k + 1) : 0, other.special.get(k) != 0,
-                    typeId < 0 ? other.typeIds.get(k) : typeId);
-        }
-    }
-
-    void clear() {
-        ids.clear();
-        if (offsets != null) offsets.clear();
-        special.clear();
-        typeIds.clear();
+    private static void prepend(IntList list, IntList head) {
+        int n = list.size, h = head.size;
+        if (n + h > list.data.length) list.data = java.util.Arrays.copyOf(list.data, n + h + 16);
+        System.arraycopy(list.data, 0, list.data, h, n);
+        System.arraycopy(head.data, 0, list.data, 0, h);
+        list.size = n + h;
     }
 
     /** Keeps {@code keep} tokens, dropping from the right or the left. */

@@ -55,6 +55,18 @@ sealed interface PreTokenizer {
     static void splitWith(MatchFinder finder, Behavior behavior, boolean invert, String text, int from, int to, IntList out) {
         IntList matches = new IntList();
         finder.find(text, from, to, matches);
+        if (behavior == Behavior.ISOLATED && !invert) {
+            // the common case (every byte-level model): matches and the gaps between them, in order
+            int prev = from;
+            for (int k = 0; k < matches.size; k += 2) {
+                int s = matches.get(k), e = matches.get(k + 1);
+                if (s != prev) out.add(prev, s);
+                out.add(s, e);
+                prev = e;
+            }
+            if (prev != to) out.add(prev, to);
+            return;
+        }
         // pieces: start, end, isMatch
         IntList pieces = new IntList(matches.size * 2 + 6);
         int prev = from;

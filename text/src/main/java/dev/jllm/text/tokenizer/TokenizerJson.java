@@ -297,6 +297,16 @@ final class TokenizerJson {
                 }
                 yield new PostProcessor.Template(pieces);
             }
+            case "BertProcessing", "RobertaProcessing" -> {
+                // single sequence: cls A sep
+                List<PostProcessor.TemplatePiece> pieces = List.of(
+                        new PostProcessor.TemplatePiece(new int[]{pairId(n, "cls", field)}, 0),
+                        new PostProcessor.TemplatePiece(null, 0),
+                        new PostProcessor.TemplatePiece(new int[]{pairId(n, "sep", field)}, 0));
+                PostProcessor template = new PostProcessor.Template(pieces);
+                yield type.equals("BertProcessing") ? template : new PostProcessor.Sequence(
+                        List.of(new PostProcessor.ByteLevel(n.path("trim_offsets").asBoolean(true)), template));
+            }
             case "Sequence" -> {
                 JsonNode list = n.get("processors");
                 if (list == null || !list.isArray()) throw bad(field + ".processors", "missing or not an array");
@@ -305,8 +315,17 @@ final class TokenizerJson {
                 yield new PostProcessor.Sequence(steps);
             }
             default -> throw bad(field + ".type", "unsupported post-processor \"" + type
-                    + "\" (supported: TemplateProcessing, ByteLevel, Sequence)");
+                    + "\" (supported: TemplateProcessing, ByteLevel, RobertaProcessing, BertProcessing, Sequence)");
         };
+    }
+
+    /** The id of a ["token", id] pair (Bert/RobertaProcessing's cls and sep). */
+    private int pairId(JsonNode n, String key, String field) {
+        JsonNode v = n.get(key);
+        if (v == null || !v.isArray() || v.size() != 2 || !v.get(1).canConvertToInt()) {
+            throw bad(field + "." + key, "expected [\"token\", id]");
+        }
+        return v.get(1).asInt();
     }
 
     // ---------------------------------------------------------------- decoders

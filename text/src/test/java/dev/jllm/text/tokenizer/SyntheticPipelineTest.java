@@ -58,4 +58,19 @@ class SyntheticPipelineTest {
         assertArrayEquals(new int[]{2, 3, 4}, never.encode("Hey", false));
         assertEquals(" Hey", never.decode(new int[]{13}, false));
     }
+
+    @Test
+    void robertaProcessingWrapsWithClsAndSep(@TempDir Path dir) throws Exception {
+        String json = TEMPLATE.formatted("always", "always").replace("\"post_processor\": null",
+                "\"post_processor\": {\"type\": \"RobertaProcessing\", \"sep\": [\"!\", 10], \"cls\": [\"<unk>\", 0], \"trim_offsets\": true, \"add_prefix_space\": false}");
+        Path f = dir.resolve("roberta.json");
+        Files.writeString(f, json);
+        Tokenizer t = Tokenizer.load(f);
+        assertArrayEquals(new int[]{0, 13, 10}, t.encode("Hey", true));
+        assertArrayEquals(new int[]{13}, t.encode("Hey", false));
+        Path bad = dir.resolve("bad.json");
+        Files.writeString(bad, json.replace("[\"!\", 10]", "\"!\""));
+        var e = assertThrows(dev.jllm.core.JllmException.class, () -> Tokenizer.load(bad));
+        assertTrue(e.getMessage().contains("post_processor.sep"), e.getMessage());
+    }
 }
