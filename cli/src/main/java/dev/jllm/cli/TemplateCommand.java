@@ -34,6 +34,7 @@ import java.util.concurrent.Callable;
  * The output line for each input is {@code {"rendered": "..."}} or {@code {"error": "..."}}, in input order.
  */
 @Command(name = "template",
+        mixinStandardHelpOptions = true,
         description = {
                 "Render chat templates exactly like transformers' apply_chat_template.",
                 "Reads JSON Lines from stdin, one object per line: {\"template_file\": optional path (resolved against "

@@ -27,6 +27,10 @@ final class Filters {
             "sort", "dictsort", "min", "max", "sum", "indent", "center", "safe", "e", "escape", "forceescape", "batch",
             "wordcount", "attr", "format", "pprint", "striptags", "truncate");
 
+    /** Python's {@code \w+} on str patterns: Unicode letters, digits and underscore. */
+    private static final java.util.regex.Pattern WORD = java.util.regex.Pattern.compile("[\\w]+",
+            java.util.regex.Pattern.UNICODE_CHARACTER_CLASS);
+
     private final Interpreter in;
 
     Filters(Interpreter in) {
@@ -35,6 +39,8 @@ final class Filters {
 
     Value apply(String name, Value v, List<Value> args, Map<String, Value> kwargs) {
         Args a = new Args(name, args, kwargs);
+        // int(Undefined) and float(Undefined) raise in Python, and Jinja's filters let that through
+        if ((name.equals("int") || name.equals("float")) && v instanceof Undefined u) throw TemplateException.undefined(u.hint());
         return switch (name) {
             case "length", "count" -> Int.of(Py.len(v));
             case "string" -> new Str(Py.str(v));
@@ -109,13 +115,13 @@ final class Filters {
                 for (Value x : Py.iterate(v)) total = Ops.arithmetic(in, "+", total, attribute instanceof Value.None ? x : attr(x, attribute));
                 yield total;
             }
-            case "indent" -> indent(Py.str(v), a.get(0, "width", Int.of(4)), Py.truthy(a.get(1, "first", Value.FALSE)),
+            case "indent" -> indent(indentable(v), a.get(0, "width", Int.of(4)), Py.truthy(a.get(1, "first", Value.FALSE)),
                     Py.truthy(a.get(2, "blank", Value.FALSE)));
             case "center" -> new Str(PyStr.pad(in, Py.str(v), a.integer(0, "width", 80), " ", '^'));
             case "safe" -> v;
             case "e", "escape", "forceescape" -> new Str(PyStr.escapeHtml(Py.str(v)));
             case "batch" -> batch(v, a.integer(0, "linecount", 1), a.get(1, "fill_with", Value.NONE));
-            case "wordcount" -> Int.of(PyStr.split(Py.str(v), null, -1).stream().filter(w -> w.codePoints().anyMatch(Character::isLetterOrDigit)).count());
+            case "wordcount" -> Int.of(WORD.matcher(Py.str(v)).results().count());
             case "attr" -> in.getAttr(v, Py.str(a.required(0, "name")), false);
             case "format" -> {
                 List<Value> fmtArgs = a.args();
@@ -128,6 +134,13 @@ final class Filters {
                     Py.str(a.get(2, "end", new Str("..."))), a.integer(3, "leeway", 5));
             default -> throw new TemplateException(Kind.TemplateSyntaxError, "no filter named '" + name + "'");
         };
+    }
+
+    /** Jinja's indent appends "\n" to its argument, so anything but a string fails as it does in Python. */
+    private static String indentable(Value v) {
+        if (v instanceof Str s) return s.s();
+        if (v instanceof Undefined u) throw TemplateException.undefined(u.hint());
+        throw TemplateException.typeError("unsupported operand type(s) for +=: '" + Py.typeName(v) + "' and 'str'");
     }
 
     /** Jinja's attribute getter for filters: dotted path, integer parts index, item first then attribute. */
@@ -155,6 +168,7 @@ final class Filters {
 
     private Value map(Value v, Args a) {
         List<Value> out = new ArrayList<>();
+        if (!Py.truthy(v)) return Seq.list(out); // Jinja: "if value:" before iterating
         Value attribute = a.kwargs().get("attribute");
         if (attribute != null) {
             Value dflt = a.kwargs().get("default");
@@ -179,6 +193,7 @@ final class Filters {
             attribute = args.getFirst();
             args = args.subList(1, args.size());
         }
+        if (!Py.truthy(v)) return Seq.list(List.of()); // Jinja: "if value:" before iterating
         String test = args.isEmpty() ? null : Py.str(args.getFirst());
         List<Value> testArgs = args.isEmpty() ? List.of() : args.subList(1, args.size());
         List<Value> out = new ArrayList<>();

@@ -244,7 +244,6 @@ final class Interpreter {
             }
             items = kept;
         }
-        if (items.isEmpty()) return exec(f.otherwise(), scope);
         LoopContext loop = new LoopContext(items, depth0, f.recursive() ? child -> {
             enter(f.pos());
             try {
@@ -253,6 +252,9 @@ final class Interpreter {
                 depth--;
             }
         } : null);
+        // Jinja runs the else block unless some iteration's body ran to its end: a loop whose every iteration
+        // ended in continue or break still takes the else branch.
+        boolean completed = false;
         for (Value item : items) {
             step(f.pos());
             loop.advance();
@@ -261,8 +263,9 @@ final class Interpreter {
             iteration.vars.put("loop", loop);
             Flow flow = exec(f.body(), iteration);
             if (flow == Flow.BREAK) break;
+            if (flow == Flow.NORMAL) completed = true;
         }
-        return Flow.NORMAL;
+        return completed ? Flow.NORMAL : exec(f.otherwise(), scope);
     }
 
     private void enter(Pos pos) {
@@ -564,6 +567,8 @@ final class Interpreter {
                 items = s.items();
                 n = items.size();
             }
+            // slices bypass Jinja's forgiving getitem, so Python's TypeError surfaces
+            case Dict d -> throw TemplateException.typeError("unhashable type: 'slice'");
             default -> throw TemplateException.typeError("'" + Py.typeName(obj) + "' object is not subscriptable");
         }
         int st = step instanceof Value.None ? 1 : Py.toIndex(step, "slice step");

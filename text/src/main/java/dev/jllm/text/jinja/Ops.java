@@ -17,6 +17,8 @@ final class Ops {
 
     static Value arithmetic(Interpreter in, String op, Value l, Value r) {
         if (l instanceof Undefined u) throw TemplateException.undefined(u.hint());
+        // str % x takes x as a mapping when it has __getitem__, which Jinja's Undefined does
+        if (op.equals("%") && l instanceof Str s && r instanceof Undefined) return new Str(PyFormat.percent(in, s.s(), new Value.Dict(java.util.Map.of())));
         if (r instanceof Undefined u) throw TemplateException.undefined(u.hint());
         if (Py.isNumber(l) && Py.isNumber(r)) return numeric(op, l, r);
         switch (op) {
@@ -87,12 +89,16 @@ final class Ops {
                 }
                 case "//" -> {
                     if (b == 0) throw new TemplateException(Kind.ZeroDivisionError, "float floor division by zero");
-                    yield new Float(Math.floor(a / b));
+                    yield new Float(floatFloorDiv(a, b));
                 }
                 case "%" -> {
                     if (b == 0) throw new TemplateException(Kind.ZeroDivisionError, "float modulo");
                     double m = a % b;
-                    if (m != 0 && (m < 0) != (b < 0)) m += b;
+                    if (m != 0) {
+                        if ((b < 0) != (m < 0)) m += b;
+                    } else {
+                        m = Math.copySign(0.0, b);
+                    }
                     yield new Float(m);
                 }
                 case "**" -> {
@@ -125,6 +131,9 @@ final class Ops {
                 yield new Int(a.subtract(floorDiv(a, b).multiply(b)));
             }
             case "**" -> {
+                if (b.signum() < 0 && a.signum() == 0) {
+                    throw new TemplateException(Kind.ZeroDivisionError, "0.0 cannot be raised to a negative power");
+                }
                 if (b.signum() < 0) yield new Float(Math.pow(a.doubleValue(), b.doubleValue()));
                 if (a.abs().compareTo(BigInteger.ONE) <= 0) {
                     // 0, 1 and -1 to any power stay small, however large the exponent
@@ -139,6 +148,17 @@ final class Ops {
             }
             default -> throw TemplateException.typeError("unknown operator " + op);
         };
+    }
+
+    /** CPython's float floor division: derived from fmod so that it agrees with % (1e3 // 0.1 is 9999.0). */
+    static double floatFloorDiv(double a, double b) {
+        double mod = a % b;
+        double div = (a - mod) / b;
+        if (mod != 0 && (b < 0) != (mod < 0)) div -= 1.0;
+        if (div == 0) return Math.copySign(0.0, a / b);
+        double floor = Math.floor(div);
+        if (div - floor > 0.5) floor += 1.0;
+        return floor;
     }
 
     static BigInteger floorDiv(BigInteger a, BigInteger b) {

@@ -322,7 +322,10 @@ public final class Py {
                 for (Value x : s.items()) if (eq(x, needle)) yield true;
                 yield false;
             }
-            case Dict d -> d.map().containsKey(key(needle));
+            case Dict d -> {
+                if (!isHashable(needle)) throw TemplateException.typeError("unhashable type: '" + typeName(needle) + "'");
+                yield dictGet(d, needle) != null;
+            }
             case Undefined u -> false;
             default -> throw TemplateException.typeError("argument of type '" + typeName(haystack) + "' is not iterable");
         };

@@ -179,6 +179,8 @@ final class PyFormat {
     static String percent(Interpreter in, String fmt, Value args) {
         List<Value> positional = args instanceof Seq s && s.tuple() ? s.items() : List.of(args);
         Dict mapping = args instanceof Dict d ? d : null;
+        // CPython treats any non-tuple, non-str argument with __getitem__ (a list too) as a mapping: no arity check
+        boolean mappingLike = args instanceof Dict || (args instanceof Seq q && !q.tuple());
         StringBuilder out = new StringBuilder();
         int next = 0;
         int i = 0;
@@ -237,7 +239,7 @@ final class PyFormat {
             in.checkLength((long) out.length() + piece.length());
             out.append(piece);
         }
-        if (mapping == null && next < positional.size()) {
+        if (!mappingLike && next < positional.size()) {
             throw TemplateException.typeError("not all arguments converted during string formatting");
         }
         return out.toString();

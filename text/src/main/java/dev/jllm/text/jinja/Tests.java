@@ -8,7 +8,6 @@ import dev.jllm.text.jinja.Value.Seq;
 import dev.jllm.text.jinja.Value.Str;
 import dev.jllm.text.jinja.Value.Undefined;
 
-import java.math.BigInteger;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -46,19 +45,10 @@ final class Tests {
             case "callable" -> v instanceof Value.Callable || v instanceof Undefined || v instanceof LoopContext;
             case "sameas" -> sameAs(v, a.required(0, "other"));
             case "escaped" -> false;
-            case "odd" -> integer(v, name).testBit(0);
-            case "even" -> !integer(v, name).testBit(0);
-            case "divisibleby" -> {
-                Value num = a.required(0, "num");
-                if (v instanceof Float || num instanceof Float) {
-                    double d = Py.toDouble(num);
-                    if (d == 0) throw new TemplateException(Kind.ZeroDivisionError, "float modulo");
-                    yield Py.toDouble(v) % d == 0;
-                }
-                BigInteger d = integer(num, name);
-                if (d.signum() == 0) throw new TemplateException(Kind.ZeroDivisionError, "integer division or modulo by zero");
-                yield integer(v, name).mod(d.abs()).signum() == 0;
-            }
+            // Jinja: value % 2 == 1, value % 2 == 0, value % num == 0, with Python's % (floats included)
+            case "odd" -> Py.eq(Ops.arithmetic(in, "%", v, Int.of(2)), Int.ONE);
+            case "even" -> Py.eq(Ops.arithmetic(in, "%", v, Int.of(2)), Int.ZERO);
+            case "divisibleby" -> Py.eq(Ops.arithmetic(in, "%", v, a.required(0, "num")), Int.ZERO);
             case "equalto", "eq", "==" -> Py.eq(v, a.required(0, "other"));
             case "ne", "!=" -> !Py.eq(v, a.required(0, "other"));
             case "lt", "<" -> Py.compare(v, a.required(0, "other"), "<") < 0;
@@ -72,13 +62,6 @@ final class Tests {
             case "test" -> NAMES.contains(Py.str(v));
             default -> throw new TemplateException(Kind.TemplateSyntaxError, "no test named '" + name + "'");
         };
-    }
-
-    private static BigInteger integer(Value v, String test) {
-        if (v instanceof Undefined u) throw TemplateException.undefined(u.hint());
-        if (v instanceof Int || v instanceof Value.Bool) return Py.toBigInt(v);
-        if (v instanceof Float f && f.v() == Math.rint(f.v())) return java.math.BigDecimal.valueOf(f.v()).toBigInteger();
-        throw TemplateException.typeError("the '" + test + "' test needs a number, not '" + Py.typeName(v) + "'");
     }
 
     /** Python's {@code is}: singletons by identity; small values by equality of type and value. */
