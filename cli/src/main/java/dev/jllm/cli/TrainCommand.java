@@ -104,6 +104,10 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--optim", description = "adamw_torch (torch.optim.AdamW) or sgd (torch.optim.SGD, no momentum) (default adamw_torch).")
     String optim;
 
+    @Option(names = "--gradient-checkpointing", negatable = true, description = "Keep only each layer's input in forward and "
+            + "recompute the layer in backward: less activation memory for one more forward pass (default: off).")
+    Boolean gradientCheckpointing;
+
     @Option(names = "--shuffle", negatable = true, description = "Shuffle rows each epoch with the seed; --no-shuffle keeps file "
             + "order, so micro-batches are consecutive rows (default: shuffle).")
     Boolean shuffle;
@@ -194,6 +198,7 @@ public final class TrainCommand implements Callable<Integer> {
         if (adamEpsilon != null) o.put("adam_epsilon", adamEpsilon);
         if (optim != null) o.put("optim", optim);
         if (shuffle != null) o.put("shuffle", shuffle);
+        if (gradientCheckpointing != null) o.put("gradient_checkpointing", gradientCheckpointing);
         // output_dir may come from --config; a placeholder keeps the defaults valid until then.
         TrainingArguments base = TrainingArguments.defaults("\u0000unset");
         if (config != null) base = TrainingArguments.read(config, base);

@@ -122,6 +122,7 @@ public final class Trainer {
     }
 
     public TrainOutput train() {
+        model.setGradientCheckpointing(args.gradientCheckpointing());
         int total = totalSteps();
         int perEpoch = stepsPerEpoch();
         int warmup = LrSchedule.warmupSteps(args.warmupSteps(), args.warmupRatio(), total);

@@ -37,6 +37,7 @@ public record TrainingArguments(
         double adamBeta2,
         double adamEpsilon,
         String optim,
+        boolean gradientCheckpointing,
         boolean shuffle) {
 
     public static final List<String> OPTIMIZERS = List.of("adamw_torch", "sgd");
@@ -45,7 +46,7 @@ public record TrainingArguments(
     private static final List<String> FIELDS = List.of("output_dir", "learning_rate", "weight_decay", "num_train_epochs",
             "max_steps", "per_device_train_batch_size", "gradient_accumulation_steps", "warmup_steps", "warmup_ratio",
             "lr_scheduler_type", "max_grad_norm", "seed", "logging_steps", "save_steps", "adam_beta1", "adam_beta2",
-            "adam_epsilon", "optim", "shuffle");
+            "adam_epsilon", "optim", "gradient_checkpointing", "shuffle");
 
     public TrainingArguments {
         if (outputDir == null || outputDir.isBlank()) throw new JllmException("output_dir is required");
@@ -65,7 +66,7 @@ public record TrainingArguments(
     /** transformers' defaults. */
     public static TrainingArguments defaults(String outputDir) {
         return new TrainingArguments(outputDir, 5e-5, 0.0, 3.0, -1, 8, 1, 0, 0.0, "linear", 1.0, 42, 500, 500,
-                0.9, 0.999, 1e-8, "adamw_torch", true);
+                0.9, 0.999, 1e-8, "adamw_torch", false, true);
     }
 
     /** These arguments with the given snake_case fields replaced; unknown fields are an error naming the source. */
@@ -98,7 +99,8 @@ public record TrainingArguments(
                 integer(source, n, "gradient_accumulation_steps"), integer(source, n, "warmup_steps"), real(source, n, "warmup_ratio"),
                 text(source, n, "lr_scheduler_type"), real(source, n, "max_grad_norm"), integer(source, n, "seed"),
                 real(source, n, "logging_steps"), real(source, n, "save_steps"), real(source, n, "adam_beta1"),
-                real(source, n, "adam_beta2"), real(source, n, "adam_epsilon"), text(source, n, "optim"), bool(source, n, "shuffle"));
+                real(source, n, "adam_beta2"), real(source, n, "adam_epsilon"), text(source, n, "optim"),
+                bool(source, n, "gradient_checkpointing"), bool(source, n, "shuffle"));
     }
 
     public ObjectNode toJson() {
@@ -121,6 +123,7 @@ public record TrainingArguments(
         n.put("adam_beta2", adamBeta2);
         n.put("adam_epsilon", adamEpsilon);
         n.put("optim", optim);
+        n.put("gradient_checkpointing", gradientCheckpointing);
         n.put("shuffle", shuffle);
         return n;
     }
