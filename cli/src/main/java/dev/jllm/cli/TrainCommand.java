@@ -108,6 +108,10 @@ public final class TrainCommand implements Callable<Integer> {
             + "recompute the layer in backward: less activation memory for one more forward pass (default: off).")
     Boolean gradientCheckpointing;
 
+    @Option(names = "--resume-from-checkpoint", description = "Continue an interrupted run from its checkpoint-N folder "
+            + "(same dataset and options): weights, optimizer state, step and data position are restored exactly.")
+    String resumeFromCheckpoint;
+
     @Option(names = "--shuffle", negatable = true, description = "Shuffle rows each epoch with the seed; --no-shuffle keeps file "
             + "order, so micro-batches are consecutive rows (default: shuffle).")
     Boolean shuffle;
@@ -124,7 +128,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--lora-r", description = "Train a new LoRA adapter of this rank instead of all weights (PEFT init: A kaiming-uniform, B zero).")
     Integer loraR;
 
-    @Option(names = "--lora-alpha", defaultValue = "16", description = "LoRA alpha; scaling is alpha/r (alpha/sqrt(r) with --use-rslora).")
+    @Option(names = "--lora-alpha", defaultValue = "8", description = "LoRA alpha; scaling is alpha/r (alpha/sqrt(r) with --use-rslora).")
     double loraAlpha;
 
     @Option(names = "--use-rslora", description = "rsLoRA scaling alpha/sqrt(r).")
@@ -199,6 +203,7 @@ public final class TrainCommand implements Callable<Integer> {
         if (optim != null) o.put("optim", optim);
         if (shuffle != null) o.put("shuffle", shuffle);
         if (gradientCheckpointing != null) o.put("gradient_checkpointing", gradientCheckpointing);
+        if (resumeFromCheckpoint != null) o.put("resume_from_checkpoint", resumeFromCheckpoint);
         // output_dir may come from --config; a placeholder keeps the defaults valid until then.
         TrainingArguments base = TrainingArguments.defaults("\u0000unset");
         if (config != null) base = TrainingArguments.read(config, base);
