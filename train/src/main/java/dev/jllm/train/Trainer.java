@@ -151,6 +151,7 @@ public final class Trainer {
             stepsSinceLog = state.stepsSinceLog();
             out.printf("Resuming from %s at step %d%n", args.resumeFromCheckpoint(), resumeStep);
         }
+        int samplesBefore = samples;
         int epochs = (total + perEpoch - 1) / perEpoch;
         out.printf("Training %d step(s): %d row(s), %d per micro-batch, %d micro-batch(es) per step, %d epoch(s)%n",
                 total, data.size(), args.perDeviceTrainBatchSize(), args.gradientAccumulationSteps(), epochs);
@@ -221,8 +222,7 @@ public final class Trainer {
         double runtime = (System.nanoTime() - start) / 1e9;
         int steps = engine.step();
         int run = steps - resumeStep;
-        return new TrainOutput(steps, steps == 0 ? 0 : lossTotal / steps, runtime, run / runtime * args.perDeviceTrainBatchSize()
-                * args.gradientAccumulationSteps(), run / runtime, tokens,
+        return new TrainOutput(steps, steps == 0 ? 0 : lossTotal / steps, runtime, (samples - samplesBefore) / runtime, run / runtime, tokens,
                 counted == 0 ? 0 : (double) correct / counted, List.copyOf(log));
     }
 }
