@@ -104,6 +104,14 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--optim", description = "adamw_torch (torch.optim.AdamW) or sgd (torch.optim.SGD, no momentum) (default adamw_torch).")
     String optim;
 
+    @Option(names = "--gradient-checkpointing", negatable = true, description = "Keep only each layer's input in forward and "
+            + "recompute the layer in backward: less activation memory for one more forward pass (default: off).")
+    Boolean gradientCheckpointing;
+
+    @Option(names = "--resume-from-checkpoint", description = "Continue an interrupted run from its checkpoint-N folder "
+            + "(same dataset and options): weights, optimizer state, step and data position are restored exactly.")
+    String resumeFromCheckpoint;
+
     @Option(names = "--shuffle", negatable = true, description = "Shuffle rows each epoch with the seed; --no-shuffle keeps file "
             + "order, so micro-batches are consecutive rows (default: shuffle).")
     Boolean shuffle;
@@ -120,7 +128,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--lora-r", description = "Train a new LoRA adapter of this rank instead of all weights (PEFT init: A kaiming-uniform, B zero).")
     Integer loraR;
 
-    @Option(names = "--lora-alpha", defaultValue = "16", description = "LoRA alpha; scaling is alpha/r (alpha/sqrt(r) with --use-rslora).")
+    @Option(names = "--lora-alpha", defaultValue = "8", description = "LoRA alpha; scaling is alpha/r (alpha/sqrt(r) with --use-rslora).")
     double loraAlpha;
 
     @Option(names = "--use-rslora", description = "rsLoRA scaling alpha/sqrt(r).")
@@ -194,6 +202,8 @@ public final class TrainCommand implements Callable<Integer> {
         if (adamEpsilon != null) o.put("adam_epsilon", adamEpsilon);
         if (optim != null) o.put("optim", optim);
         if (shuffle != null) o.put("shuffle", shuffle);
+        if (gradientCheckpointing != null) o.put("gradient_checkpointing", gradientCheckpointing);
+        if (resumeFromCheckpoint != null) o.put("resume_from_checkpoint", resumeFromCheckpoint);
         // output_dir may come from --config; a placeholder keeps the defaults valid until then.
         TrainingArguments base = TrainingArguments.defaults("\u0000unset");
         if (config != null) base = TrainingArguments.read(config, base);

@@ -122,11 +122,13 @@ public final class Trainer {
     }
 
     public TrainOutput train() {
+        model.setGradientCheckpointing(args.gradientCheckpointing());
         int total = totalSteps();
         int perEpoch = stepsPerEpoch();
         int warmup = LrSchedule.warmupSteps(args.warmupSteps(), args.warmupRatio(), total);
         var schedule = LrSchedule.of(LrSchedule.Type.parse(args.lrSchedulerType()), args.learningRate(), warmup, total);
-        var engine = new StepEngine(model, optimizer(), schedule, args.maxGradNorm());
+        Optimizer optimizer = optimizer();
+        var engine = new StepEngine(model, optimizer, schedule, args.maxGradNorm());
         int logEvery = every(args.loggingSteps(), total);
         int saveEvery = args.saveSteps() == 0 ? 0 : every(args.saveSteps(), total);
         Path outputDir = Path.of(args.outputDir());
@@ -135,18 +137,40 @@ public final class Trainer {
         double lossSinceLog = 0, lossTotal = 0;
         int stepsSinceLog = 0, samples = 0;
         long tokens = 0, correct = 0, counted = 0;
+        int resumeStep = 0;
+        if (args.resumeFromCheckpoint() != null) {
+            var state = TrainingCheckpoint.load(Path.of(args.resumeFromCheckpoint()), model.trainableParameters(), optimizer);
+            resumeStep = state.globalStep();
+            engine.setStep(resumeStep);
+            lossTotal = state.lossTotal();
+            samples = state.samples();
+            tokens = state.tokens();
+            correct = state.correct();
+            counted = state.counted();
+            lossSinceLog = state.lossSinceLog();
+            stepsSinceLog = state.stepsSinceLog();
+            out.printf("Resuming from %s at step %d%n", args.resumeFromCheckpoint(), resumeStep);
+        }
+        int samplesBefore = samples;
         int epochs = (total + perEpoch - 1) / perEpoch;
         out.printf("Training %d step(s): %d row(s), %d per micro-batch, %d micro-batch(es) per step, %d epoch(s)%n",
                 total, data.size(), args.perDeviceTrainBatchSize(), args.gradientAccumulationSteps(), epochs);
         if (data.truncated() > 0) out.printf("warning: %d row(s) were truncated to the model's maximum length%n", data.truncated());
         out.println("Step | Training Loss");
         out.flush();
-        try (BufferedWriter logWriter = logFile == null ? null : Files.newBufferedWriter(logFile, StandardCharsets.UTF_8)) {
+        var logOptions = resumeStep > 0
+                ? new java.nio.file.OpenOption[]{java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND}
+                : new java.nio.file.OpenOption[0];
+        int position = 0;
+        try (BufferedWriter logWriter = logFile == null ? null : Files.newBufferedWriter(logFile, StandardCharsets.UTF_8, logOptions)) {
             outer:
             for (int epoch = 0; ; epoch++) {
                 List<int[]> micro = microBatches(epoch);
                 for (int s0 = 0, inEpoch = 0; s0 < micro.size(); s0 += args.gradientAccumulationSteps(), inEpoch++) {
                     if (engine.step() >= total) break outer;
+                    // Resuming: the data order is a function of (seed, epoch), so skipping the steps already taken
+                    // lands on exactly the micro-batches the interrupted run would have used next.
+                    if (position++ < resumeStep) continue;
                     var batches = new ArrayList<Batch>();
                     for (int m = s0; m < Math.min(micro.size(), s0 + args.gradientAccumulationSteps()); m++) {
                         var rows = new ArrayList<Example>();
@@ -184,7 +208,10 @@ public final class Trainer {
                         stepsSinceLog = 0;
                     }
                     if (saveEvery > 0 && step % saveEvery == 0 && step < total) {
-                        saver.accept(outputDir.resolve("checkpoint-" + step));
+                        Path dir = outputDir.resolve("checkpoint-" + step);
+                        saver.accept(dir);
+                        TrainingCheckpoint.save(dir, model.trainableParameters(), optimizer,
+                                new TrainingCheckpoint.State(step, lossTotal, samples, tokens, correct, counted, lossSinceLog, stepsSinceLog));
                     }
                 }
             }
@@ -194,7 +221,8 @@ public final class Trainer {
         saver.accept(outputDir);
         double runtime = (System.nanoTime() - start) / 1e9;
         int steps = engine.step();
-        return new TrainOutput(steps, steps == 0 ? 0 : lossTotal / steps, runtime, samples / runtime, steps / runtime, tokens,
+        int run = steps - resumeStep;
+        return new TrainOutput(steps, steps == 0 ? 0 : lossTotal / steps, runtime, (samples - samplesBefore) / runtime, run / runtime, tokens,
                 counted == 0 ? 0 : (double) correct / counted, List.copyOf(log));
     }
 }

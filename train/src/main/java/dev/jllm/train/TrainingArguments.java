@@ -17,6 +17,7 @@ import java.util.Map;
  * The subset of transformers' {@code TrainingArguments} this trainer implements, with the same names (snake_case in
  * JSON) and defaults. {@code logging_steps} and {@code save_steps} below 1 are a fraction of the total steps, as in
  * transformers; {@code save_steps} 0 saves only at the end. {@code shuffle} is jllm's own: false keeps file order.
+ * {@code resume_from_checkpoint} names a {@code checkpoint-N} folder of an earlier run with the same arguments.
  */
 public record TrainingArguments(
         String outputDir,
@@ -37,6 +38,8 @@ public record TrainingArguments(
         double adamBeta2,
         double adamEpsilon,
         String optim,
+        boolean gradientCheckpointing,
+        String resumeFromCheckpoint,
         boolean shuffle) {
 
     public static final List<String> OPTIMIZERS = List.of("adamw_torch", "sgd");
@@ -45,7 +48,7 @@ public record TrainingArguments(
     private static final List<String> FIELDS = List.of("output_dir", "learning_rate", "weight_decay", "num_train_epochs",
             "max_steps", "per_device_train_batch_size", "gradient_accumulation_steps", "warmup_steps", "warmup_ratio",
             "lr_scheduler_type", "max_grad_norm", "seed", "logging_steps", "save_steps", "adam_beta1", "adam_beta2",
-            "adam_epsilon", "optim", "shuffle");
+            "adam_epsilon", "optim", "gradient_checkpointing", "resume_from_checkpoint", "shuffle");
 
     public TrainingArguments {
         if (outputDir == null || outputDir.isBlank()) throw new JllmException("output_dir is required");
@@ -65,7 +68,7 @@ public record TrainingArguments(
     /** transformers' defaults. */
     public static TrainingArguments defaults(String outputDir) {
         return new TrainingArguments(outputDir, 5e-5, 0.0, 3.0, -1, 8, 1, 0, 0.0, "linear", 1.0, 42, 500, 500,
-                0.9, 0.999, 1e-8, "adamw_torch", true);
+                0.9, 0.999, 1e-8, "adamw_torch", false, null, true);
     }
 
     /** These arguments with the given snake_case fields replaced; unknown fields are an error naming the source. */
@@ -98,7 +101,8 @@ public record TrainingArguments(
                 integer(source, n, "gradient_accumulation_steps"), integer(source, n, "warmup_steps"), real(source, n, "warmup_ratio"),
                 text(source, n, "lr_scheduler_type"), real(source, n, "max_grad_norm"), integer(source, n, "seed"),
                 real(source, n, "logging_steps"), real(source, n, "save_steps"), real(source, n, "adam_beta1"),
-                real(source, n, "adam_beta2"), real(source, n, "adam_epsilon"), text(source, n, "optim"), bool(source, n, "shuffle"));
+                real(source, n, "adam_beta2"), real(source, n, "adam_epsilon"), text(source, n, "optim"),
+                bool(source, n, "gradient_checkpointing"), optText(source, n, "resume_from_checkpoint"), bool(source, n, "shuffle"));
     }
 
     public ObjectNode toJson() {
@@ -121,6 +125,9 @@ public record TrainingArguments(
         n.put("adam_beta2", adamBeta2);
         n.put("adam_epsilon", adamEpsilon);
         n.put("optim", optim);
+        n.put("gradient_checkpointing", gradientCheckpointing);
+        if (resumeFromCheckpoint == null) n.putNull("resume_from_checkpoint");
+        else n.put("resume_from_checkpoint", resumeFromCheckpoint);
         n.put("shuffle", shuffle);
         return n;
     }
@@ -128,6 +135,13 @@ public record TrainingArguments(
     private static String text(String source, JsonNode n, String field) {
         JsonNode v = n.get(field);
         if (v == null || !v.isTextual()) throw new JllmException(source + ": field '" + field + "' must be a string, got " + v);
+        return v.asText();
+    }
+
+    private static String optText(String source, JsonNode n, String field) {
+        JsonNode v = n.get(field);
+        if (v == null || v.isNull()) return null;
+        if (!v.isTextual()) throw new JllmException(source + ": field '" + field + "' must be a string or null, got " + v);
         return v.asText();
     }
 

@@ -92,6 +92,7 @@ final class ReferenceRuns {
                 try (var grads = SafetensorsFile.open(run.resolve("grads_step0.safetensors"))) {
                     Map<String, Parameter> byName = new HashMap<>();
                     for (Parameter p : trainable) byName.put(prefix + p.name(), p);
+                    context = name + " grads_step0";
                     area.check(name + "/grads_step0", () -> {
                         if (grads.tensors().size() != byName.size()) {
                             throw new AssertionError(grads.tensors().size() + " reference gradients for " + byName.size() + " trainable parameters");
@@ -105,6 +106,7 @@ final class ReferenceRuns {
                 }
             }
             var report = engine.apply(results);
+            context = name + " steps";
             int step = s;
             area.check(name + "/step" + s, () -> {
                 relClose("loss", expected.path("loss").asDouble(), report.loss(), LOSS_RTOL);
@@ -160,6 +162,7 @@ final class ReferenceRuns {
             var dataset = dev.jllm.train.data.Dataset.load(jsonl, "text", null, model.config().vocabSize(), model.config().maxPositionEmbeddings(), true);
             var output = new Trainer(model, args, dataset, 0, base, new java.io.PrintWriter(java.io.OutputStream.nullOutputStream()), null).train();
             JsonNode log = JSON.readTree(run.resolve("log.json").toFile()).path("steps");
+            context = name + " trainer";
             area.check(name + "/trainer_log", () -> {
                 if (output.log().size() != log.size()) throw new AssertionError(output.log().size() + " log rows, expected " + log.size());
                 for (int i = 0; i < log.size(); i++) {
@@ -185,8 +188,17 @@ final class ReferenceRuns {
         }
     }
 
+    /** Largest deviation seen per quantity, printed after the conformance summary (for closing notes). */
+    static final java.util.Map<String, Double> WORST = new java.util.TreeMap<>();
+    static String context = "";
+
+    static void printWorst() {
+        WORST.forEach((k, v) -> System.out.printf("  worst %-40s %.3g%n", k, v));
+    }
+
     static void relClose(String what, double expected, double actual, double rtol) {
         double scale = Math.max(Math.abs(expected), 1e-12);
+        WORST.merge(context + " " + what.replaceAll("\\d+", "#") + " (rel)", Math.abs(expected - actual) / scale, Math::max);
         if (Math.abs(expected - actual) > rtol * scale && Math.abs(expected - actual) > 1e-12) {
             throw new AssertionError(what + ": expected " + expected + ", got " + actual + " (rel " + Math.abs(expected - actual) / scale + ")");
         }
@@ -204,6 +216,7 @@ final class ReferenceRuns {
                 at = i;
             }
         }
+        WORST.merge(context + " |diff|", worst, Math::max);
         if (!(worst <= atol)) {
             throw new AssertionError(expected.name() + ": max |diff| " + worst + " at " + at + " (expected " + e[at] + ", got " + actual[at] + ") > " + atol);
         }
@@ -227,6 +240,7 @@ final class ReferenceRuns {
         replaySteps(area, run, name, engine, model.trainableParameters(), prefix);
         Path saved = Files.createTempDirectory("jllm-lora");
         LoraAdapters.save(model, lora, saved, "stories260K-hf");
+        context = name + " final_adapter";
         try (var expected = SafetensorsFile.open(run.resolve("final_adapter").resolve(LoraAdapters.WEIGHTS));
              var written = SafetensorsFile.open(saved.resolve(LoraAdapters.WEIGHTS))) {
             area.check(name + "/final_adapter", () -> {
@@ -258,6 +272,7 @@ final class ReferenceRuns {
         LoraAdapters.merge(merged);
         try (var expected = SafetensorsFile.open(run.resolve("merged_model.safetensors"));
              var logits = SafetensorsFile.open(run.resolve("logits.safetensors"))) {
+            context = name + " merged_model";
             area.check(name + "/merged_model", () -> {
                 for (SafeTensor t : expected.tensors()) assertClose(t, merged.parameter(t.name()).value(), 1e-5);
             });
@@ -267,6 +282,7 @@ final class ReferenceRuns {
                 java.util.Arrays.fill(mask[0], 1);
                 Batch batch = Batch.of(ids, mask, ids);
                 int seq = i;
+                context = name + " logits";
                 area.check(name + "/seq" + i + "/merged_logits", () ->
                         assertClose(logits.tensor("seq" + seq + ".logits_merged_fp64"), merged.logits(batch), 1e-4));
                 area.check(name + "/seq" + i + "/unmerged_logits", () ->

@@ -64,6 +64,42 @@ class TrainerTest {
     }
 
     @Test
+    void nonFiniteLossStopsWithTheStepNamed() throws Exception {
+        CausalLm model = TinyModels.model(TinyModels.LLAMA, 6);
+        var args = TrainingArguments.defaults(dir.resolve("nan").toString()).with("t", JSON.readTree(
+                "{\"max_steps\":3,\"per_device_train_batch_size\":2,\"learning_rate\":0.01}"));
+        model.parameter("model.norm.weight").value()[0] = Double.NaN;
+        var e = org.junit.jupiter.api.Assertions.assertThrows(dev.jllm.core.JllmException.class, () ->
+                new Trainer(model, args, rows(4, 13, 1), 0, null, new java.io.PrintWriter(new ByteArrayOutputStream()), null).train());
+        assertTrue(e.getMessage().contains("step 0") && e.getMessage().contains("NaN"), e.getMessage());
+        assertTrue(!Files.exists(dir.resolve("nan/model.safetensors")), "nothing saved after a failed run");
+    }
+
+    @Test
+    void resumedRunContinuesExactlyAsIfNeverStopped() throws Exception {
+        Dataset data = rows(9, 13, 8);
+        String argsJson = "{\"max_steps\":6,\"per_device_train_batch_size\":2,\"gradient_accumulation_steps\":2,\"logging_steps\":1,"
+                + "\"save_steps\":3,\"learning_rate\":0.02,\"warmup_steps\":2,\"lr_scheduler_type\":\"cosine\",\"seed\":5}";
+        CausalLm whole = TinyModels.model(TinyModels.LLAMA, 12);
+        var full = new Trainer(whole, TrainingArguments.defaults(dir.resolve("full").toString()).with("t", JSON.readTree(argsJson)),
+                data, 0, null, new java.io.PrintWriter(new ByteArrayOutputStream()), null).train();
+        Path checkpoint = dir.resolve("full/checkpoint-3");
+        assertTrue(Files.isRegularFile(checkpoint.resolve(TrainingCheckpoint.OPTIMIZER_FILE)));
+
+        CausalLm resumed = TinyModels.model(TinyModels.LLAMA, 99);   // different weights: the checkpoint must overwrite them
+        var args = TrainingArguments.defaults(dir.resolve("resumed").toString()).with("t", JSON.readTree(argsJson))
+                .with("t", JSON.readTree("{\"resume_from_checkpoint\":\"" + checkpoint.toString().replace("\\", "\\\\") + "\"}"));
+        var rest = new Trainer(resumed, args, data, 0, null, new java.io.PrintWriter(new ByteArrayOutputStream()), null).train();
+        assertEquals(3, rest.log().size());
+        for (int i = 0; i < 3; i++) assertEquals(full.log().get(3 + i), rest.log().get(i));
+        assertEquals(full.trainingLoss(), rest.trainingLoss());
+        for (int i = 0; i < whole.parameters().size(); i++) {
+            org.junit.jupiter.api.Assertions.assertArrayEquals(whole.parameters().get(i).value(), resumed.parameters().get(i).value(),
+                    whole.parameters().get(i).name());
+        }
+    }
+
+    @Test
     void sameSeedSameRun() throws Exception {
         double[] losses = new double[2];
         for (int i = 0; i < 2; i++) {

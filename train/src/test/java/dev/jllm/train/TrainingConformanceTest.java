@@ -54,6 +54,7 @@ class TrainingConformanceTest {
             }
         }
         area.finish();
+        ReferenceRuns.printWorst();
     }
 
     private static void replay(Conformance area, Path run, JsonNode config, String name) throws Exception {
@@ -66,6 +67,7 @@ class TrainingConformanceTest {
         var engine = new StepEngine(model, optimizer, schedule, hp.path("max_grad_norm").asDouble());
         ReferenceRuns.replaySteps(area, run, name, engine, model.trainableParameters(), "");
         try (var expected = SafetensorsFile.open(run.resolve("final_model.safetensors"))) {
+            ReferenceRuns.context = name + " final_model";
             area.check(name + "/final_model", () -> {
                 for (SafeTensor t : expected.tensors()) ReferenceRuns.assertClose(t, model.parameter(t.name()).value(), ReferenceRuns.WEIGHT_ATOL);
             });

@@ -72,9 +72,13 @@ public final class CausalLmLoss {
             int n = Math.min(chunk, count - c0);
             for (int i = 0; i < n; i++) System.arraycopy(hidden, positions[c0 + i] * dim, h, i * dim, dim);
             Matmul.nt(logits, h, lmHead, n, vocab, dim, false);
-            for (int i = 0; i < n; i++) {
+            double[] rowLoss = new double[n];
+            boolean[] rowCorrect = new boolean[n];
+            int base = c0;
+            // Rows are independent and exp-bound, so they are spread over the cores.
+            java.util.stream.IntStream.range(0, n).parallel().forEach(i -> {
                 int o = i * vocab;
-                int target = targets[c0 + i];
+                int target = targets[base + i];
                 double max = Double.NEGATIVE_INFINITY;
                 int argmax = 0;
                 for (int j = 0; j < vocab; j++) {
@@ -83,15 +87,25 @@ public final class CausalLmLoss {
                         argmax = j;
                     }
                 }
+                double targetLogit = logits[o + target];
                 double sum = 0;
-                for (int j = 0; j < vocab; j++) sum += Math.exp(logits[o + j] - max);
-                double logZ = max + Math.log(sum);
-                lossSum += logZ - logits[o + target];
-                if (argmax == target) correct++;
+                for (int j = 0; j < vocab; j++) {
+                    double e = Math.exp(logits[o + j] - max);
+                    if (backward) logits[o + j] = e;
+                    sum += e;
+                }
+                rowLoss[i] = max + Math.log(sum) - targetLogit;
+                rowCorrect[i] = argmax == target;
                 if (backward) {
-                    for (int j = 0; j < vocab; j++) logits[o + j] = Math.exp(logits[o + j] - logZ) * gradScale;
+                    // softmax − onehot, scaled: the exponentials are reused, not recomputed.
+                    double scale = gradScale / sum;
+                    for (int j = 0; j < vocab; j++) logits[o + j] *= scale;
                     logits[o + target] -= gradScale;
                 }
+            });
+            for (int i = 0; i < n; i++) {
+                lossSum += rowLoss[i];
+                if (rowCorrect[i]) correct++;
             }
             if (!backward) continue;
             if (dLmHead != null) Matmul.tn(dLmHead, logits, h, vocab, dim, n, true);

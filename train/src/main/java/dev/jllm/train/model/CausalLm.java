@@ -6,13 +6,11 @@ import dev.jllm.core.safetensors.SafeTensor;
 import dev.jllm.model.config.ModelConfig;
 import dev.jllm.train.data.Batch;
 import dev.jllm.train.loss.CausalLmLoss;
-import dev.jllm.train.nn.Attention;
 import dev.jllm.train.nn.Embedding;
 import dev.jllm.train.nn.LinearLayer;
 import dev.jllm.train.nn.Parameter;
 import dev.jllm.train.nn.RmsNorm;
 import dev.jllm.train.nn.Rope;
-import dev.jllm.train.nn.SwiGlu;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -28,27 +26,19 @@ import java.util.Random;
  * q/k norms, sliding windows, tied or untied embeddings) with a causal-LM loss head. Parameters carry
  * transformers' names ({@code model.layers.0.self_attn.q_proj.weight}, ...).
  *
- * <p>{@link #forwardBackward} runs one micro-batch: the forward pass keeps each layer's activations, the loss
- * turns the final hidden states into gradients chunk by chunk, and the backward pass walks the layers in reverse,
- * each step mirroring its forward counterpart. Gradients accumulate across calls until {@link #zeroGrad}.
+ * <p>{@link #forwardBackward} runs one micro-batch: the forward pass keeps each layer's activations (or only its
+ * input, with {@link #setGradientCheckpointing}), the loss turns the final hidden states into gradients chunk by
+ * chunk, and the backward pass walks the layers in reverse ({@link DecoderLayer} keeps each layer's forward and
+ * backward side by side). Gradients accumulate across calls until {@link #zeroGrad}.
  */
 public final class CausalLm {
     private final ModelConfig config;
     private final Parameter embed;
     private final Parameter lmHead;
     private final Parameter finalNorm;
-    private final List<Layer> layers;
+    private final List<DecoderLayer> layers;
+    private boolean gradientCheckpointing;
     private final List<Parameter> parameters;
-
-    /** One decoder layer's parameters. */
-    private record Layer(int index, Parameter inputNorm, LinearLayer q, LinearLayer k, LinearLayer v, LinearLayer o,
-                         Parameter qNorm, Parameter kNorm, Parameter postNorm,
-                         LinearLayer gate, LinearLayer up, LinearLayer down) {}
-
-    /** What forward keeps of one layer for backward. */
-    private static final class Saved {
-        double[] xIn, h1, rstd1, qPre, kPre, qRstd, kRstd, q, k, v, attn, lse, xMid, h2, rstd2, g, u, a;
-    }
 
     /** Loss of a micro-batch. {@code lossSum/numItemsInBatch} is its share of the step's logged loss. */
     public record Result(double lossSum, int tokens, int correct, double numItemsInBatch) {
@@ -77,7 +67,7 @@ public final class CausalLm {
             LinearLayer gate = linear(params, weights, p + "mlp.gate_proj", ff, d, config.mlpBias());
             LinearLayer up = linear(params, weights, p + "mlp.up_proj", ff, d, config.mlpBias());
             LinearLayer down = linear(params, weights, p + "mlp.down_proj", d, ff, config.mlpBias());
-            layers.add(new Layer(l, inNorm, q, k, v, o, qn, kn, postNorm, gate, up, down));
+            layers.add(new DecoderLayer(l, inNorm, q, k, v, o, qn, kn, postNorm, gate, up, down));
         }
         finalNorm = param(params, weights, "model.norm.weight", d);
         lmHead = config.tieWordEmbeddings() ? embed : param(params, weights, "lm_head.weight", config.vocabSize(), d);
@@ -218,7 +208,7 @@ public final class CausalLm {
 
     private List<LinearLayer> linears() {
         var out = new ArrayList<LinearLayer>();
-        for (Layer l : layers) out.addAll(List.of(l.q(), l.k(), l.v(), l.o(), l.gate(), l.up(), l.down()));
+        for (DecoderLayer l : layers) out.addAll(List.of(l.q(), l.k(), l.v(), l.o(), l.gate(), l.up(), l.down()));
         return out;
     }
 
@@ -238,23 +228,36 @@ public final class CausalLm {
 
     /** Logits {@code [rows·seqLen, vocab]} of a batch (inference; no gradient). */
     public double[] logits(Batch batch) {
-        Forward f = forward(batch);
+        Forward f = forward(batch, false);
         int n = batch.rows() * batch.seqLen();
         double[] logits = new double[n * config.vocabSize()];
         dev.jllm.train.nn.Matmul.nt(logits, f.hFinal, lmHead.value(), n, config.vocabSize(), config.hiddenSize(), false);
         return logits;
     }
 
-    /** The forward pass's outputs and everything backward needs. */
-    private record Forward(Saved[] saved, int[] positions, Rope.Table rope, double[] x, double[] hFinal, double[] rstdFinal) {}
+    /**
+     * Gradient checkpointing: keep only each layer's input during forward and recompute the layer's activations
+     * when backward reaches it, trading one extra forward pass for about (layers − 1)/layers of the activation
+     * memory.
+     */
+    public void setGradientCheckpointing(boolean on) {
+        this.gradientCheckpointing = on;
+    }
 
-    private Forward forward(Batch batch) {
+    public boolean gradientCheckpointing() {
+        return gradientCheckpointing;
+    }
+
+    /** The forward pass's outputs and everything backward needs. */
+    private record Forward(DecoderLayer.Context ctx, double[][] layerInputs, DecoderLayer.Activations[] saved,
+                           double[] x, double[] hFinal, double[] rstdFinal) {}
+
+    private Forward forward(Batch batch, boolean keepActivations) {
         ModelConfig c = config;
-        int B = batch.rows(), T = batch.seqLen(), N = B * T;
-        int d = c.hiddenSize(), qd = c.queryDim(), kvd = c.kvDim(), ff = c.intermediateSize(), hd = c.headDim();
+        int B = batch.rows(), T = batch.seqLen(), N = B * T, d = c.hiddenSize();
         int[] positions = new int[N];
         for (int r = 0; r < N; r++) positions[r] = r % T;
-        Rope.Table rope = Rope.Table.of(Rope.inverseFrequencies(c, T), T);
+        var ctx = new DecoderLayer.Context(c, B, T, positions, Rope.Table.of(Rope.inverseFrequencies(c, T), T), batch.attentionMask());
 
         double[] x = new double[N * d];
         try {
@@ -262,115 +265,37 @@ public final class CausalLm {
         } catch (IllegalArgumentException e) {
             throw new JllmException("input_ids: " + e.getMessage());
         }
-        Saved[] saved = new Saved[layers.size()];
-        for (Layer layer : layers) {
-            Saved s = new Saved();
-            saved[layer.index()] = s;
-            Attention.Shape shape = new Attention.Shape(B, T, c.numHeads(), c.numKvHeads(), hd, c.slidingWindow(layer.index()));
-            s.xIn = x;
-            s.h1 = new double[N * d];
-            s.rstd1 = new double[N];
-            RmsNorm.forward(s.h1, s.rstd1, x, layer.inputNorm().value(), N, d, c.rmsNormEps());
-            s.q = new double[N * qd];
-            s.k = new double[N * kvd];
-            s.v = new double[N * kvd];
-            layer.q().forward(s.h1, N, s.q);
-            layer.k().forward(s.h1, N, s.k);
-            layer.v().forward(s.h1, N, s.v);
-            if (c.qkNorm()) {
-                s.qPre = s.q;
-                s.kPre = s.k;
-                s.q = new double[N * qd];
-                s.k = new double[N * kvd];
-                s.qRstd = new double[N * c.numHeads()];
-                s.kRstd = new double[N * c.numKvHeads()];
-                RmsNorm.forward(s.q, s.qRstd, s.qPre, layer.qNorm().value(), N * c.numHeads(), hd, c.rmsNormEps());
-                RmsNorm.forward(s.k, s.kRstd, s.kPre, layer.kNorm().value(), N * c.numKvHeads(), hd, c.rmsNormEps());
-            }
-            Rope.apply(s.q, positions, c.numHeads(), rope, false);
-            Rope.apply(s.k, positions, c.numKvHeads(), rope, false);
-            s.attn = new double[N * qd];
-            s.lse = new double[B * c.numHeads() * T];
-            Attention.forward(s.attn, s.lse, s.q, s.k, s.v, batch.attentionMask(), shape);
-            double[] proj = new double[N * d];
-            layer.o().forward(s.attn, N, proj);
-            s.xMid = new double[N * d];
-            for (int i = 0; i < N * d; i++) s.xMid[i] = x[i] + proj[i];
-            s.h2 = new double[N * d];
-            s.rstd2 = new double[N];
-            RmsNorm.forward(s.h2, s.rstd2, s.xMid, layer.postNorm().value(), N, d, c.rmsNormEps());
-            s.g = new double[N * ff];
-            s.u = new double[N * ff];
-            s.a = new double[N * ff];
-            layer.gate().forward(s.h2, N, s.g);
-            layer.up().forward(s.h2, N, s.u);
-            SwiGlu.forward(s.a, s.g, s.u, N * ff);
-            double[] mlp = new double[N * d];
-            layer.down().forward(s.a, N, mlp);
-            double[] xOut = new double[N * d];
-            for (int i = 0; i < N * d; i++) xOut[i] = s.xMid[i] + mlp[i];
-            x = xOut;
+        double[][] inputs = new double[layers.size()][];
+        var saved = new DecoderLayer.Activations[layers.size()];
+        for (DecoderLayer layer : layers) {
+            inputs[layer.index()] = x;
+            DecoderLayer.Activations s = layer.forward(x, ctx);
+            if (keepActivations && !gradientCheckpointing) saved[layer.index()] = s;
+            x = s.xOut;
         }
         double[] hFinal = new double[N * d];
         double[] rstdFinal = new double[N];
         RmsNorm.forward(hFinal, rstdFinal, x, finalNorm.value(), N, d, c.rmsNormEps());
-
-        return new Forward(saved, positions, rope, x, hFinal, rstdFinal);
+        return new Forward(ctx, inputs, saved, x, hFinal, rstdFinal);
     }
 
     private Result run(Batch batch, double numItemsInBatch, boolean backward) {
         ModelConfig c = config;
-        int B = batch.rows(), T = batch.seqLen(), N = B * T;
-        int d = c.hiddenSize(), qd = c.queryDim(), kvd = c.kvDim(), ff = c.intermediateSize(), hd = c.headDim();
-        Forward f = forward(batch);
-        Saved[] saved = f.saved();
-        int[] positions = f.positions();
-        Rope.Table rope = f.rope();
-        double[] x = f.x(), hFinal = f.hFinal(), rstdFinal = f.rstdFinal();
+        int N = batch.rows() * batch.seqLen(), d = c.hiddenSize();
+        Forward f = forward(batch, backward);
         double[] dh = backward ? new double[N * d] : null;
-        CausalLmLoss.Result loss = CausalLmLoss.compute(hFinal, lmHead.value(), batch.labels(), B, T, d, c.vocabSize(),
-                numItemsInBatch, dh, backward ? lmHead.grad() : null);
+        CausalLmLoss.Result loss = CausalLmLoss.compute(f.hFinal(), lmHead.value(), batch.labels(), batch.rows(), batch.seqLen(),
+                d, c.vocabSize(), numItemsInBatch, dh, backward ? lmHead.grad() : null);
         if (!backward) return new Result(loss.lossSum(), loss.tokens(), loss.correct(), numItemsInBatch);
 
         double[] dx = new double[N * d];
-        RmsNorm.backward(dx, finalNorm.grad(), dh, x, finalNorm.value(), rstdFinal, N, d);
+        RmsNorm.backward(dx, finalNorm.grad(), dh, f.x(), finalNorm.value(), f.rstdFinal(), N, d);
         for (int li = layers.size() - 1; li >= 0; li--) {
-            Layer layer = layers.get(li);
-            Saved s = saved[li];
-            Attention.Shape shape = new Attention.Shape(B, T, c.numHeads(), c.numKvHeads(), hd, c.slidingWindow(li));
-            // MLP block: xOut = xMid + down(silu(gate(h2)) * up(h2)), h2 = norm(xMid); dx flows through the residual.
-            double[] da = new double[N * ff];
-            layer.down().backward(s.a, N, dx, da);
-            double[] dg = new double[N * ff];
-            double[] du = new double[N * ff];
-            SwiGlu.backward(dg, du, da, s.g, s.u, N * ff);
-            double[] dh2 = new double[N * d];
-            layer.gate().backward(s.h2, N, dg, dh2);
-            layer.up().backward(s.h2, N, du, dh2);
-            RmsNorm.backward(dx, layer.postNorm().grad(), dh2, s.xMid, layer.postNorm().value(), s.rstd2, N, d);
-            // Attention block: xMid = xIn + o(attn(rope(q), rope(k), v)), q/k/v from h1 = norm(xIn).
-            double[] dAttn = new double[N * qd];
-            layer.o().backward(s.attn, N, dx, dAttn);
-            double[] dq = new double[N * qd];
-            double[] dk = new double[N * kvd];
-            double[] dv = new double[N * kvd];
-            Attention.backward(dq, dk, dv, dAttn, s.attn, s.lse, s.q, s.k, s.v, batch.attentionMask(), shape);
-            Rope.apply(dq, positions, c.numHeads(), rope, true);
-            Rope.apply(dk, positions, c.numKvHeads(), rope, true);
-            if (c.qkNorm()) {
-                double[] dqPre = new double[N * qd];
-                double[] dkPre = new double[N * kvd];
-                RmsNorm.backward(dqPre, layer.qNorm().grad(), dq, s.qPre, layer.qNorm().value(), s.qRstd, N * c.numHeads(), hd);
-                RmsNorm.backward(dkPre, layer.kNorm().grad(), dk, s.kPre, layer.kNorm().value(), s.kRstd, N * c.numKvHeads(), hd);
-                dq = dqPre;
-                dk = dkPre;
-            }
-            double[] dh1 = new double[N * d];
-            layer.q().backward(s.h1, N, dq, dh1);
-            layer.k().backward(s.h1, N, dk, dh1);
-            layer.v().backward(s.h1, N, dv, dh1);
-            RmsNorm.backward(dx, layer.inputNorm().grad(), dh1, s.xIn, layer.inputNorm().value(), s.rstd1, N, d);
-            saved[li] = null;
+            DecoderLayer layer = layers.get(li);
+            DecoderLayer.Activations s = f.saved()[li];
+            if (s == null) s = layer.forward(f.layerInputs()[li], f.ctx());   // checkpointed: recompute
+            layer.backward(s, dx, f.ctx());
+            f.saved()[li] = null;
         }
         if (embed.grad() != null) Embedding.backward(embed.grad(), dx, batch.inputIds(), d);
         return new Result(loss.lossSum(), loss.tokens(), loss.correct(), numItemsInBatch);

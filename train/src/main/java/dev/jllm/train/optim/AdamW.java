@@ -68,6 +68,25 @@ public final class AdamW implements Optimizer {
         return t;
     }
 
+    @Override
+    public java.util.Map<String, double[]> state() {
+        var out = new java.util.LinkedHashMap<String, double[]>();
+        for (int i = 0; i < groups.size(); i++) {
+            out.put("exp_avg/" + groups.get(i).parameter().name(), m[i]);
+            out.put("exp_avg_sq/" + groups.get(i).parameter().name(), v[i]);
+        }
+        return out;
+    }
+
+    @Override
+    public void restore(java.util.Map<String, double[]> state, long steps) {
+        for (int i = 0; i < groups.size(); i++) {
+            Optimizer.copyInto(state, "exp_avg/" + groups.get(i).parameter().name(), m[i]);
+            Optimizer.copyInto(state, "exp_avg_sq/" + groups.get(i).parameter().name(), v[i]);
+        }
+        this.t = steps;
+    }
+
     /** First and second moments of group i (for checkpoints and tests). */
     public double[] firstMoment(int i) {
         return m[i];

@@ -53,6 +53,27 @@ public final class Sgd implements Optimizer {
     }
 
     @Override
+    public java.util.Map<String, double[]> state() {
+        var out = new java.util.LinkedHashMap<String, double[]>();
+        for (int i = 0; i < groups.size(); i++) {
+            if (buffers[i] != null) out.put("momentum_buffer/" + groups.get(i).parameter().name(), buffers[i]);
+        }
+        return out;
+    }
+
+    @Override
+    public void restore(java.util.Map<String, double[]> state, long steps) {
+        for (int i = 0; i < groups.size(); i++) {
+            String key = "momentum_buffer/" + groups.get(i).parameter().name();
+            if (momentum != 0 && steps > 0) {
+                buffers[i] = new double[groups.get(i).parameter().size()];
+                Optimizer.copyInto(state, key, buffers[i]);
+            }
+        }
+        this.t = steps;
+    }
+
+    @Override
     public long steps() {
         return t;
     }

@@ -74,6 +74,19 @@ class CausalLmGradientTest {
     }
 
     @Test
+    void gradientCheckpointingGivesTheSameGradients() {
+        CausalLm plain = TinyModels.model(TinyModels.QWEN3, 31);
+        CausalLm checkpointed = TinyModels.model(TinyModels.QWEN3, 31);
+        checkpointed.setGradientCheckpointing(true);
+        Batch batch = TinyModels.batch(plain.config().vocabSize(), 12);
+        int items = batch.labelCount();
+        assertEquals(plain.forwardBackward(batch, items).loss(), checkpointed.forwardBackward(batch, items).loss());
+        for (int i = 0; i < plain.parameters().size(); i++) {
+            assertArrayEquals(plain.parameters().get(i).grad(), checkpointed.parameters().get(i).grad(), 0.0, plain.parameters().get(i).name());
+        }
+    }
+
+    @Test
     void paddingDoesNotChangeRealPositions() {
         CausalLm model = TinyModels.model(TinyModels.MISTRAL, 2);
         Batch padded = TinyModels.batch(model.config().vocabSize(), 3);
