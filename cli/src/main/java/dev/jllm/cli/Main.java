@@ -26,8 +26,6 @@ import java.io.UncheckedIOException;
                 TokenizerTrainCommand.class,
                 TrainCommand.class,
                 ChatCommand.class,
-                TokenizeCommand.class,
-                TokenizerTrainCommand.class,
         })
 public final class Main implements Runnable {
 
