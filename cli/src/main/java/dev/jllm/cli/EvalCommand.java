@@ -161,8 +161,16 @@ public final class EvalCommand implements Callable<Integer> {
         Map<String, Object> extra = new LinkedHashMap<>();
         try (JllmModel m = JllmModel.load(model, adapter, sampling::apply, chat)) {
             var o = m.options();
-            extra.put("generation", Map.of("do_sample", o.doSample(), "max_new_tokens", String.valueOf(o.maxNewTokens()),
-                    "temperature", o.temperature(), "top_p", o.topP(), "top_k", o.topK(), "seed", String.valueOf(o.seed())));
+            Map<String, Object> gen = new LinkedHashMap<>();
+            gen.put("do_sample", o.doSample());
+            gen.put("max_new_tokens", o.maxNewTokens());
+            gen.put("max_length", o.maxLength());
+            gen.put("temperature", o.temperature());
+            gen.put("top_k", o.topK());
+            gen.put("top_p", o.topP());
+            gen.put("repetition_penalty", o.repetitionPenalty());
+            gen.put("seed", o.seed());
+            extra.put("generation", gen);
             extra.put("chat", chat);
             if (encoder != null) extra.put("bertscore_model", bertScoreModel.toString());
             BenchmarkRunner runner = new BenchmarkRunner(m, encoder, sandbox, System.err);

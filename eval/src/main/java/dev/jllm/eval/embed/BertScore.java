@@ -149,10 +149,8 @@ public final class BertScore {
             }
             refEmb.add(e);
         }
-        for (int id = 0; id < encoder.tokenizer().vocabSize(); id++) {
-            String tok = encoder.tokenizer().token(id);
-            if ("[CLS]".equals(tok) || "[SEP]".equals(tok)) special.add(id);
-        }
+        // bert_score gives the [CLS] and [SEP] ids weight 0: the tokens the template adds around every text.
+        special.addAll(encoder.tokenizer().templateIds());
         Idf idf = options.idf() ? Idf.fromReferences(allRefIds, special) : Idf.uniform(special);
         List<Score> scores = new ArrayList<>();
         double p = 0, r = 0, f = 0;

@@ -25,7 +25,8 @@ import java.util.Map;
 /**
  * all-MiniLM-L6-v2 as langchain4j ships it (ONNX + tokenizer.json): our encoder on weights imported from the ONNX
  * initializers against ONNX Runtime running the same file, on the same token ids. The sentence embedding is
- * sentence-transformers' mean pooling + L2 normalization of each side's last hidden state.
+ * sentence-transformers' mean pooling + L2 normalization of each side's last hidden state. BERTScore (idf weighted)
+ * of each sentence against the next through our corpus path equals the same computation on ONNX Runtime's states.
  */
 @Tag("conformance")
 class MiniLmOnnxConformanceTest {
@@ -92,7 +93,10 @@ class MiniLmOnnxConformanceTest {
              OrtEnvironment env = OrtEnvironment.getEnvironment();
              OrtSession session = env.createSession(onnx.toString(), new OrtSession.SessionOptions())) {
             SentenceEncoder ours = new SentenceEncoder(bert, tok, new Pooling(Pooling.Mode.MEAN, true), tok.declaredTruncation());
-            for (String s : sentences()) {
+            List<String> all = sentences();
+            List<float[]> oracleStates = new ArrayList<>();
+            List<int[]> allIds = new ArrayList<>();
+            for (String s : all) {
                 int[] ids = tok.encode(s, tok.declaredTruncation()).ids();
                 long[][] lid = new long[1][ids.length], mask = new long[1][ids.length], types = new long[1][ids.length];
                 for (int i = 0; i < ids.length; i++) {
@@ -108,6 +112,8 @@ class MiniLmOnnxConformanceTest {
                 }
                 float[] flat = new float[ids.length * oracleHidden[0].length];
                 for (int t = 0; t < ids.length; t++) System.arraycopy(oracleHidden[t], 0, flat, t * oracleHidden[t].length, oracleHidden[t].length);
+                oracleStates.add(flat);
+                allIds.add(ids);
                 oracle = new Pooling(Pooling.Mode.MEAN, true).pool(flat, ids.length, oracleHidden[0].length, null);
                 float[] mine = ours.embed(s);
                 float[] mineHidden = bert.encode(ids, null, null).lastHiddenState();
@@ -120,6 +126,25 @@ class MiniLmOnnxConformanceTest {
                 area.check(s.length() > 40 ? s.substring(0, 40) + "..." : s, () -> {
                     if (!(1 - c0 <= 1e-4)) throw new AssertionError("cosine " + c0);
                     if (!(m0 <= 1e-3)) throw new AssertionError("last hidden state differs by " + m0);
+                });
+            }
+            // BERTScore with idf of each sentence against the next: our corpus path vs the same math on ONNX Runtime's states.
+            List<String> cands = new ArrayList<>(), refs = new ArrayList<>();
+            for (int i = 0; i + 1 < all.size(); i++) {
+                cands.add(all.get(i));
+                refs.add(all.get(i + 1));
+            }
+            BertScore.Result scored = BertScore.corpus(ours, cands, refs.stream().map(List::of).toList(), new BertScore.Options(null, true, null));
+            BertScore.Idf idf = BertScore.Idf.fromReferences(allIds.subList(1, allIds.size()), tok.templateIds());
+            int width = bert.config().hiddenSize();
+            for (int i = 0; i + 1 < all.size(); i++) {
+                BertScore.Score expected = BertScore.score(oracleStates.get(i), allIds.get(i), oracleStates.get(i + 1), allIds.get(i + 1), width, idf);
+                BertScore.Score actual = scored.scores().get(i);
+                area.check("bertscore idf " + i + " vs " + (i + 1), () -> {
+                    if (Math.abs(expected.f1() - actual.f1()) > 1e-5 || Math.abs(expected.precision() - actual.precision()) > 1e-5
+                            || Math.abs(expected.recall() - actual.recall()) > 1e-5) {
+                        throw new AssertionError("expected " + expected + " got " + actual);
+                    }
                 });
             }
         }

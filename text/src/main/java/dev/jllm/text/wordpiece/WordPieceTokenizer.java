@@ -135,6 +135,14 @@ public final class WordPieceTokenizer {
         return id >= 0 && id < byId.length && byId[id] != null ? byId[id] : null;
     }
 
+    /** The ids the single-sequence template puts around the text ([CLS] and [SEP] for BERT). */
+    public java.util.Set<Integer> templateIds() {
+        java.util.Set<Integer> ids = new java.util.HashSet<>();
+        for (int id : prefixIds) ids.add(id);
+        for (int id : suffixIds) ids.add(id);
+        return ids;
+    }
+
     public boolean isSpecial(int id) {
         return specialTokens.containsValue(id);
     }
