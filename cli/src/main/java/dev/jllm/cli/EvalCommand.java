@@ -48,7 +48,7 @@ public final class EvalCommand implements Callable<Integer> {
     String task;
 
     @Option(names = "--metrics", split = ",", paramLabel = "NAME",
-            description = "Generation tasks: exact_match, gsm8k, bleu, rouge, meteor, bertscore, perplexity; multiple choice: acc, acc_norm; "
+            description = "Generation tasks: exact_match, gsm8k, bleu, rouge, meteor, bertscore, similarity, perplexity; multiple choice: acc, acc_norm; "
                     + "code: pass@k. Default: the task's own.")
     List<String> metrics = new ArrayList<>();
 
@@ -73,9 +73,10 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--samples", description = "Completions per problem for code tasks (pass@k needs k <= samples; use --do-sample for k > 1).")
     int samples = 1;
 
-    @Option(names = "--bertscore-model", paramLabel = "DIR",
-            description = "Encoder for the bertscore metric: a BERT-family folder (config.json, safetensors, WordPiece tokenizer.json).")
-    Path bertScoreModel;
+    @Option(names = "--encoder", paramLabel = "PATH",
+            description = "Encoder for the bertscore and similarity metrics: a BERT folder (config.json, safetensors, WordPiece tokenizer.json, "
+                    + "optional sentence-transformers modules.json) or a BERT .onnx file with its tokenizer.json beside it.")
+    Path encoderPath;
 
     @Option(names = "--chat", description = "Wrap each prompt as a user message in the model's chat template.")
     boolean chat;
@@ -148,9 +149,9 @@ public final class EvalCommand implements Callable<Integer> {
                     t.defaultMetrics(), t.stop());
         }
         SentenceEncoder encoder = null;
-        if (metrics.contains("bertscore")) {
-            if (bertScoreModel == null) throw new JllmException("metric bertscore needs --bertscore-model DIR");
-            encoder = SentenceEncoder.load(bertScoreModel);
+        if (metrics.contains("bertscore") || metrics.contains("similarity")) {
+            if (encoderPath == null) throw new JllmException("metrics bertscore and similarity need --encoder PATH");
+            encoder = SentenceEncoder.load(encoderPath);
         }
         PythonSandbox sandbox = null;
         if (t.kind() == TaskKind.CODE) {
@@ -172,7 +173,7 @@ public final class EvalCommand implements Callable<Integer> {
             gen.put("seed", o.seed());
             extra.put("generation", gen);
             extra.put("chat", chat);
-            if (encoder != null) extra.put("bertscore_model", bertScoreModel.toString());
+            if (encoder != null) extra.put("encoder", encoderPath.toString());
             BenchmarkRunner runner = new BenchmarkRunner(m, encoder, sandbox, System.err);
             return runner.run(t, new BenchmarkRunner.Options(offset, limit, shots, batchSize, samples, metrics), model.toString(),
                     adapter == null ? null : adapter.toString(), extra);

@@ -24,8 +24,8 @@ final class MetricBertScoreCommand implements Runnable {
     @CommandLine.Mixin
     MetricCommand.Inputs inputs = new MetricCommand.Inputs();
 
-    @Option(names = "--model", required = true, paramLabel = "DIR",
-            description = "Encoder folder: config.json (BERT), safetensors weights, WordPiece tokenizer.json.")
+    @Option(names = "--model", required = true, paramLabel = "PATH",
+            description = "Encoder: a BERT folder (config.json, safetensors, WordPiece tokenizer.json) or a BERT .onnx file with its tokenizer.json beside it.")
     Path model;
 
     @Option(names = "--layer", description = "Hidden state to use: 0 = embeddings output, N = layer N (default: the last).")

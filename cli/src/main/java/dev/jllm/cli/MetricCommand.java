@@ -44,7 +44,7 @@ import java.util.Optional;
         mixinStandardHelpOptions = true,
         subcommands = {MetricCommand.BleuCommand.class, MetricCommand.RougeCommand.class, MetricCommand.MeteorCommand.class,
                 MetricCommand.ExactMatchCommand.class, MetricCommand.Gsm8kCommand.class,
-                MetricBertScoreCommand.class, MetricPerplexityCommand.class})
+                MetricBertScoreCommand.class, MetricSimilarityCommand.class, MetricPerplexityCommand.class})
 public final class MetricCommand implements Runnable {
 
     @CommandLine.Spec

@@ -75,6 +75,13 @@ class MetricModelCommandsTest {
         assertEquals(1.0, out.get("segments").get(0).get("f1").asDouble(), 1e-6);
         assertTrue(out.get("segments").get(1).get("f1").asDouble() < 0.999);
         assertEquals(2, out.get("layer").asInt());
+        Run sim = run("metric", "similarity", "--model", model.toString(), "--predictions", preds.toString(), "--references", refs.toString(),
+                "--per-segment");
+        assertEquals(0, sim.code(), sim.err());
+        JsonNode simOut = new ObjectMapper().readTree(sim.out());
+        assertEquals(1.0, simOut.get("segments").get(0).asDouble(), 1e-6);
+        assertTrue(simOut.get("segments").get(1).asDouble() < 0.999);
+        assertEquals("mean", simOut.get("pooling").asText());
         Run bad = run("metric", "bertscore", "--model", model.toString(), "--predictions", preds.toString(), "--references", refs.toString(),
                 "--layer", "7");
         assertEquals(2, bad.code());

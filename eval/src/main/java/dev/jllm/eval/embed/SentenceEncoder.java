@@ -3,6 +3,7 @@ package dev.jllm.eval.embed;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jllm.core.JllmException;
 import dev.jllm.model.encoder.BertEncoder;
+import dev.jllm.model.encoder.OnnxBertImport;
 import dev.jllm.text.wordpiece.WordPieceTokenizer;
 
 import java.io.IOException;
@@ -45,6 +46,8 @@ public final class SentenceEncoder implements AutoCloseable {
      * {@code sentence_bert_config.json} (max_seq_length) are honoured when present.
      */
     public static SentenceEncoder load(Path folder) {
+        Path onnx = onnxFile(folder);
+        if (onnx != null) return loadOnnx(onnx);
         if (!BertEncoder.isBert(folder)) throw new JllmException(folder + ": not a BERT encoder folder (config.json with model_type bert)");
         WordPieceTokenizer tok = WordPieceTokenizer.load(folder.resolve("tokenizer.json"));
         int maxLength = tok.declaredTruncation();
@@ -57,6 +60,46 @@ public final class SentenceEncoder implements AutoCloseable {
             }
         }
         return new SentenceEncoder(BertEncoder.load(folder), tok, Pooling.read(folder), maxLength);
+    }
+
+    /** An ONNX file given directly, or the single .onnx file of a folder without config.json; else null. */
+    private static Path onnxFile(Path path) {
+        if (Files.isRegularFile(path) && path.getFileName().toString().endsWith(".onnx")) return path;
+        if (!Files.isDirectory(path) || Files.isRegularFile(path.resolve("config.json"))) return null;
+        try (var s = Files.list(path)) {
+            List<Path> onnx = s.filter(p -> p.getFileName().toString().endsWith(".onnx")).toList();
+            return onnx.size() == 1 ? onnx.getFirst() : null;
+        } catch (IOException e) {
+            throw new JllmException(path + ": cannot list folder: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A BERT exported to ONNX (e.g. sentence-transformers/all-MiniLM-L6-v2 as langchain4j ships it), with its
+     * {@code tokenizer.json} (or {@code <name>-tokenizer.json}) beside it: the weights are imported into a temporary
+     * Hugging Face folder (deleted when the JVM exits), pooled with mean pooling + normalization, sentence-transformers'
+     * setting for its exported sentence embedders, unless a {@code modules.json} beside it says otherwise.
+     */
+    public static SentenceEncoder loadOnnx(Path onnx) {
+        Path dir = onnx.toAbsolutePath().getParent();
+        String stem = onnx.getFileName().toString().replaceFirst("\\.onnx$", "");
+        Path tokenizer = Files.isRegularFile(dir.resolve(stem + "-tokenizer.json")) ? dir.resolve(stem + "-tokenizer.json") : dir.resolve("tokenizer.json");
+        if (!Files.isRegularFile(tokenizer)) {
+            throw new JllmException(onnx + ": no tokenizer.json or " + stem + "-tokenizer.json beside the ONNX file");
+        }
+        Path tmp;
+        try {
+            tmp = Files.createTempDirectory("jllm-onnx-import-");
+        } catch (IOException e) {
+            throw new JllmException("cannot create a temporary folder: " + e.getMessage(), e);
+        }
+        OnnxBertImport.toHfFolder(onnx, tmp);
+        tmp.resolve("model.safetensors").toFile().deleteOnExit();
+        tmp.resolve("config.json").toFile().deleteOnExit();
+        tmp.toFile().deleteOnExit();
+        WordPieceTokenizer tok = WordPieceTokenizer.load(tokenizer);
+        Pooling pooling = Files.isRegularFile(dir.resolve("modules.json")) ? Pooling.read(dir) : new Pooling(Pooling.Mode.MEAN, true);
+        return new SentenceEncoder(BertEncoder.load(tmp), tok, pooling, tok.declaredTruncation());
     }
 
     public BertEncoder encoder() {

@@ -23,11 +23,12 @@ import java.util.Map;
  * The metrics of generation tasks, each filling per-example scores and corpus values:
  * {@code exact_match}, {@code gsm8k} (accuracy), {@code bleu} (sacrebleu corpus BLEU; sentence BLEU per example),
  * {@code rouge} (rouge1/rouge2/rougeL F-measure with stemming, best reference), {@code meteor},
- * {@code bertscore} (needs an encoder; P/R/F1) and {@code perplexity} (the evaluated model's perplexity on
+ * {@code bertscore} (needs an encoder; P/R/F1), {@code similarity} (cosine of the encoder's sentence embeddings,
+ * best reference) and {@code perplexity} (the evaluated model's perplexity on
  * prompt + first reference, as the Hugging Face metric with a start token; mean of per-example values).
  */
 public final class TextMetrics {
-    public static final List<String> NAMES = List.of("exact_match", "gsm8k", "bleu", "rouge", "meteor", "bertscore", "perplexity");
+    public static final List<String> NAMES = List.of("exact_match", "gsm8k", "bleu", "rouge", "meteor", "bertscore", "similarity", "perplexity");
 
     private TextMetrics() {
     }
@@ -97,7 +98,7 @@ public final class TextMetrics {
                             Meteor.tokenize(predictions.get(i))), metric, perExample));
                 }
                 case "bertscore" -> {
-                    if (encoder == null) throw new JllmException("metric bertscore needs an encoder model (--bertscore-model)");
+                    if (encoder == null) throw new JllmException("metric bertscore needs an encoder model (--encoder)");
                     BertScore.Result r = BertScore.corpus(encoder, predictions, references, BertScore.Options.defaults());
                     for (int i = 0; i < n; i++) {
                         perExample.get(i).put("bertscore_p", r.scores().get(i).precision());
@@ -107,6 +108,15 @@ public final class TextMetrics {
                     corpus.put("bertscore_p", r.mean().precision());
                     corpus.put("bertscore_r", r.mean().recall());
                     corpus.put("bertscore_f1", r.mean().f1());
+                }
+                case "similarity" -> {
+                    if (encoder == null) throw new JllmException("metric similarity needs an encoder model (--encoder)");
+                    corpus.put(metric, mean(n, i -> {
+                        float[] p = encoder.embed(predictions.get(i));
+                        double best = Double.NEGATIVE_INFINITY;
+                        for (String r : references.get(i)) best = Math.max(best, dev.jllm.eval.embed.Pooling.cosine(p, encoder.embed(r)));
+                        return best;
+                    }, metric, perExample));
                 }
                 case "perplexity" -> {
                     List<String> texts = new ArrayList<>();

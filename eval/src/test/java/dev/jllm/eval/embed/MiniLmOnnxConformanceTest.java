@@ -148,6 +148,15 @@ class MiniLmOnnxConformanceTest {
                 });
             }
         }
+        // Loading the ONNX file directly (tokenizer found beside it) gives the same embeddings.
+        try (SentenceEncoder direct = SentenceEncoder.load(onnx); BertEncoder bert = BertEncoder.load(folder)) {
+            SentenceEncoder viaFolder = new SentenceEncoder(bert, tok, new Pooling(Pooling.Mode.MEAN, true), tok.declaredTruncation());
+            String s = SENTENCES.getFirst();
+            area.check("SentenceEncoder.load(.onnx)", () -> {
+                if (!(Pooling.cosine(direct.embed(s), viaFolder.embed(s)) > 1 - 1e-9)) throw new AssertionError("embeddings differ");
+                if (!direct.pooling().equals(new Pooling(Pooling.Mode.MEAN, true))) throw new AssertionError(direct.pooling().toString());
+            });
+        }
         System.out.printf("minilm-onnx: worst cosine %.9f, worst |last_hidden_state diff| %.3g%n", worstCos, worstAbs);
         area.finish();
     }
