@@ -2,6 +2,8 @@
 """Differential fuzzing of jllm's Jinja interpreter against Python Jinja2 (configured as transformers does).
 
     python3 fuzz_against_python_jinja.py expressions SEED COUNT   # random {{ expressions }} over a fixed context
+    python3 fuzz_against_python_jinja.py statements SEED COUNT    # random if/for/set/macro/break programs with
+                                                                # random whitespace control (scoping, lexing)
     python3 fuzz_against_python_jinja.py templates SEED PER_TEMPLATE [TEMPLATES_DIR]
                                                                 # random conversations through real chat templates
 
@@ -103,6 +105,63 @@ def expression_cases(seed, count, workdir):
         yield source, {"template_file": path, "messages": [], "extra_context": CTX}, dict(CTX, messages=[])
 
 
+# ----------------------------------------------------------------------------- random statements
+STMT_VARS = ["a", "b", "c", "i", "ns.v", "loop.index", "loop.first", "items", "a ~ b", "i * 2", "'lit'",
+             "(a if a else b)", "items|length", "undefined_v"]
+
+
+def statement_cases(seed, count, workdir):
+    rng = random.Random(seed)
+
+    def ws():
+        return rng.choice(["", "", " ", "\n", "\n  ", "  \n", "\n\n", "\t", " \n    "])
+
+    def tag(body):
+        return ws() + rng.choice(["{%", "{%-", "{%+"]) + " " + body + " " + rng.choice(["%}", "-%}"]) + ws()
+
+    def out(e):
+        return rng.choice(["{{", "{{-"]) + " " + e + " " + rng.choice(["}}", "-}}"])
+
+    def block(depth, in_loop):
+        parts = []
+        for _ in range(rng.randint(1, 4)):
+            r = rng.random()
+            if depth <= 0 or r < 0.25:
+                parts.append(rng.choice(["x", "y ", " z", "\n", "w\n", "  indented\n", ""]))
+            elif r < 0.45:
+                parts.append(out(rng.choice(STMT_VARS)))
+            elif r < 0.55:
+                parts.append(tag("if " + rng.choice(STMT_VARS)) + block(depth - 1, in_loop)
+                             + (tag("elif " + rng.choice(STMT_VARS)) + block(depth - 1, in_loop) if rng.random() < 0.3 else "")
+                             + (tag("else") + block(depth - 1, in_loop) if rng.random() < 0.5 else "") + tag("endif"))
+            elif r < 0.67:
+                iterable = rng.choice(["items", "[1, 2, 3]", "range(3)", "[]", "'ab'", "{'k': 1, 'j': 2}"])
+                cond = (" if " + rng.choice(["i", "i != 2"])) if rng.random() < 0.2 else ""
+                parts.append(tag("for i in " + iterable + cond) + block(depth - 1, True)
+                             + (tag("else") + block(depth - 1, in_loop) if rng.random() < 0.3 else "") + tag("endfor"))
+            elif r < 0.77:
+                parts.append(tag("set " + rng.choice(["a", "b", "c"]) + " = " + rng.choice(STMT_VARS)))
+            elif r < 0.83:
+                parts.append(tag("set ns.v = " + rng.choice(STMT_VARS)))
+            elif r < 0.88:
+                parts.append(tag("set " + rng.choice(["a", "b"])) + block(depth - 1, in_loop) + tag("endset"))
+            elif r < 0.93 and in_loop:
+                parts.append(tag("if " + rng.choice(["i == 1", "loop.last", "a"])) + tag(rng.choice(["break", "continue"]))
+                             + tag("endif"))
+            else:
+                parts.append(tag("macro m(p, q=2)") + block(depth - 1, False).replace("loop.", "p.") + out("p ~ q")
+                             + tag("endmacro") + out("m(" + rng.choice(STMT_VARS) + ")"))
+        return "".join(parts)
+
+    for k in range(count):
+        source = tag("set ns = namespace(v=0)") + block(3, False)
+        ctx = {"a": rng.choice([1, 0, "s", None]), "b": "B", "items": [1, 2, 3]}
+        path = os.path.join(workdir, "s%d.jinja" % k)
+        with open(path, "w") as f:
+            f.write(source)
+        yield source, {"template_file": path, "messages": [], "extra_context": ctx}, dict(ctx, messages=[])
+
+
 # ----------------------------------------------------------------------------- random conversations
 TEXTS = ["Hello", "  spaced  ", "multi\nline\n", "quotes ' \" and \\ backslash", "unicode: héllo 日本語 😀 — ok", "",
          "<think>I reason</think>Answer", "tabs\tand\r\nCRLF", "{{ not a template }}", "1 + 1 = 2?", "\n\nleading"]
@@ -152,6 +211,8 @@ def main():
     workdir = tempfile.mkdtemp(prefix="jinja-fuzz-")
     if mode == "expressions":
         cases = list(expression_cases(seed, count, workdir))
+    elif mode == "statements":
+        cases = list(statement_cases(seed, count, workdir))
     else:
         templates_dir = sys.argv[4] if len(sys.argv) > 4 else os.path.join(ROOT, "..", "shared", "chat_templates")
         cases = list(template_cases(seed, count, templates_dir))

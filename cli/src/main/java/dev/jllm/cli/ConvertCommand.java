@@ -25,8 +25,9 @@ public final class ConvertCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        ModelConverter.convert(input, output);
+        var notes = ModelConverter.convert(input, output);
         spec.commandLine().getOut().println("wrote " + output);
+        for (String note : notes) spec.commandLine().getOut().println("note: " + note);
         return 0;
     }
 }

@@ -21,6 +21,8 @@ import java.io.UncheckedIOException;
                 LogitsCommand.class,
                 ConvertCommand.class,
                 BenchCommand.class,
+                ChatCommand.class,
+                QuantizeCommand.class,
                 TemplateCommand.class,
                 TokenizeCommand.class,
                 TokenizerTrainCommand.class,

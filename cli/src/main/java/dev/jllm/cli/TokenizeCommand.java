@@ -21,9 +21,10 @@ import java.util.concurrent.Callable;
 
 /** {@code jllm tokenize}: text to token ids, exactly as Hugging Face tokenizers would produce them. */
 @Command(name = "tokenize", mixinStandardHelpOptions = true,
-        description = "Tokenizes text. With --text, prints the ids as a JSON array. Without it, reads JSON Lines from "
-                + "stdin, one {\"text\": ..., \"add_special_tokens\": optional bool} per line, and writes one "
-                + "{\"ids\": [...], \"decoded\": ...} line per input line, in order.")
+        description = {"Turn text into token ids exactly as Hugging Face tokenizers would.",
+                "With --text, prints the ids as a JSON array. Without it, reads JSON Lines from stdin, one "
+                        + "{\"text\": ..., \"add_special_tokens\": optional bool} per line, and writes one "
+                        + "{\"ids\": [...], \"decoded\": ...} line per input line, in order."})
 public final class TokenizeCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
 

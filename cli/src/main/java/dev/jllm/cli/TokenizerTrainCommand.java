@@ -13,8 +13,9 @@ import java.util.concurrent.Callable;
 
 /** {@code jllm tokenizer-train}: trains a byte-level BPE tokenizer and saves it as a Hugging Face tokenizer.json. */
 @Command(name = "tokenizer-train", mixinStandardHelpOptions = true,
-        description = "Trains a byte-level BPE tokenizer (GPT-2 style: 256 byte symbols, then the most frequent "
-                + "adjacent pair merged until the vocabulary is full) and writes OUTPUT/tokenizer.json.")
+        description = {"Train a byte-level BPE tokenizer and save it as a Hugging Face tokenizer.json.",
+                "GPT-2 style: 256 byte symbols, then the most frequent adjacent pair is merged until the vocabulary "
+                        + "is full; writes OUTPUT/tokenizer.json and OUTPUT/tokenizer_config.json."})
 public final class TokenizerTrainCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

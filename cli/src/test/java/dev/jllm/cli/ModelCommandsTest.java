@@ -120,6 +120,19 @@ class ModelCommandsTest {
     }
 
     @Test
+    void quantizeToQ8_0StillGeneratesTheSameStart(@TempDir Path tmp) throws Exception {
+        Path q = tmp.resolve("q8.gguf");
+        Run r = run(null, "quantize", "--input", gguf().toString(), "--output", q.toString(), "--type", "q8_0");
+        assertEquals(0, r.code(), r.err());
+        String a = run(null, "generate", "--model", gguf().toString(), "--prompt", "Once upon a time", "--max-new-tokens", "5", "--json").out();
+        String b = run(null, "generate", "--model", q.toString(), "--prompt", "Once upon a time", "--max-new-tokens", "5", "--json").out();
+        assertEquals(JSON.readTree(a).get("ids"), JSON.readTree(b).get("ids"));
+        Run bad = run(null, "quantize", "--input", gguf().toString(), "--output", q.toString(), "--type", "Q5_0");
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("Q5_0"), bad.err());
+    }
+
+    @Test
     void badModelPathIsOneClearLine() {
         Run r = run(null, "generate", "--model", "/nonexistent/model.gguf", "--prompt", "x");
         assertEquals(2, r.code());

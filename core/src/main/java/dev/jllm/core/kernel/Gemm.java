@@ -149,6 +149,7 @@ public final class Gemm {
     }
 
     private static final ThreadLocal<float[]> PACK_BUFFER = new ThreadLocal<>();
+    private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[L * L]);
     private static final ThreadLocal<float[]> EDGE_TILE = ThreadLocal.withInitial(() -> new float[MR * NR]);
 
     private static void drive(int m, int n, int k, float[] a, int aOff, float[] c, int cOff, PanelSource src, PackedB packed) {
@@ -320,6 +321,34 @@ public final class Gemm {
         v0.intoArray(c, cOff); v1.intoArray(c, cOff + L); v2.intoArray(c, cOff + 2 * L); v3.intoArray(c, cOff + 3 * L);
     }
 
+    /**
+     * Packs {@code rows} (at most NR) row segments of length kc, starting at {@code src[srcOff]} with row stride
+     * {@code stride}, into one k-major panel: {@code dst[dstOff + kk*NR + j] = src[srcOff + j*stride + kk]}, zero for
+     * j &gt;= rows. Full panels are transposed L×L blocks at a time in registers.
+     */
+    public static void packRows(float[] src, int srcOff, int stride, int rows, int kc, float[] dst, int dstOff) {
+        int kk = 0;
+        if (rows == NR && Simd.enabled()) {
+            float[] tile = TILE.get();
+            for (; kk + L <= kc; kk += L) {
+                for (int q = 0; q < NR; q += L) {
+                    for (int r = 0; r < L; r++) {
+                        FloatVector.fromArray(S, src, srcOff + (q + r) * stride + kk).intoArray(tile, r * L);
+                    }
+                    Transpose.tile(tile);
+                    for (int r = 0; r < L; r++) FloatVector.fromArray(S, tile, r * L).intoArray(dst, dstOff + (kk + r) * NR + q);
+                }
+            }
+        }
+        for (int j = 0; j < rows; j++) {
+            int from = srcOff + j * stride;
+            for (int t = kk; t < kc; t++) dst[dstOff + t * NR + j] = src[from + t];
+        }
+        for (int j = rows; j < NR; j++) {
+            for (int t = kk; t < kc; t++) dst[dstOff + t * NR + j] = 0f;
+        }
+    }
+
     /** Dense row-major B [n,k]: the packing transposes NR rows into one k-major panel. */
     static final class DensePanels implements PanelSource {
         private final float[] b;
@@ -344,15 +373,7 @@ public final class Gemm {
 
         @Override
         public void packPanel(int n0, int k0, int kc, float[] dst, int dstOff) {
-            int rows = Math.min(NR, n - n0);
-            for (int j = 0; j < rows; j++) {
-                int src = off + (n0 + j) * k + k0;
-                int d = dstOff + j;
-                for (int kk = 0; kk < kc; kk++) dst[d + kk * NR] = b[src + kk];
-            }
-            for (int j = rows; j < NR; j++) {
-                for (int kk = 0; kk < kc; kk++) dst[dstOff + j + kk * NR] = 0f;
-            }
+            packRows(b, off + n0 * k + k0, k, Math.min(NR, n - n0), kc, dst, dstOff);
         }
     }
 }

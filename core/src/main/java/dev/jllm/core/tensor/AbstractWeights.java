@@ -114,23 +114,18 @@ abstract sealed class AbstractWeights implements WeightMatrix, Gemm.PanelSource
         Gemm.sgemm(n, x, xOff, this, y, yOff);
     }
 
+    /** Per-thread [NR, kc] block of dequantized rows on their way into a GEMM panel. */
     private static final ThreadLocal<float[]> ROW_BUFFER = new ThreadLocal<>();
 
     /** Dequantizes NR rows over [k0, k0+kc) and transposes them into a k-major GEMM panel. */
     @Override
     public void packPanel(int n0, int k0, int kc, float[] dst, int dstOff) {
         int nr = Gemm.NR;
-        float[] row = ROW_BUFFER.get();
-        if (row == null || row.length < kc) ROW_BUFFER.set(row = new float[kc]);
         int valid = Math.min(nr, rows - n0);
-        for (int j = 0; j < valid; j++) {
-            dequantizeRange(n0 + j, k0, kc, row, 0);
-            int d = dstOff + j;
-            for (int kk = 0; kk < kc; kk++) dst[d + kk * nr] = row[kk];
-        }
-        for (int j = valid; j < nr; j++) {
-            for (int kk = 0; kk < kc; kk++) dst[dstOff + j + kk * nr] = 0f;
-        }
+        float[] block = ROW_BUFFER.get();
+        if (block == null || block.length < nr * kc) ROW_BUFFER.set(block = new float[nr * kc]);
+        for (int j = 0; j < valid; j++) dequantizeRange(n0 + j, k0, kc, block, j * kc);
+        Gemm.packRows(block, 0, kc, valid, kc, dst, dstOff);
     }
 
     final void checkRow(int row) {

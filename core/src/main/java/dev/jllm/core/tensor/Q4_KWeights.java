@@ -35,7 +35,14 @@ public final class Q4_KWeights extends AbstractWeights {
         if (QuantDots.enabled()) {
             int blocks = cols / BLOCK;
             float[] xsum = QuantDots.groupSums(x, xOff, cols, 32);
-            for (int r = r0; r < r1; r++) y[yOff + r] = QuantDots.q4_K(data, r * rowBytes, blocks, x, xOff, xsum);
+            float[] pair = new float[2];
+            int r = r0;
+            for (; r + 1 < r1; r += 2) {
+                QuantDots.q4_KPair(data, r * rowBytes, (r + 1) * rowBytes, blocks, x, xOff, xsum, pair);
+                y[yOff + r] = pair[0];
+                y[yOff + r + 1] = pair[1];
+            }
+            if (r < r1) y[yOff + r] = QuantDots.q4_K(data, r * rowBytes, blocks, x, xOff, xsum);
         } else {
             for (int r = r0; r < r1; r++) y[yOff + r] = dotScalar(r * rowBytes, x, xOff);
         }

@@ -35,7 +35,8 @@ public final class Q5_KWeights extends AbstractWeights {
         if (QuantDots.enabled()) {
             int blocks = cols / BLOCK;
             float[] xsum = QuantDots.groupSums(x, xOff, cols, 32);
-            for (int r = r0; r < r1; r++) y[yOff + r] = QuantDots.q5_K(data, r * rowBytes, blocks, x, xOff, xsum);
+            float[] acc = new float[32];
+            for (int r = r0; r < r1; r++) y[yOff + r] = QuantDots.q5_K(data, r * rowBytes, blocks, x, xOff, xsum, acc);
         } else {
             for (int r = r0; r < r1; r++) y[yOff + r] = dotScalar(r * rowBytes, x, xOff);
         }

@@ -34,8 +34,8 @@ public final class Q6_KWeights extends AbstractWeights {
     void dotRows(int r0, int r1, float[] x, int xOff, float[] y, int yOff) {
         if (QuantDots.enabled()) {
             int blocks = cols / BLOCK;
-            float[] xsum = QuantDots.groupSums(x, xOff, cols, 16);
-            for (int r = r0; r < r1; r++) y[yOff + r] = QuantDots.q6_K(data, r * rowBytes, blocks, x, xOff, xsum);
+            float[] acc = new float[32];
+            for (int r = r0; r < r1; r++) y[yOff + r] = QuantDots.q6_K(data, r * rowBytes, blocks, x, xOff, acc);
         } else {
             for (int r = r0; r < r1; r++) y[yOff + r] = dotScalar(r * rowBytes, x, xOff);
         }

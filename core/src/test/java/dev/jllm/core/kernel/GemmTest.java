@@ -104,4 +104,24 @@ class GemmTest {
         }
         assertEquals(java.util.Arrays.toString(c1), java.util.Arrays.toString(c2));
     }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void packRowsTransposesIntoPanels(boolean vector) {
+        Simd.setEnabled(vector);
+        Random r = new Random(9);
+        int stride = 300;
+        float[] src = random(r, Gemm.NR * stride + 5);
+        for (int rows : new int[]{Gemm.NR, Gemm.NR - 1, 1}) {
+            for (int kc : new int[]{1, 15, 16, 17, 128, 257}) {
+                float[] dst = new float[kc * Gemm.NR];
+                java.util.Arrays.fill(dst, Float.NaN);
+                Gemm.packRows(src, 5, stride, rows, Math.min(kc, stride - 5), dst, 0);
+                int kk = Math.min(kc, stride - 5);
+                for (int t = 0; t < kk; t++)
+                    for (int j = 0; j < Gemm.NR; j++)
+                        assertEquals(j < rows ? src[5 + j * stride + t] : 0f, dst[t * Gemm.NR + j], "rows=" + rows + " kc=" + kc + " t=" + t + " j=" + j);
+            }
+        }
+    }
 }

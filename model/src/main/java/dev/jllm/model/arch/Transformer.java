@@ -1,5 +1,6 @@
 package dev.jllm.model.arch;
 
+import dev.jllm.core.JllmException;
 import dev.jllm.core.kernel.Parallel;
 import dev.jllm.core.tensor.WeightMatrix;
 import dev.jllm.model.config.ModelConfig;
@@ -59,7 +60,10 @@ public final class Transformer {
         return output;
     }
 
-    /** Receives intermediate results of a forward call (for conformance checks and debugging). */
+    /**
+     * Receives intermediate results of a forward call (for conformance checks and debugging); a prompt prefilled
+     * in chunks reports once per chunk.
+     */
     public interface Observer {
         /** Router logits {@code [tokens][experts]} of a sparse layer, before the softmax. */
         default void routerLogits(int layer, float[] logits, int tokens, int experts) {}
@@ -84,7 +88,7 @@ public final class Transformer {
         for (int t = 0; t < n; t++) {
             int id = tokens[t];
             if (id < 0 || id >= config.vocabSize()) {
-                throw new dev.jllm.core.JllmException("token id " + id + " at index " + t + " is outside the vocabulary [0, "
+                throw new JllmException("token id " + id + " at index " + t + " is outside the vocabulary [0, "
                         + config.vocabSize() + ")");
             }
             embedding.dequantizeRow(id, x, t * hidden);

@@ -54,15 +54,19 @@ public final class ModelConverter {
 
     private ModelConverter() {}
 
-    /** Converts a .gguf file to an HF folder, or an HF folder to a .gguf file, by the input's kind. */
-    public static void convert(Path input, Path output) {
+    /**
+     * Converts a .gguf file to an HF folder, or an HF folder to a .gguf file, by the input's kind.
+     *
+     * @return notes on what could not be carried over (e.g. a tokenizer kind that is not converted)
+     */
+    public static List<String> convert(Path input, Path output) {
         if (Files.isDirectory(input)) {
             if (!output.getFileName().toString().endsWith(".gguf")) {
                 throw new JllmException(output + ": converting a Hugging Face folder needs an output file ending in .gguf");
             }
-            hfToGguf(input, output);
+            return hfToGguf(input, output);
         } else if (input.getFileName().toString().endsWith(".gguf")) {
-            ggufToHf(input, output);
+            return ggufToHf(input, output);
         } else {
             throw new JllmException(input + ": expected a .gguf file or a Hugging Face model folder");
         }
@@ -70,7 +74,8 @@ public final class ModelConverter {
 
     // ------------------------------------------------------------------------------------------ GGUF -> HF
 
-    public static void ggufToHf(Path ggufPath, Path folder) {
+    public static List<String> ggufToHf(Path ggufPath, Path folder) {
+        List<String> notes = new ArrayList<>();
         if (Files.exists(folder) && !isEmptyDir(folder)) {
             throw new JllmException(folder + ": output folder exists and is not empty");
         }
@@ -129,13 +134,27 @@ public final class ModelConverter {
                 ObjectNode gen = JSON.createObjectNode();
                 if (config.bosTokenId() != null) gen.put("bos_token_id", config.bosTokenId());
                 ConfigJson.putIds(gen, "eos_token_id", config.eosTokenIds());
+                String tokenizerModel = gguf.optString("tokenizer.ggml.model").orElse(null);
+                SentencePieceTokenizerJson spm = "llama".equals(tokenizerModel) && gguf.has("tokenizer.ggml.tokens")
+                        ? new SentencePieceTokenizerJson(gguf, config.maxPositionEmbeddings()) : null;
+                if (spm == null && tokenizerModel != null) {
+                    notes.add("tokenizer not converted: GGUF tokenizer model '" + tokenizerModel
+                            + "' (only SentencePiece 'llama' vocabularies are converted to tokenizer.json)");
+                }
                 writeFolder(folder, tmp -> {
                     SafetensorsWriter.write(tmp.resolve("model.safetensors"), out, Map.of("format", "pt"));
+                    if (spm != null) {
+                        var w = JSON.writerWithDefaultPrettyPrinter();
+                        Files.writeString(tmp.resolve("tokenizer.json"), JSON.writeValueAsString(spm.tokenizerJson()));
+                        Files.writeString(tmp.resolve("tokenizer_config.json"), w.writeValueAsString(spm.tokenizerConfig()) + "\n");
+                        Files.writeString(tmp.resolve("special_tokens_map.json"), w.writeValueAsString(spm.specialTokensMap()) + "\n");
+                    }
                     Files.writeString(tmp.resolve("config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(configJson) + "\n");
                     Files.writeString(tmp.resolve("generation_config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(gen) + "\n");
                 });
             }
         }
+        return notes;
     }
 
     /**
@@ -172,7 +191,7 @@ public final class ModelConverter {
 
     // ------------------------------------------------------------------------------------------ HF -> GGUF
 
-    public static void hfToGguf(Path folder, Path ggufPath) {
+    public static List<String> hfToGguf(Path folder, Path ggufPath) {
         ModelConfig c = ModelConfig.fromJson(folder);
         GenerationConfig gen = GenerationConfig.read(folder);
         String arch = switch (c.family()) {
@@ -211,6 +230,9 @@ public final class ModelConverter {
             w.putUInt32(p + "expert_feed_forward_length", m.expertIntermediateSize());
             if (c.family() == Family.QWEN3_MOE) w.putBool(p + "expert_weights_norm", m.normalizeTopK());
         }
+        List<String> notes = new ArrayList<>();
+        // The tokenizer's own ids first; generation_config.json's BOS/EOS (what generation stops on) win.
+        SentencePieceGgufVocab.write(folder, w).ifPresent(notes::add);
         Integer bos = gen.bosTokenId() != null ? gen.bosTokenId() : c.bosTokenId();
         List<Integer> eos = !gen.eosTokenIds().isEmpty() ? gen.eosTokenIds() : c.eosTokenIds();
         if (bos != null) w.putUInt32("tokenizer.ggml.bos_token_id", bos);
@@ -282,6 +304,7 @@ public final class ModelConverter {
             }
             w.write(ggufPath);
         }
+        return notes;
     }
 
     // ------------------------------------------------------------------------------------------ helpers

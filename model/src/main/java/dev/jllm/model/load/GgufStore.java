@@ -1,7 +1,6 @@
 package dev.jllm.model.load;
 
 import dev.jllm.core.JllmException;
-import dev.jllm.core.gguf.GgmlType;
 import dev.jllm.core.gguf.GgufFile;
 import dev.jllm.core.gguf.GgufTensor;
 import dev.jllm.core.tensor.DType;
@@ -133,10 +132,6 @@ public final class GgufStore implements TensorStore {
                     + "; 1-D tensors must be F32, F16 or BF16");
         }
         return out;
-    }
-
-    static boolean isFloatType(GgmlType type) {
-        return type == GgmlType.F32 || type == GgmlType.F16 || type == GgmlType.BF16;
     }
 
     @Override

@@ -164,11 +164,16 @@ public final class ChatTemplate {
                     + "chat_template.jinja next to it)");
         }
         Map<String, Object> tokens = new LinkedHashMap<>();
+        // special_tokens_map.json fills in what tokenizer_config.json leaves out, as in transformers
+        Path mapFile = config.resolveSibling("special_tokens_map.json");
+        JsonNode map = Files.isRegularFile(mapFile) ? readJson(mapFile) : JSON.createObjectNode();
         for (String key : SPECIAL_TOKEN_KEYS) {
             String token = tokenContent(root.path(key));
+            if (token == null && !root.has(key)) token = tokenContent(map.path(key));
             if (token != null) tokens.put(key, token);
         }
-        JsonNode extra = root.path("additional_special_tokens");
+        JsonNode extra = root.has("additional_special_tokens") ? root.path("additional_special_tokens")
+                : map.path("additional_special_tokens");
         if (extra.isArray()) {
             List<String> list = new ArrayList<>();
             for (JsonNode n : extra) {

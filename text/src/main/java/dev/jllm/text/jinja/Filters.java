@@ -223,7 +223,8 @@ final class Filters {
             keySep = Py.str(s.items().get(1));
         }
         boolean sortKeys = Py.truthy(a.kwargs().getOrDefault("sort_keys", Value.FALSE));
-        String json = Py.toJson(v, indent, itemSep, keySep, sortKeys);
+        boolean ensureAscii = Py.truthy(a.kwargs().getOrDefault("ensure_ascii", Value.FALSE));
+        String json = Py.toJson(v, indent, itemSep, keySep, sortKeys, ensureAscii);
         in.checkLength(json.length());
         return new Str(json);
     }

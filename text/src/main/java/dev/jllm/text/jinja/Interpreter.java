@@ -45,6 +45,8 @@ final class Interpreter {
     private final String templateName;
     private final Limits limits;
     private final Map<String, Value> globals;
+    /** Per frame body, the names Jinja starts that frame with as undefined (see {@link FrameAnalysis}). */
+    private final Map<Object, java.util.Set<String>> frames;
     private final long deadline;
     private long steps;
     private int depth;
@@ -56,8 +58,9 @@ final class Interpreter {
     final Filters filters;
     final Tests tests;
 
-    Interpreter(String templateName, Limits limits, Map<String, Value> globals) {
+    Interpreter(String templateName, Limits limits, Map<String, Value> globals, Map<Object, java.util.Set<String>> frames) {
         this.templateName = templateName;
+        this.frames = frames;
         this.limits = limits;
         this.globals = globals;
         this.deadline = System.nanoTime() + limits.timeout().toNanos();
@@ -75,6 +78,7 @@ final class Interpreter {
     String render(List<Stmt> body, Map<String, Value> variables) {
         Scope top = new Scope(null);
         top.vars.putAll(variables);
+        markUndefined(top, body);
         try {
             exec(body, top);
         } catch (StackOverflowError e) {
@@ -132,6 +136,18 @@ final class Interpreter {
         }
     }
 
+    /** A new scope for a frame whose body is {@code body}, with the names Jinja starts it with as undefined. */
+    private Scope frame(Scope parent, List<Stmt> body) {
+        Scope scope = new Scope(parent);
+        markUndefined(scope, body);
+        return scope;
+    }
+
+    private void markUndefined(Scope scope, List<Stmt> body) {
+        java.util.Set<String> names = frames.get(body);
+        if (names != null) for (String n : names) scope.vars.put(n, new Undefined("'" + n + "' is undefined"));
+    }
+
     private interface Body {
         void run();
     }
@@ -187,29 +203,34 @@ final class Interpreter {
                     yield Flow.NORMAL;
                 }
                 case SetBlock s -> {
-                    Value v = new Str(capture(() -> exec(s.body(), scope)));
+                    // Jinja writes a block set inline: a break or continue inside leaves the loop before the assignment
+                    Flow[] flow = {Flow.NORMAL};
+                    Value v = new Str(capture(() -> flow[0] = exec(s.body(), frame(scope, s.body()))));
+                    if (flow[0] != Flow.NORMAL) yield flow[0];
                     for (Filter f : s.filters()) v = applyFilter(f, v, scope);
                     charge(v);
                     assign(s.target(), v, scope, s.pos());
                     yield Flow.NORMAL;
                 }
                 case Macro m -> {
-                    scope.vars.put(m.name(), macro(m.name(), m.params(), m.body(), scope, null));
+                    scope.vars.put(m.name(), macro(m.name(), m.params(), m.body(), scope));
                     yield Flow.NORMAL;
                 }
                 case CallBlock c -> {
-                    Callable caller = macro("caller", c.callerParams(), c.body(), scope, null);
+                    Callable caller = macro("caller", c.callerParams(), c.body(), scope);
                     write(Py.str(call(c.call(), scope, caller)));
                     yield Flow.NORMAL;
                 }
                 case FilterBlock fb -> {
-                    Value v = new Str(capture(() -> exec(fb.body(), scope)));
+                    Flow[] flow = {Flow.NORMAL};
+                    Value v = new Str(capture(() -> flow[0] = exec(fb.body(), frame(scope, fb.body()))));
+                    if (flow[0] != Flow.NORMAL) yield flow[0];
                     for (Filter f : fb.filters()) v = applyFilter(f, v, scope);
                     write(Py.str(v));
                     yield Flow.NORMAL;
                 }
                 case With w -> {
-                    Scope inner = new Scope(scope);
+                    Scope inner = frame(scope, w.body());
                     for (int k = 0; k < w.targets().size(); k++) {
                         assign(w.targets().get(k), eval(w.values().get(k), scope), inner, w.pos());
                     }
@@ -217,7 +238,7 @@ final class Interpreter {
                 }
                 case Generation g -> {
                     int start = out == root ? root.length() : -1;
-                    Flow f = exec(g.body(), scope);
+                    Flow f = exec(g.body(), frame(scope, g.body()));
                     if (start >= 0 && out == root) generationSpans.add(new int[]{start, root.length()});
                     yield f;
                 }
@@ -258,14 +279,14 @@ final class Interpreter {
         for (Value item : items) {
             step(f.pos());
             loop.advance();
-            Scope iteration = new Scope(scope);
+            Scope iteration = frame(scope, f.body());
             assign(f.target(), item, iteration, f.pos());
             iteration.vars.put("loop", loop);
             Flow flow = exec(f.body(), iteration);
             if (flow == Flow.BREAK) break;
             if (flow == Flow.NORMAL) completed = true;
         }
-        return completed ? Flow.NORMAL : exec(f.otherwise(), scope);
+        return completed ? Flow.NORMAL : exec(f.otherwise(), frame(scope, f.otherwise()));
     }
 
     private void enter(Pos pos) {
@@ -303,12 +324,12 @@ final class Interpreter {
     }
 
     /** A macro (or a call block's {@code caller}) as a callable closing over its defining scope. */
-    private Callable macro(String name, List<Param> params, List<Stmt> body, Scope defining, Callable unused) {
+    private Callable macro(String name, List<Param> params, List<Stmt> body, Scope defining) {
         return new Callable(name, (args, kwargs) -> {
             Pos pos = body.isEmpty() ? new Pos(0, 0) : body.getFirst().pos();
             enter(pos);
             try {
-                Scope scope = new Scope(defining);
+                Scope scope = frame(defining, body);
                 Map<String, Value> remaining = new LinkedHashMap<>(kwargs);
                 Value caller = remaining.remove("caller");
                 if (caller != null) scope.vars.put("caller", caller);

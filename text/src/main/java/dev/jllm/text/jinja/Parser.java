@@ -255,11 +255,10 @@ final class Parser {
     /** A chain {@code | f(args) | g} as it appears in block set and filter blocks (the first bar optional). */
     private List<Filter> parseFilterChain() {
         List<Filter> filters = new ArrayList<>();
-        boolean first = true;
-        while (first ? peek().type() == Type.NAME || peek().isOp("|") : peek().isOp("|")) {
-            if (peek().isOp("|")) next();
-            else if (!first) break;
-            first = false;
+        // a filter block starts with the name ({% filter upper %}); a block set with a bar ({% set x | upper %})
+        if (peek().type() == Type.NAME) filters.add(parseFilterCall(null));
+        while (peek().isOp("|")) {
+            next();
             filters.add(parseFilterCall(null));
         }
         return filters;
@@ -369,9 +368,7 @@ final class Parser {
             if (isTupleEnd(stopAtIf)) break;
             items.add(parseExpression(withCondexpr));
         }
-        if (items.isEmpty()) {
-            if (!comma && !start.isOp(")")) throw error(peek(), "expected an expression, got " + describe(peek()));
-        }
+        if (items.isEmpty() && !comma) throw error(peek(), "expected an expression, got " + describe(peek()));
         if (!comma && items.size() == 1) return items.getFirst();
         return new TupleLiteral(pos(start), items);
     }

@@ -492,101 +492,111 @@ public final class Py {
      * way transformers' {@code tojson} filter calls it. {@code indent} null means one line.
      */
     public static String toJson(Value v, String indent, String itemSeparator, String keySeparator, boolean sortKeys) {
+        return toJson(v, indent, itemSeparator, keySeparator, sortKeys, false);
+    }
+
+    /** As above; {@code ensureAscii} escapes every character outside ' '..'~' in strings, as Python's default does. */
+    public static String toJson(Value v, String indent, String itemSeparator, String keySeparator, boolean sortKeys,
+                                boolean ensureAscii) {
         String itemSep = itemSeparator != null ? itemSeparator : (indent == null ? ", " : ",");
         String keySep = keySeparator != null ? keySeparator : ": ";
         StringBuilder sb = new StringBuilder();
-        json(v, indent, itemSep, keySep, sortKeys, 0, sb);
+        new JsonWriter(indent, itemSep, keySep, sortKeys, ensureAscii, sb).write(v, 0);
         return sb.toString();
     }
 
-    private static void json(Value v, String indent, String itemSep, String keySep, boolean sortKeys, int level,
-                             StringBuilder sb) {
-        switch (v) {
-            case Str s -> jsonString(s.s(), sb);
-            case Int i -> sb.append(i.v());
-            case Float f -> {
-                double d = f.v();
-                if (Double.isNaN(d)) sb.append("NaN");
-                else if (Double.isInfinite(d)) sb.append(d > 0 ? "Infinity" : "-Infinity");
-                else sb.append(floatRepr(d));
-            }
-            case Bool b -> sb.append(b.value() ? "true" : "false");
-            case None n -> sb.append("null");
-            case Seq s -> {
-                if (s.items().isEmpty()) {
-                    sb.append("[]");
-                    return;
-                }
-                sb.append('[');
-                for (int k = 0; k < s.items().size(); k++) {
-                    if (k > 0) sb.append(itemSep);
-                    newline(indent, level + 1, sb);
-                    json(s.items().get(k), indent, itemSep, keySep, sortKeys, level + 1, sb);
-                }
-                newline(indent, level, sb);
-                sb.append(']');
-            }
-            case Dict d -> {
-                if (d.map().isEmpty()) {
-                    sb.append("{}");
-                    return;
-                }
-                List<Map.Entry<Value, Value>> entries = new ArrayList<>(d.map().entrySet());
-                if (sortKeys) entries.sort((x, y) -> compare(x.getKey(), y.getKey(), "<"));
-                sb.append('{');
-                boolean first = true;
-                for (Map.Entry<Value, Value> e : entries) {
-                    if (!first) sb.append(itemSep);
-                    first = false;
-                    newline(indent, level + 1, sb);
-                    jsonString(jsonKey(e.getKey()), sb);
-                    sb.append(keySep);
-                    json(e.getValue(), indent, itemSep, keySep, sortKeys, level + 1, sb);
-                }
-                newline(indent, level, sb);
-                sb.append('}');
-            }
-            case Namespace n -> throw TemplateException.typeError("Object of type Namespace is not JSON serializable");
-            default -> throw TemplateException.typeError("Object of type " + typeName(v) + " is not JSON serializable");
-        }
-    }
+    /** Python's json encoder state for one dump. */
+    private record JsonWriter(String indent, String itemSep, String keySep, boolean sortKeys, boolean ensureAscii,
+                              StringBuilder sb) {
 
-    private static String jsonKey(Value k) {
-        return switch (k) {
-            case Str s -> s.s();
-            case Int i -> i.v().toString();
-            case Float f -> floatRepr(f.v());
-            case Bool b -> b.value() ? "true" : "false";
-            case None n -> "null";
-            default -> throw TemplateException.typeError("keys must be str, int, float, bool or None, not " + typeName(k));
-        };
-    }
-
-    private static void newline(String indent, int level, StringBuilder sb) {
-        if (indent == null) return;
-        sb.append('\n');
-        for (int i = 0; i < level; i++) sb.append(indent);
-    }
-
-    private static void jsonString(String s, StringBuilder sb) {
-        sb.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                case '\b' -> sb.append("\\b");
-                case '\f' -> sb.append("\\f");
-                default -> {
-                    if (c < 0x20) sb.append(String.format("\\u%04x", (int) c));
-                    else sb.append(c);
+        void write(Value v, int level) {
+            switch (v) {
+                case Str s -> string(s.s());
+                case Int i -> sb.append(i.v());
+                case Float f -> {
+                    double d = f.v();
+                    if (Double.isNaN(d)) sb.append("NaN");
+                    else if (Double.isInfinite(d)) sb.append(d > 0 ? "Infinity" : "-Infinity");
+                    else sb.append(floatRepr(d));
                 }
+                case Bool b -> sb.append(b.value() ? "true" : "false");
+                case None n -> sb.append("null");
+                case Seq s -> {
+                    if (s.items().isEmpty()) {
+                        sb.append("[]");
+                        return;
+                    }
+                    sb.append('[');
+                    for (int k = 0; k < s.items().size(); k++) {
+                        if (k > 0) sb.append(itemSep);
+                        newline(level + 1);
+                        write(s.items().get(k), level + 1);
+                    }
+                    newline(level);
+                    sb.append(']');
+                }
+                case Dict d -> {
+                    if (d.map().isEmpty()) {
+                        sb.append("{}");
+                        return;
+                    }
+                    List<Map.Entry<Value, Value>> entries = new ArrayList<>(d.map().entrySet());
+                    if (sortKeys) entries.sort((x, y) -> compare(x.getKey(), y.getKey(), "<"));
+                    sb.append('{');
+                    boolean first = true;
+                    for (Map.Entry<Value, Value> e : entries) {
+                        if (!first) sb.append(itemSep);
+                        first = false;
+                        newline(level + 1);
+                        string(jsonKey(e.getKey()));
+                        sb.append(keySep);
+                        write(e.getValue(), level + 1);
+                    }
+                    newline(level);
+                    sb.append('}');
+                }
+                case Namespace n -> throw TemplateException.typeError("Object of type Namespace is not JSON serializable");
+                default -> throw TemplateException.typeError("Object of type " + typeName(v) + " is not JSON serializable");
             }
         }
-        sb.append('"');
+
+        static String jsonKey(Value k) {
+            return switch (k) {
+                case Str s -> s.s();
+                case Int i -> i.v().toString();
+                case Float f -> floatRepr(f.v());
+                case Bool b -> b.value() ? "true" : "false";
+                case None n -> "null";
+                default -> throw TemplateException.typeError("keys must be str, int, float, bool or None, not " + typeName(k));
+            };
+        }
+
+        void newline(int level) {
+            if (indent == null) return;
+            sb.append('\n');
+            for (int i = 0; i < level; i++) sb.append(indent);
+        }
+
+        void string(String s) {
+            sb.append('"');
+            for (int i = 0; i < s.length(); i++) {
+                char c = s.charAt(i);
+                switch (c) {
+                    case '"' -> sb.append("\\\"");
+                    case '\\' -> sb.append("\\\\");
+                    case '\n' -> sb.append("\\n");
+                    case '\r' -> sb.append("\\r");
+                    case '\t' -> sb.append("\\t");
+                    case '\b' -> sb.append("\\b");
+                    case '\f' -> sb.append("\\f");
+                    default -> {
+                        if (c < 0x20 || (ensureAscii && c > 0x7e)) sb.append(String.format("\\u%04x", (int) c));
+                        else sb.append(c);
+                    }
+                }
+            }
+            sb.append('"');
+        }
     }
 
     /** An iterator-free view of a dict's items as Python tuples. */

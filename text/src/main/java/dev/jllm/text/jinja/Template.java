@@ -29,10 +29,12 @@ import java.util.Map;
 public final class Template {
     private final String name;
     private final List<Node.Stmt> body;
+    private final Map<Object, java.util.Set<String>> frames;
 
     private Template(String name, List<Node.Stmt> body) {
         this.name = name;
         this.body = body;
+        this.frames = FrameAnalysis.analyze(body);
     }
 
     /** Parses {@code source}; {@code name} appears in every error message. */
@@ -56,7 +58,7 @@ public final class Template {
     public Rendering render(Map<String, ?> variables, RenderSettings settings) {
         Map<String, Value> vars = new HashMap<>();
         variables.forEach((k, v) -> vars.put(k, Py.of(v)));
-        Interpreter interpreter = new Interpreter(name, settings.limits(), globals(settings));
+        Interpreter interpreter = new Interpreter(name, settings.limits(), globals(settings), frames);
         String text = interpreter.render(body, vars);
         List<Rendering.Span> spans = new ArrayList<>();
         for (int[] s : interpreter.generationSpans()) spans.add(new Rendering.Span(s[0], s[1]));

@@ -90,6 +90,10 @@ sealed interface Normalizer {
 
     /** Replaces a literal string or an Oniguruma regex with {@code content}. */
     record Replace(Pattern pattern, String literal, String content) implements Normalizer {
+        public Replace {
+            if (pattern == null) pattern = Pattern.compile(Pattern.quote(literal));
+        }
+
         @Override
         public String normalize(String text) {
             if (literal != null) return text.replace(literal, content);
@@ -101,7 +105,7 @@ sealed interface Normalizer {
             String t = in.text;
             if (literal != null && !t.contains(literal)) return in;
             NormalizedText.Builder b = in.builder();
-            Matcher m = (pattern != null ? pattern : Pattern.compile(Pattern.quote(literal))).matcher(t);
+            Matcher m = pattern.matcher(t);
             int last = 0;
             while (m.find()) {
                 for (int i = last; i < m.start(); i++) b.append(t.charAt(i), i, i + 1);

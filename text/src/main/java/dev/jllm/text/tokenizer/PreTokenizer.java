@@ -164,7 +164,13 @@ sealed interface PreTokenizer {
     record Metaspace(char replacement, PrependScheme prependScheme, boolean splitWords) implements PreTokenizer {
         @Override
         public NormalizedText transform(NormalizedText segment, boolean first) {
-            NormalizedText t = new Normalizer.Replace(null, " ", String.valueOf(replacement)).apply(segment);
+            NormalizedText t = segment;
+            if (segment.text.indexOf(' ') >= 0) {
+                NormalizedText.Builder b = segment.builder();
+                String s = segment.text;
+                for (int i = 0; i < s.length(); i++) b.append(s.charAt(i) == ' ' ? replacement : s.charAt(i), i, i + 1);
+                t = b.build();
+            }
             boolean prepend = switch (prependScheme) {
                 case ALWAYS -> true;
                 case FIRST -> first;

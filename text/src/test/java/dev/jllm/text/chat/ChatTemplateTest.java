@@ -82,6 +82,13 @@ class ChatTemplateTest {
     }
 
     @Test
+    void specialTokensMapFillsInMissingTokens(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("tokenizer_config.json"), "{\"chat_template\": \"{{ bos_token }}|{{ eos_token }}\", \"eos_token\": \"</s>\"}");
+        Files.writeString(dir.resolve("special_tokens_map.json"), "{\"bos_token\": {\"content\": \"<s>\"}, \"eos_token\": \"<eos>\"}");
+        assertEquals("<s>|</s>", ChatTemplate.load(dir).render(List.of(), ChatOptions.defaults()));
+    }
+
+    @Test
     void namedTemplatesPickToolUseWhenToolsArePassed(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("tokenizer_config.json"), """
                 {"chat_template": [{"name": "default", "template": "plain"}, {"name": "tool_use", "template": "tools"},

@@ -312,6 +312,22 @@ class TokenizerTest {
         e = assertThrows(JllmException.class, () -> Tokenizer.load(garbageGguf));
         assertTrue(e.getMessage().contains(garbageGguf.toString()), e.getMessage());
 
+        Path noVocab = dir.resolve("weights-only.gguf");
+        new dev.jllm.core.gguf.GgufWriter().putString("general.architecture", "llama").write(noVocab);
+        e = assertThrows(JllmException.class, () -> Tokenizer.load(noVocab));
+        assertTrue(e.getMessage().contains("tokenizer.ggml.model is missing"), e.getMessage());
+        Path bert = dir.resolve("bert.gguf");
+        new dev.jllm.core.gguf.GgufWriter().putString("tokenizer.ggml.model", "bert")
+                .putStrings("tokenizer.ggml.tokens", new String[]{"[PAD]", "a"}).write(bert);
+        e = assertThrows(JllmException.class, () -> Tokenizer.load(bert));
+        assertTrue(e.getMessage().contains("tokenizer.ggml.model") && e.getMessage().contains("bert"), e.getMessage());
+        Path badType = dir.resolve("types.gguf");
+        new dev.jllm.core.gguf.GgufWriter().putString("tokenizer.ggml.model", "llama")
+                .putStrings("tokenizer.ggml.tokens", new String[]{"<unk>", "a"}).putInt32s("tokenizer.ggml.token_type", new int[]{2})
+                .putFloat32s("tokenizer.ggml.scores", new float[]{0, 0}).write(badType);
+        e = assertThrows(JllmException.class, () -> Tokenizer.load(badType));
+        assertTrue(e.getMessage().contains("tokenizer.ggml.token_type has 1 entries for 2 tokens"), e.getMessage());
+
         Path other = dir.resolve("notes.txt");
         Files.writeString(other, "x");
         e = assertThrows(JllmException.class, () -> Tokenizer.load(other));
