@@ -665,11 +665,8 @@ final class Interpreter {
             default -> {
                 if (l instanceof Undefined u) throw TemplateException.undefined(u.hint());
                 if (r instanceof Undefined u) throw TemplateException.undefined(u.hint());
-                if (Py.isNumber(l) && Py.isNumber(r) && (l instanceof Float || r instanceof Float)
-                        && (Double.isNaN(Py.toDouble(l)) || Double.isNaN(Py.toDouble(r)))) {
-                    yield false;
-                }
                 int c = Py.compare(l, r, op);
+                if (c == 2) yield false; // NaN: every ordering is false
                 yield switch (op) {
                     case "<" -> c < 0;
                     case "<=" -> c <= 0;
