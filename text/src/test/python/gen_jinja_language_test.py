@@ -72,6 +72,8 @@ CASES = [
  ("huge_int_to_float", "{{ (10 ** 400) * 1.0 }}", {}),
  ("float_mul_overflow_is_inf", "{{ 1e308 * 10 }} {{ -1e308 * 10 }}", {}),
  ("huge_int_float_compare", "{{ 10 ** 400 == 1.0 }} {{ 10 ** 400 > 1e308 }} {{ 1e308 < 10 ** 400 }} {{ (2 ** 53 + 1) == (2 ** 53 + 1) * 1.0 }} {{ 'nan'|float < 1 }} {{ 'nan'|float == 'nan'|float }}", {}),
+ ("comment_opener_at_end", "x{#", {}),
+ ("unclosed_comment", "{# abc", {}),
  ("big_int", "{{ 2 ** 100 }} {{ 12345678901234567890 * 98765432109876543210 }}", {}),
  ("pow_left_assoc", "{{ 2 ** 3 ** 2 }}", {}),
  ("unary_filter_precedence", "{{ -3|abs }} {{ -(3|abs) }}", {}),
