@@ -1,6 +1,7 @@
 package dev.jllm.train.nn;
 
 import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.stream.IntStream;
@@ -29,7 +30,32 @@ public final class Matmul {
     /** Below this many multiply-adds a product runs on the calling thread; forking would cost more than it saves. */
     private static final long PARALLEL_THRESHOLD = 1L << 20;
 
+    private static final VectorSpecies<Float> FS = FloatVector.SPECIES_PREFERRED;
+    private static final int FL = FS.length();
+    private static final int FNR = 4 * FL;
+    private static final int FNC = Math.max(FNR, (768 / FNR) * FNR);
+
+    /**
+     * How products are computed. {@code FLOAT64} throughout (the default: exact enough for finite-difference
+     * gradient checks and matching a float64 reference). {@code FLOAT32} multiplies and adds in float32 within each
+     * {@value #KC}-deep block and sums the blocks in float64: the same rounding scale as PyTorch's float32 training
+     * at twice the arithmetic width of float64. Operands are narrowed while B is packed and as A is read, so the
+     * arrays stay float64.
+     */
+    public enum Precision { FLOAT64, FLOAT32 }
+
+    private static volatile Precision precision = Precision.FLOAT64;
+
     private Matmul() {}
+
+    /** Sets the precision of every later product (process-wide; training sets it once before it starts). */
+    public static void setPrecision(Precision p) {
+        precision = java.util.Objects.requireNonNull(p);
+    }
+
+    public static Precision precision() {
+        return precision;
+    }
 
     /** {@code C[m×n] = A[m×k] · B[n×k]ᵀ}, or {@code +=} when {@code accumulate}. */
     public static void nt(double[] c, double[] a, double[] b, int m, int n, int k, boolean accumulate) {
@@ -67,8 +93,10 @@ public final class Matmul {
         if (!accumulate) java.util.Arrays.fill(c, 0, m * n, 0.0);
         if (m == 0 || n == 0 || k == 0) return;
         int threads = Runtime.getRuntime().availableProcessors();
+        boolean f32 = precision == Precision.FLOAT32;
         if (threads <= 1 || (long) m * n * k < PARALLEL_THRESHOLD || m < 2 * MR) {
-            rows(c, a, b, bKn, 0, m, n, k);
+            if (f32) rowsF32(c, a, b, bKn, 0, m, n, k);
+            else rows(c, a, b, bKn, 0, m, n, k);
             return;
         }
         int chunks = Math.min(threads, m / MR);
@@ -76,8 +104,108 @@ public final class Matmul {
         IntStream.range(0, chunks).parallel().forEach(t -> {
             int from = t * per;
             int to = Math.min(m, from + per);
-            if (from < to) rows(c, a, b, bKn, from, to, n, k);
+            if (from >= to) return;
+            if (f32) rowsF32(c, a, b, bKn, from, to, n, k);
+            else rows(c, a, b, bKn, from, to, n, k);
         });
+    }
+
+    // ------------------------------------------------------------------------------------------- float32 path
+
+    private static void rowsF32(double[] c, double[] a, double[] b, boolean bKn, int rowFrom, int rowTo, int n, int k) {
+        float[] packed = new float[Math.min(KC, k) * Math.min(FNC, (n + FNR - 1) / FNR * FNR)];
+        float[] tile = new float[MR * FNR];
+        for (int j0 = 0; j0 < n; j0 += FNC) {
+            int nc = Math.min(FNC, n - j0);
+            int panels = (nc + FNR - 1) / FNR;
+            for (int p0 = 0; p0 < k; p0 += KC) {
+                int kc = Math.min(KC, k - p0);
+                packF32(b, bKn, n, k, j0, nc, p0, kc, packed);
+                for (int i = rowFrom; i < rowTo; i += MR) {
+                    int mr = Math.min(MR, rowTo - i);
+                    for (int pnl = 0; pnl < panels; pnl++) {
+                        int col = j0 + pnl * FNR;
+                        int nr = Math.min(FNR, n - col);
+                        if (mr == MR) kernelF32(a, i, k, p0, kc, packed, pnl * kc * FNR, tile);
+                        else edgeKernelF32(a, i, mr, k, p0, kc, packed, pnl * kc * FNR, tile);
+                        // The block's float32 sums join C in float64.
+                        for (int r = 0; r < mr; r++) {
+                            int co = (i + r) * n + col;
+                            for (int j = 0; j < nr; j++) c[co + j] += tile[r * FNR + j];
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static void packF32(double[] b, boolean bKn, int n, int k, int j0, int nc, int p0, int kc, float[] packed) {
+        int panels = (nc + FNR - 1) / FNR;
+        for (int pnl = 0; pnl < panels; pnl++) {
+            int base = pnl * kc * FNR;
+            int col0 = j0 + pnl * FNR;
+            int width = Math.min(FNR, n - col0);
+            for (int kk = 0; kk < kc; kk++) {
+                int dst = base + kk * FNR;
+                if (bKn) {
+                    int src = (p0 + kk) * n + col0;
+                    for (int jj = 0; jj < width; jj++) packed[dst + jj] = (float) b[src + jj];
+                } else {
+                    int src = col0 * k + p0 + kk;
+                    for (int jj = 0; jj < width; jj++) packed[dst + jj] = (float) b[src + jj * k];
+                }
+                for (int jj = width; jj < FNR; jj++) packed[dst + jj] = 0f;
+            }
+        }
+    }
+
+    private static void kernelF32(double[] a, int i, int k, int p0, int kc, float[] bp, int bOff, float[] tile) {
+        FloatVector c00 = FloatVector.zero(FS), c01 = c00, c02 = c00, c03 = c00;
+        FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+        FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
+        FloatVector c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+        FloatVector c40 = c00, c41 = c00, c42 = c00, c43 = c00;
+        FloatVector c50 = c00, c51 = c00, c52 = c00, c53 = c00;
+        int a0 = i * k + p0, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k, a4 = a3 + k, a5 = a4 + k;
+        for (int kk = 0; kk < kc; kk++) {
+            int bo = bOff + kk * FNR;
+            FloatVector b0 = FloatVector.fromArray(FS, bp, bo);
+            FloatVector b1 = FloatVector.fromArray(FS, bp, bo + FL);
+            FloatVector b2 = FloatVector.fromArray(FS, bp, bo + 2 * FL);
+            FloatVector b3 = FloatVector.fromArray(FS, bp, bo + 3 * FL);
+            FloatVector x = FloatVector.broadcast(FS, (float) a[a0 + kk]);
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
+            x = FloatVector.broadcast(FS, (float) a[a1 + kk]);
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12); c13 = x.fma(b3, c13);
+            x = FloatVector.broadcast(FS, (float) a[a2 + kk]);
+            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22); c23 = x.fma(b3, c23);
+            x = FloatVector.broadcast(FS, (float) a[a3 + kk]);
+            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32); c33 = x.fma(b3, c33);
+            x = FloatVector.broadcast(FS, (float) a[a4 + kk]);
+            c40 = x.fma(b0, c40); c41 = x.fma(b1, c41); c42 = x.fma(b2, c42); c43 = x.fma(b3, c43);
+            x = FloatVector.broadcast(FS, (float) a[a5 + kk]);
+            c50 = x.fma(b0, c50); c51 = x.fma(b1, c51); c52 = x.fma(b2, c52); c53 = x.fma(b3, c53);
+        }
+        // Stored inline, not through a helper, for the same boxing reason as the float64 kernel.
+        c00.intoArray(tile, 0); c01.intoArray(tile, FL); c02.intoArray(tile, 2 * FL); c03.intoArray(tile, 3 * FL);
+        c10.intoArray(tile, FNR); c11.intoArray(tile, FNR + FL); c12.intoArray(tile, FNR + 2 * FL); c13.intoArray(tile, FNR + 3 * FL);
+        c20.intoArray(tile, 2 * FNR); c21.intoArray(tile, 2 * FNR + FL); c22.intoArray(tile, 2 * FNR + 2 * FL); c23.intoArray(tile, 2 * FNR + 3 * FL);
+        c30.intoArray(tile, 3 * FNR); c31.intoArray(tile, 3 * FNR + FL); c32.intoArray(tile, 3 * FNR + 2 * FL); c33.intoArray(tile, 3 * FNR + 3 * FL);
+        c40.intoArray(tile, 4 * FNR); c41.intoArray(tile, 4 * FNR + FL); c42.intoArray(tile, 4 * FNR + 2 * FL); c43.intoArray(tile, 4 * FNR + 3 * FL);
+        c50.intoArray(tile, 5 * FNR); c51.intoArray(tile, 5 * FNR + FL); c52.intoArray(tile, 5 * FNR + 2 * FL); c53.intoArray(tile, 5 * FNR + 3 * FL);
+    }
+
+    private static void edgeKernelF32(double[] a, int i, int mr, int k, int p0, int kc, float[] bp, int bOff, float[] tile) {
+        for (int r = 0; r < mr; r++) {
+            int ar = (i + r) * k + p0;
+            for (int v = 0; v < 4; v++) {
+                FloatVector acc = FloatVector.zero(FS);
+                for (int kk = 0; kk < kc; kk++) {
+                    acc = FloatVector.broadcast(FS, (float) a[ar + kk]).fma(FloatVector.fromArray(FS, bp, bOff + kk * FNR + v * FL), acc);
+                }
+                acc.intoArray(tile, r * FNR + v * FL);
+            }
+        }
     }
 
     private static void rows(double[] c, double[] a, double[] b, boolean bKn, int rowFrom, int rowTo, int n, int k) {
