@@ -122,6 +122,16 @@ public final class Trainer {
     }
 
     public TrainOutput train() {
+        var previous = dev.jllm.train.nn.Matmul.precision();
+        dev.jllm.train.nn.Matmul.setPrecision(args.precision());
+        try {
+            return run();
+        } finally {
+            dev.jllm.train.nn.Matmul.setPrecision(previous);
+        }
+    }
+
+    private TrainOutput run() {
         model.setGradientCheckpointing(args.gradientCheckpointing());
         int total = totalSteps();
         int perEpoch = stepsPerEpoch();

@@ -129,7 +129,8 @@ final class ReferenceRuns {
      * Lines file (temporary), file order, the reference's hyper-parameters; then compares the logged losses and
      * gradient norms and the saved {@code model.safetensors}.
      */
-    static void replayWithTrainer(Conformance area, Path run, JsonNode config, String name) throws Exception {
+    static void replayWithTrainer(Conformance area, Path run, JsonNode config, String run0, String precision) throws Exception {
+        String name = run0 + "/" + precision;
         JsonNode hp = config.path("hyperparameters");
         Path base = Fixtures.root().resolve(hp.path("base_model").asText());
         Path work = Files.createTempDirectory("jllm-train-conf");
@@ -157,10 +158,16 @@ final class ReferenceRuns {
             overrides.put("logging_steps", 1);
             overrides.put("save_steps", 0);
             overrides.put("shuffle", false);
-            var args = TrainingArguments.defaults(work.resolve("out").toString()).with(name, overrides);
+            overrides.put("matmul_precision", precision);
+            var args = TrainingArguments.defaults(work.resolve("out").toString()).with(run0, overrides);
             CausalLm model = CausalLm.load(base);
             var dataset = dev.jllm.train.data.Dataset.load(jsonl, "text", null, model.config().vocabSize(), model.config().maxPositionEmbeddings(), true);
-            var output = new Trainer(model, args, dataset, 0, base, new java.io.PrintWriter(java.io.OutputStream.nullOutputStream()), null).train();
+            Trainer.TrainOutput output;
+            try {
+                output = new Trainer(model, args, dataset, 0, base, new java.io.PrintWriter(java.io.OutputStream.nullOutputStream()), null).train();
+            } finally {
+                dev.jllm.train.nn.Matmul.setPrecision(dev.jllm.train.nn.Matmul.Precision.FLOAT64);
+            }
             JsonNode log = JSON.readTree(run.resolve("log.json").toFile()).path("steps");
             context = name + " trainer";
             area.check(name + "/trainer_log", () -> {

@@ -12,13 +12,16 @@ import java.util.Random;
 
 /**
  * Training throughput of one full step (forward + backward + AdamW) of a Llama-style model; not a unit test.
- * Arguments: hidden layers heads intermediate vocab seqLen batch steps (defaults: issue 5's benchmark model).
+ * Arguments: hidden layers heads intermediate vocab seqLen batch steps [FLOAT64|FLOAT32] (defaults: issue 5's
+ * benchmark model, float64).
  * Run: {@code java --add-modules jdk.incubator.vector -cp <test classpath> dev.jllm.train.StepBenchmark}.
  */
 public final class StepBenchmark {
     public static void main(String[] a) {
         int hidden = arg(a, 0, 512), layers = arg(a, 1, 8), heads = arg(a, 2, 8), ff = arg(a, 3, 1408), vocab = arg(a, 4, 32000);
         int T = arg(a, 5, 256), B = arg(a, 6, 8), steps = arg(a, 7, 3);
+        if (a.length > 8) dev.jllm.train.nn.Matmul.setPrecision(dev.jllm.train.nn.Matmul.Precision.valueOf(a[8]));
+        System.out.println("matmul precision " + dev.jllm.train.nn.Matmul.precision());
         String json = "{\"architectures\":[\"LlamaForCausalLM\"],\"vocab_size\":" + vocab + ",\"hidden_size\":" + hidden
                 + ",\"intermediate_size\":" + ff + ",\"num_hidden_layers\":" + layers + ",\"num_attention_heads\":" + heads
                 + ",\"num_key_value_heads\":" + heads + ",\"max_position_embeddings\":" + Math.max(2048, T) + "}";

@@ -176,6 +176,23 @@ class OpsGradientTest {
     }
 
     @Test
+    void float32ProductsStayWithinFloat32Rounding() {
+        int m = 13, n = 70, k = 600;   // two k-blocks, partial tiles on both edges
+        double[] a = random(rnd, m * k, 1), b = random(rnd, n * k, 1), exact = new double[m * n], c = new double[m * n];
+        Matmul.nt(exact, a, b, m, n, k, false);
+        try {
+            Matmul.setPrecision(Matmul.Precision.FLOAT32);
+            Matmul.nt(c, a, b, m, n, k, false);
+            for (int i = 0; i < c.length; i++) assertEquals(exact[i], c[i], 1e-4 * Math.sqrt(k));
+            double[] bt = Matmul.transpose(b, n, k);
+            Matmul.nn(c, a, bt, m, n, k, false);
+            for (int i = 0; i < c.length; i++) assertEquals(exact[i], c[i], 1e-4 * Math.sqrt(k));
+        } finally {
+            Matmul.setPrecision(Matmul.Precision.FLOAT64);
+        }
+    }
+
+    @Test
     void matmulShapesAgreeWithNaiveProducts() {
         for (int[] s : new int[][]{{1, 1, 1}, {3, 5, 7}, {9, 13, 33}, {17, 130, 300}, {64, 64, 64}}) {
             int m = s[0], n = s[1], k = s[2];
