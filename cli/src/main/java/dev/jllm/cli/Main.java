@@ -27,7 +27,6 @@ import java.io.UncheckedIOException;
                 TokenizeCommand.class,
                 TokenizerTrainCommand.class,
                 TrainCommand.class,
-                ChatCommand.class,
         })
 public final class Main implements Runnable {
 
