@@ -7,8 +7,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Single-precision matrix multiply {@code C[m,n] = A[m,k] · B[n,k]ᵀ}, with B in {@code nn.Linear} layout
  * (one row per output feature). Goto-style blocking: B is packed into {@link #NR}-wide panels of {@link #KC}
- * depth (at most {@link #NC} columns at a time, about the L2 size), A is read in place, and a 6×NR register tile
- * of 24 vector accumulators does the arithmetic. The threads split N, so each owns its packed panels and its
+ * depth (at most {@link #NC} columns at a time, about the L2 size), A is copied block by block into contiguous
+ * rows, and a 6×NR register tile of 24 vector accumulators does the arithmetic. The threads split N, so each owns its packed panels and its
  * columns of C and never waits on another inside the loops.
  *
  * <p>Blocking defaults (KC = 128: a 128×64 B panel is 32 KB and stays in a 48 KB L1; MC = 96) were the fastest
