@@ -14,6 +14,9 @@ import java.io.UncheckedIOException;
         description = "A pure-Java toolkit for large language models.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                MetricCommand.class,
+                EvalCommand.class,
+                JudgeCommand.class,
                 GenerateCommand.class,
                 LogitsCommand.class,
                 ConvertCommand.class,
@@ -23,6 +26,7 @@ import java.io.UncheckedIOException;
                 TemplateCommand.class,
                 TokenizeCommand.class,
                 TokenizerTrainCommand.class,
+                TrainCommand.class,
         })
 public final class Main implements Runnable {
 

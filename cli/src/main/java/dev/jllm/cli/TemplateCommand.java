@@ -120,6 +120,8 @@ public final class TemplateCommand implements Callable<Integer> {
         if (file.isTextual()) {
             Path p = root.resolve(file.textValue());
             chat = fileTemplates.computeIfAbsent(p, ChatTemplate::load);
+            // with --model, the file replaces the model's template but the model's special tokens still apply
+            if (model != null) chat = chat.withSpecialTokens(base.specialTokens());
         } else if (!file.isMissingNode() && !file.isNull()) {
             throw new JllmException("stdin line " + lineNumber + ": field 'template_file': expected a string path");
         }

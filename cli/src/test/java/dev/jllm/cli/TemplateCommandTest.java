@@ -111,6 +111,19 @@ class TemplateCommandTest {
     }
 
     @Test
+    void modelTemplateAndTokensWithAFileOverride(@TempDir Path tmp) throws Exception {
+        Path model = Fixtures.resolve("models", "stories260K-hf");
+        Files.writeString(tmp.resolve("other.jinja"), "{{ bos_token }}[{{ messages[0].content }}]{{ eos_token }}");
+        String stdin = """
+                {"messages": [{"role": "user", "content": "Hi"}], "add_generation_prompt": true}
+                {"template_file": "other.jinja", "messages": [{"role": "user", "content": "Hi"}]}
+                """;
+        Run run = run(stdin, "--model", model.toString(), "--base-dir", tmp.toString());
+        assertEquals("<s>User: Hi\nAssistant:", run.lines().get(0).get("rendered").textValue());
+        assertEquals("<s>[Hi]</s>", run.lines().get(1).get("rendered").textValue());
+    }
+
+    @Test
     void missingTemplateIsAnErrorLine() throws Exception {
         Run run = run("{\"messages\": []}\n");
         assertTrue(run.lines().getFirst().get("error").textValue().contains("no template"));

@@ -7,8 +7,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Single-precision matrix multiply {@code C[m,n] = A[m,k] · B[n,k]ᵀ}, with B in {@code nn.Linear} layout
  * (one row per output feature). Goto-style blocking: B is packed into {@link #NR}-wide panels of {@link #KC}
- * depth (at most {@link #NC} columns at a time, about the L2 size), A is read in place, and a 6×NR register tile
- * of 24 vector accumulators does the arithmetic. The threads split N, so each owns its packed panels and its
+ * depth (at most {@link #NC} columns at a time, about the L2 size), A is copied block by block into contiguous
+ * rows, and a 6×NR register tile of 24 vector accumulators does the arithmetic. The threads split N, so each owns its packed panels and its
  * columns of C and never waits on another inside the loops.
  *
  * <p>Blocking defaults (KC = 128: a 128×64 B panel is 32 KB and stays in a 48 KB L1; MC = 96) were the fastest
@@ -150,6 +150,7 @@ public final class Gemm {
 
     private static final ThreadLocal<float[]> PACK_BUFFER = new ThreadLocal<>();
     private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[L * L]);
+    private static final ThreadLocal<float[]> A_BLOCK = new ThreadLocal<>();
     private static final ThreadLocal<float[]> EDGE_TILE = ThreadLocal.withInitial(() -> new float[MR * NR]);
 
     private static void drive(int m, int n, int k, float[] a, int aOff, float[] c, int cOff, PanelSource src, PackedB packed) {
@@ -174,6 +175,8 @@ public final class Gemm {
             if (buf == null || buf.length < kcStep * NC) PACK_BUFFER.set(buf = new float[kcStep * NC]);
         }
         float[] edge = EDGE_TILE.get();
+        float[] aBlock = A_BLOCK.get();
+        if (aBlock == null || aBlock.length < MC * kcStep) A_BLOCK.set(aBlock = new float[MC * kcStep]);
         for (int jc = n0; jc < n1; jc += NC) {
             int nc = Math.min(NC, n1 - jc);
             int np = (nc + NR - 1) / NR;
@@ -194,22 +197,25 @@ public final class Gemm {
                 boolean accumulate = pc > 0;
                 for (int ic = 0; ic < m; ic += MC) {
                     int mc = Math.min(MC, m - ic);
+                    // Copy the A block to contiguous rows of length kc: read in place, rows K floats apart alias the
+                    // same L1 sets (K = 2048 or 4096 puts all six rows of a tile in one set) and evict the B panel.
+                    for (int r = 0; r < mc; r++) System.arraycopy(a, aOff + (ic + r) * k + pc, aBlock, r * kc, kc);
                     for (int q = 0; q < np; q++) {
                         int col = jc + q * NR;
                         int ncol = Math.min(NR, n1 - col);
                         int bOff = bBase + q * bStride;
                         for (int ir = ic; ir < ic + mc; ir += MR) {
                             int mr = Math.min(MR, ic + mc - ir);
-                            int aRow = aOff + ir * k + pc;
+                            int aRow = (ir - ic) * kc;
                             int cPos = cOff + ir * n + col;
                             if (ncol == NR) {
-                                tile(vector, mr, a, aRow, k, bp, bOff, kc, c, cPos, n, accumulate);
+                                tile(vector, mr, aBlock, aRow, kc, bp, bOff, kc, c, cPos, n, accumulate);
                             } else {
                                 // Partial panel: compute the full-width tile into a scratch tile, copy the valid columns.
                                 for (int r = 0; r < mr; r++) {
                                     if (accumulate) System.arraycopy(c, cPos + r * n, edge, r * NR, ncol);
                                 }
-                                tile(vector, mr, a, aRow, k, bp, bOff, kc, edge, 0, NR, accumulate);
+                                tile(vector, mr, aBlock, aRow, kc, bp, bOff, kc, edge, 0, NR, accumulate);
                                 for (int r = 0; r < mr; r++) System.arraycopy(edge, r * NR, c, cPos + r * n, ncol);
                             }
                         }

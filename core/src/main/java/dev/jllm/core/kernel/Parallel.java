@@ -1,5 +1,7 @@
 package dev.jllm.core.kernel;
 
+import dev.jllm.core.JllmException;
+
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -32,7 +34,7 @@ public final class Parallel {
 
     /** Replaces the pool with one of {@code n} threads (n >= 1). */
     public static synchronized void setThreads(int n) {
-        if (n < 1) throw new IllegalArgumentException("thread count must be >= 1, got " + n);
+        if (n < 1) throw new JllmException("thread count must be >= 1, got " + n);
         Pool old = pool;
         if (old != null && old.size == n) return;
         pool = new Pool(n);
@@ -57,7 +59,7 @@ public final class Parallel {
             } catch (NumberFormatException ignored) {
                 // fall through to the default below
             }
-            throw new IllegalArgumentException("-Djllm.threads must be a positive integer, got '" + prop + "'");
+            throw new JllmException("-Djllm.threads must be a positive integer, got '" + prop + "'");
         }
         return Runtime.getRuntime().availableProcessors();
     }

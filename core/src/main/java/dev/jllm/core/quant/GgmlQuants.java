@@ -72,6 +72,11 @@ public final class GgmlQuants {
         if (count % bs != 0) {
             throw new JllmException("cannot dequantize " + count + " values of " + type + ": not a multiple of the block size " + bs);
         }
+        long need = (long) count / bs * type.typeSize();
+        if (srcOff < 0 || srcOff + need > src.byteSize()) {
+            throw new JllmException("cannot dequantize " + count + " values of " + type + ": they need " + need
+                    + " bytes from offset " + srcOff + ", the data has " + src.byteSize());
+        }
         for (int b = 0; b < count / bs; b++) {
             long o = srcOff + (long) b * type.typeSize();
             int d = dstOff + b * bs;

@@ -62,5 +62,6 @@ class GgmlQuantsTest {
         assertThrows(JllmException.class, () -> GgmlQuants.quantize(GgmlType.Q4_K, new float[100]));
         assertThrows(JllmException.class, () -> GgmlQuants.quantize(GgmlType.Q3_K, new float[256]));
         assertThrows(JllmException.class, () -> GgmlQuants.dequantize(GgmlType.IQ2_XXS, MemorySegment.ofArray(new byte[66]), 256));
+        assertThrows(JllmException.class, () -> GgmlQuants.dequantize(GgmlType.Q4_K, MemorySegment.ofArray(new byte[143]), 256));
     }
 }

@@ -32,8 +32,12 @@ public final class BertEncoder implements AutoCloseable {
     private record Layer(Linear q, Linear k, Linear v, Linear attnOut, LayerNorm attnNorm, Linear inter, Linear out,
                          LayerNorm outNorm) {}
 
-    /** {@code lastHiddenState} is {@code [tokens][hidden]}; {@code pooled} is null when the checkpoint has no pooler. */
-    public record Output(float[] lastHiddenState, float[] pooled, int tokens) {}
+    /**
+     * {@code lastHiddenState} is {@code [tokens][hidden]}; {@code pooled} is null when the checkpoint has no pooler;
+     * {@code hiddenStates} are transformers' {@code output_hidden_states}: the embeddings' output, then each layer's
+     * (so {@code hiddenStates.get(numLayers)} is {@code lastHiddenState}).
+     */
+    public record Output(float[] lastHiddenState, float[] pooled, int tokens, java.util.List<float[]> hiddenStates) {}
 
     private final Config config;
     private final SafetensorsStore store;
@@ -148,6 +152,8 @@ public final class BertEncoder implements AutoCloseable {
             for (int i = 0; i < h; i++) x[t * h + i] += row[i];
         }
         layerNorm(x, n, embNorm);
+        java.util.List<float[]> hidden = new java.util.ArrayList<>(layers.length + 1);
+        hidden.add(x);
         for (Layer layer : layers) {
             float[] ctx = attention(layer, x, n, mask);
             float[] a = apply(layer.attnOut(), ctx, n);
@@ -159,13 +165,14 @@ public final class BertEncoder implements AutoCloseable {
             VectorOps.add(o, a, o.length);
             layerNorm(o, n, layer.outNorm());
             x = o;
+            hidden.add(x);
         }
         float[] pooled = null;
         if (pooler != null) {
             pooled = apply(pooler, java.util.Arrays.copyOf(x, h), 1);
             for (int i = 0; i < h; i++) pooled[i] = (float) Math.tanh(pooled[i]);
         }
-        return new Output(x, pooled, n);
+        return new Output(x, pooled, n, java.util.List.copyOf(hidden));
     }
 
     private static void check(int id, int limit, String what, int t) {

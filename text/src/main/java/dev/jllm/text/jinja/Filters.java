@@ -297,7 +297,7 @@ final class Filters {
     private static Value toFloat(Value v, Value dflt) {
         return switch (v) {
             case Float f -> f;
-            case Int i -> new Float(i.v().doubleValue());
+            case Int i -> new Float(Py.toDouble(i));
             case Value.Bool b -> new Float(b.value() ? 1 : 0);
             case Str s -> {
                 try {

@@ -237,10 +237,14 @@ final class Interpreter {
                     yield exec(w.body(), inner);
                 }
                 case Generation g -> {
-                    int start = out == root ? root.length() : -1;
-                    Flow f = exec(g.body(), frame(scope, g.body()));
-                    if (start >= 0 && out == root) generationSpans.add(new int[]{start, root.length()});
-                    yield f;
+                    // transformers' AssistantTracker: the block's text, placed at the length of the top-level output
+                    // rendered so far (also when the block runs inside a macro whose result is not written yet)
+                    Flow[] flow = {Flow.NORMAL};
+                    String text = capture(() -> flow[0] = exec(g.body(), frame(scope, g.body())));
+                    int start = root.length();
+                    write(text);
+                    generationSpans.add(new int[]{start, start + text.length()});
+                    yield flow[0];
                 }
                 case Break b -> Flow.BREAK;
                 case Continue c -> Flow.CONTINUE;
@@ -665,11 +669,8 @@ final class Interpreter {
             default -> {
                 if (l instanceof Undefined u) throw TemplateException.undefined(u.hint());
                 if (r instanceof Undefined u) throw TemplateException.undefined(u.hint());
-                if (Py.isNumber(l) && Py.isNumber(r) && (l instanceof Float || r instanceof Float)
-                        && (Double.isNaN(Py.toDouble(l)) || Double.isNaN(Py.toDouble(r)))) {
-                    yield false;
-                }
                 int c = Py.compare(l, r, op);
+                if (c == 2) yield false; // NaN: every ordering is false
                 yield switch (op) {
                     case "<" -> c < 0;
                     case "<=" -> c <= 0;

@@ -176,6 +176,11 @@ final class Lexer {
     }
 
     private void lexComment(int tag, int inner, int end) {
+        if (inner >= end) {
+            // Jinja quirk: a comment opener that ends the template is dropped silently
+            pos = end;
+            return;
+        }
         int close = src.indexOf("#}", inner);
         if (close < 0) throw error(tag, "unclosed comment: expected '#}'");
         boolean minus = close > inner && src.charAt(close - 1) == '-';

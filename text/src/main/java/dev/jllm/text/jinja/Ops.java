@@ -103,7 +103,11 @@ final class Ops {
                 }
                 case "**" -> {
                     if (a == 0 && b < 0) throw new TemplateException(Kind.ZeroDivisionError, "0.0 cannot be raised to a negative power");
-                    yield new Float(Math.pow(a, b));
+                    double power = Math.pow(a, b);
+                    if (Double.isInfinite(power) && !Double.isInfinite(a) && !Double.isInfinite(b)) {
+                        throw new TemplateException(Kind.OverflowError, "(34, 'Numerical result out of range')");
+                    }
+                    yield new Float(power);
                 }
                 default -> throw TemplateException.typeError("unknown operator " + op);
             };

@@ -19,6 +19,8 @@ final class Parser {
     private final Lexer lexer;
     private final String name;
     private int i;
+    /** Loops enclosing the statement being parsed, within the current macro or call body (break/continue need one). */
+    private int loopDepth;
 
     Parser(String source, String name) {
         this.name = name;
@@ -163,18 +165,16 @@ final class Parser {
             case "with" -> parseWith(p);
             case "generation" -> {
                 expectBlockEnd();
-                List<Stmt> body = parseStatements("endgeneration");
+                // Jinja compiles the block as a call block: a function of its own, outside any loop
+                List<Stmt> body = outsideLoops(() -> parseStatements("endgeneration"));
                 next();
                 expectBlockEnd();
                 yield new Generation(p, body);
             }
-            case "break" -> {
+            case "break", "continue" -> {
+                if (loopDepth == 0) throw error(tag, "'" + tag.text() + "' outside of a loop");
                 expectBlockEnd();
-                yield new Break(p);
-            }
-            case "continue" -> {
-                expectBlockEnd();
-                yield new Continue(p);
+                yield tag.text().equals("break") ? new Break(p) : new Continue(p);
             }
             case "include", "import", "from", "extends", "block" -> throw error(tag,
                     "'" + tag.text() + "' is not supported: a chat template is a single self-contained template");
@@ -212,7 +212,9 @@ final class Parser {
     }
 
     private Stmt parseFor(Pos p) {
+        Token targetStart = peek();
         Target target = parseAssignTarget(true, false);
+        if (assigns(target, "loop")) throw error(targetStart, "can't assign to the special loop variable in a for-loop target");
         expectName("in");
         Expr iterable = parseTuple(false, true);
         Expr filter = null;
@@ -226,7 +228,13 @@ final class Parser {
             recursive = true;
         }
         expectBlockEnd();
-        List<Stmt> body = parseStatements("else", "endfor");
+        loopDepth++;
+        List<Stmt> body;
+        try {
+            body = parseStatements("else", "endfor");
+        } finally {
+            loopDepth--;
+        }
         List<Stmt> otherwise = List.of();
         if (next().text().equals("else")) {
             expectBlockEnd();
@@ -268,7 +276,7 @@ final class Parser {
         String macroName = expectName().text();
         List<Param> params = parseParams();
         expectBlockEnd();
-        List<Stmt> body = parseStatements("endmacro");
+        List<Stmt> body = outsideLoops(() -> parseStatements("endmacro"));
         next();
         expectBlockEnd();
         return new Macro(p, macroName, params, body);
@@ -295,7 +303,7 @@ final class Parser {
         Expr e = parseExpression(true);
         if (!(e instanceof Call call)) throw error(at, "expected a call after 'call'");
         expectBlockEnd();
-        List<Stmt> body = parseStatements("endcall");
+        List<Stmt> body = outsideLoops(() -> parseStatements("endcall"));
         next();
         expectBlockEnd();
         return new CallBlock(p, call, callerParams, body);
@@ -325,6 +333,25 @@ final class Parser {
         next();
         expectBlockEnd();
         return new With(p, targets, values, body);
+    }
+
+    /** Parses a body compiled as a function of its own (macro, call, generation), where no loop encloses it. */
+    private List<Stmt> outsideLoops(java.util.function.Supplier<List<Stmt>> body) {
+        int saved = loopDepth;
+        loopDepth = 0;
+        try {
+            return body.get();
+        } finally {
+            loopDepth = saved;
+        }
+    }
+
+    private static boolean assigns(Target t, String name) {
+        return switch (t) {
+            case NameTarget n -> n.name().equals(name);
+            case TupleTarget tt -> tt.items().stream().anyMatch(x -> assigns(x, name));
+            case AttrTarget a -> false;
+        };
     }
 
     private Target parseAssignTarget(boolean withTuple, boolean withNamespace) {

@@ -368,15 +368,7 @@ public final class Py {
     public static boolean eq(Value a, Value b) {
         if (a == b) return true;
         if (isNumber(a) && isNumber(b)) {
-            if (a instanceof Float || b instanceof Float) {
-                double x = toDouble(a), y = toDouble(b);
-                if (a instanceof Float && b instanceof Float) return x == y;
-                // int vs float: compare exactly, as Python does
-                BigInteger i = a instanceof Float ? toBigInt(b) : toBigInt(a);
-                double f = a instanceof Float ? x : y;
-                if (Double.isNaN(f) || Double.isInfinite(f)) return false;
-                return new BigDecimal(f).compareTo(new BigDecimal(i)) == 0;
-            }
+            if (a instanceof Float || b instanceof Float) return compareNumbers(a, b) == 0;
             return toBigInt(a).equals(toBigInt(b));
         }
         return switch (a) {
@@ -400,15 +392,12 @@ public final class Py {
         };
     }
 
-    /** Python's ordering ({@code <} is {@code compare < 0}); TypeError between types Python cannot order. */
+    /**
+     * Python's ordering ({@code <} is {@code compare < 0}); TypeError between types Python cannot order; 2 when a
+     * NaN makes the operands unordered.
+     */
     public static int compare(Value a, Value b, String op) {
-        if (isNumber(a) && isNumber(b)) {
-            if (a instanceof Float || b instanceof Float) {
-                double x = toDouble(a), y = toDouble(b);
-                return Double.compare(x == 0 ? 0.0 : x, y == 0 ? 0.0 : y);
-            }
-            return toBigInt(a).compareTo(toBigInt(b));
-        }
+        if (isNumber(a) && isNumber(b)) return compareNumbers(a, b);
         if (a instanceof Str s && b instanceof Str t) return compareCodePoints(s.s(), t.s());
         if (a instanceof Seq s && b instanceof Seq t && s.tuple() == t.tuple()) {
             int n = Math.min(s.items().size(), t.items().size());
@@ -420,6 +409,26 @@ public final class Py {
         }
         throw TemplateException.typeError("'" + op + "' not supported between instances of '" + typeName(a)
                 + "' and '" + typeName(b) + "'");
+    }
+
+    /**
+     * Exact numeric comparison, as Python compares int with float (no rounding, no overflow); NaN compares as
+     * unequal to everything (callers treat ordering with NaN as false).
+     */
+    static int compareNumbers(Value a, Value b) {
+        if (!(a instanceof Float) && !(b instanceof Float)) return toBigInt(a).compareTo(toBigInt(b));
+        if (a instanceof Float x && b instanceof Float y) {
+            if (Double.isNaN(x.v()) || Double.isNaN(y.v())) return 2;
+            return Double.compare(x.v() == 0 ? 0.0 : x.v(), y.v() == 0 ? 0.0 : y.v());
+        }
+        boolean floatFirst = a instanceof Float;
+        double f = ((Float) (floatFirst ? a : b)).v();
+        BigInteger i = toBigInt(floatFirst ? b : a);
+        int c; // float compared with int
+        if (Double.isNaN(f)) return 2;
+        if (Double.isInfinite(f)) c = f > 0 ? 1 : -1;
+        else c = new BigDecimal(f).compareTo(new BigDecimal(i));
+        return floatFirst ? c : -c;
     }
 
     static int compareCodePoints(String a, String b) {
@@ -446,7 +455,11 @@ public final class Py {
     static double toDouble(Value v) {
         return switch (v) {
             case Float f -> f.v();
-            case Int i -> i.v().doubleValue();
+            case Int i -> {
+                double d = i.v().doubleValue();
+                if (Double.isInfinite(d)) throw new TemplateException(Kind.OverflowError, "int too large to convert to float");
+                yield d;
+            }
             case Bool b -> b.value() ? 1 : 0;
             default -> throw TemplateException.typeError("expected a number, got '" + typeName(v) + "'");
         };

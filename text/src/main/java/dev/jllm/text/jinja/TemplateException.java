@@ -23,6 +23,8 @@ public final class TemplateException extends JllmException {
         ValueError,
         /** Division or modulo by zero. */
         ZeroDivisionError,
+        /** A float result or conversion out of range. */
+        OverflowError,
         /** An index was out of range or a key missing. */
         LookupError,
         /** The template reached for something outside its data (e.g. {@code ''.__class__}). */

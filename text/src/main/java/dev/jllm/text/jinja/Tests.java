@@ -51,10 +51,10 @@ final class Tests {
             case "divisibleby" -> Py.eq(Ops.arithmetic(in, "%", v, a.required(0, "num")), Int.ZERO);
             case "equalto", "eq", "==" -> Py.eq(v, a.required(0, "other"));
             case "ne", "!=" -> !Py.eq(v, a.required(0, "other"));
-            case "lt", "<" -> Py.compare(v, a.required(0, "other"), "<") < 0;
-            case "le", "<=" -> Py.compare(v, a.required(0, "other"), "<=") <= 0;
-            case "gt", ">" -> Py.compare(v, a.required(0, "other"), ">") > 0;
-            case "ge", ">=" -> Py.compare(v, a.required(0, "other"), ">=") >= 0;
+            case "lt", "<" -> ordered(v, a.required(0, "other"), "<", c -> c < 0);
+            case "le", "<=" -> ordered(v, a.required(0, "other"), "<=", c -> c <= 0);
+            case "gt", ">" -> ordered(v, a.required(0, "other"), ">", c -> c > 0);
+            case "ge", ">=" -> ordered(v, a.required(0, "other"), ">=", c -> c >= 0);
             case "in" -> Py.contains(a.required(0, "seq"), v);
             case "lower" -> v instanceof Str s ? PyStr.isLower(s.s()) : PyStr.isLower(Py.str(v));
             case "upper" -> v instanceof Str s ? PyStr.isUpper(s.s()) : PyStr.isUpper(Py.str(v));
@@ -62,6 +62,12 @@ final class Tests {
             case "test" -> NAMES.contains(Py.str(v));
             default -> throw new TemplateException(Kind.TemplateSyntaxError, "no test named '" + name + "'");
         };
+    }
+
+    /** An ordering test; false when a NaN leaves the operands unordered, as in Python. */
+    private static boolean ordered(Value a, Value b, String op, java.util.function.IntPredicate holds) {
+        int c = Py.compare(a, b, op);
+        return c != 2 && holds.test(c);
     }
 
     /** Python's {@code is}: singletons by identity; small values by equality of type and value. */

@@ -169,7 +169,7 @@ final class BpeModel {
             for (int i = from; i < to; i++) h = 31 * h + text.charAt(i);
             int slot = (h ^ (h >>> 15)) & (CACHE_SIZE - 1);
             CacheEntry entry = cacheHashes[slot] == h ? cache[slot] : null;
-            if (entry != null && entry.hash == h && entry.word.length() == len && entry.word.regionMatches(0, text, from, len)) {
+            if (entry != null && entry.hash == h && sameChars(entry.word, text, from, len)) {
                 result = entry.result;
             } else {
                 String word = text.substring(from, to);
@@ -198,6 +198,13 @@ final class BpeModel {
             }
             fixOffsets(text, from, to, result, n, offsets);
         }
+    }
+
+    /** word equals text[from, from + len); a plain loop beats regionMatches on these short words. */
+    private static boolean sameChars(String word, String text, int from, int len) {
+        if (word.length() != len) return false;
+        for (int k = 0; k < len; k++) if (word.charAt(k) != text.charAt(from + k)) return false;
+        return true;
     }
 
     /** Byte-level tokens ending inside a multi-byte character: widen to whole characters (HF char offsets). */

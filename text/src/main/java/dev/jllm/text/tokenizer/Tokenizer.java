@@ -88,7 +88,7 @@ public final class Tokenizer {
 
     /** Encodes text; {@code addSpecialTokens} runs the post-processor's template (BOS...). */
     public int[] encode(String text, boolean addSpecialTokens) {
-        EncodingBuilder e = new EncodingBuilder(false);
+        EncodingBuilder e = new EncodingBuilder(false, false, text.length() / 3 + 8);
         encodeInto(Utf8.replaceLoneSurrogates(text), e);
         postProcess(e, addSpecialTokens);
         return e.ids.toArray();

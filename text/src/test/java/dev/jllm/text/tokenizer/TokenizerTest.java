@@ -84,6 +84,33 @@ class TokenizerTest {
         }
     }
 
+    @Test
+    void sharedBetweenThreads() throws Exception {
+        Random r = new Random(1);
+        List<String> texts = new ArrayList<>();
+        for (int i = 0; i < 400; i++) texts.add(randomText(r, 40));
+        for (Tokenizer t : List.of(llama3, mistral)) {
+            List<int[]> expected = texts.stream().map(s -> t.encode(s, true)).toList();
+            var pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+            try {
+                List<java.util.concurrent.Future<Boolean>> results = new ArrayList<>();
+                for (int k = 0; k < 4; k++) {
+                    int shift = k;
+                    results.add(pool.submit(() -> {
+                        for (int i = 0; i < texts.size(); i++) {
+                            int j = (i + shift * 97) % texts.size();
+                            if (!java.util.Arrays.equals(expected.get(j), t.encode(texts.get(j), true))) return false;
+                        }
+                        return true;
+                    }));
+                }
+                for (var f : results) assertTrue(f.get(), "concurrent encodes agree with sequential ones");
+            } finally {
+                pool.shutdown();
+            }
+        }
+    }
+
     // ------------------------------------------------------------ decoding
 
     @Test

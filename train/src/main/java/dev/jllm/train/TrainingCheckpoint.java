@@ -1,0 +1,112 @@
+package dev.jllm.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.jllm.core.JllmException;
+import dev.jllm.core.safetensors.SafeTensor;
+import dev.jllm.core.safetensors.SafetensorsFile;
+import dev.jllm.core.safetensors.SafetensorsWriter;
+import dev.jllm.core.tensor.DType;
+import dev.jllm.train.nn.Parameter;
+import dev.jllm.train.optim.Optimizer;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a {@code checkpoint-N} folder adds to the saved model so that training resumes exactly as if never stopped:
+ * {@code optimizer.safetensors} holds the float64 master values of every trained parameter (the model file is
+ * float32) and the optimizer's state; {@code trainer_state.json} holds the step and the running totals. The data
+ * order needs no state: it is a function of the seed and the epoch.
+ */
+public final class TrainingCheckpoint {
+    public static final String OPTIMIZER_FILE = "optimizer.safetensors";
+    public static final String STATE_FILE = "trainer_state.json";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private TrainingCheckpoint() {}
+
+    /** Running totals of a training run at a step boundary. */
+    public record State(int globalStep, double lossTotal, int samples, long tokens, long correct, long counted,
+                        double lossSinceLog, int stepsSinceLog) {}
+
+    public static void save(Path dir, List<Parameter> trainable, Optimizer optimizer, State state) {
+        var tensors = new ArrayList<SafeTensor>();
+        for (Parameter p : trainable) tensors.add(f64("param/" + p.name(), p.value()));
+        for (var e : optimizer.state().entrySet()) tensors.add(f64(e.getKey(), e.getValue()));
+        try {
+            Files.createDirectories(dir);
+            SafetensorsWriter.write(dir.resolve(OPTIMIZER_FILE), tensors, Map.of("format", "jllm", "optimizer_steps", Long.toString(optimizer.steps())));
+            ObjectNode n = JSON.createObjectNode();
+            n.put("global_step", state.globalStep());
+            n.put("loss_total", state.lossTotal());
+            n.put("samples", state.samples());
+            n.put("num_tokens", state.tokens());
+            n.put("correct_tokens", state.correct());
+            n.put("counted_tokens", state.counted());
+            n.put("loss_since_log", state.lossSinceLog());
+            n.put("steps_since_log", state.stepsSinceLog());
+            Path tmp = dir.resolve(STATE_FILE + ".tmp");
+            Files.writeString(tmp, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n));
+            Files.move(tmp, dir.resolve(STATE_FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new JllmException(dir + ": cannot write the training checkpoint: " + e.getMessage(), e);
+        }
+    }
+
+    /** Restores parameters and optimizer state from {@code dir}; returns the totals to continue from. */
+    public static State load(Path dir, List<Parameter> trainable, Optimizer optimizer) {
+        Path stateFile = dir.resolve(STATE_FILE);
+        Path optFile = dir.resolve(OPTIMIZER_FILE);
+        if (!Files.isRegularFile(stateFile) || !Files.isRegularFile(optFile)) {
+            throw new JllmException(dir + ": not a training checkpoint (needs " + STATE_FILE + " and " + OPTIMIZER_FILE + ")");
+        }
+        JsonNode n;
+        try {
+            n = JSON.readTree(Files.readString(stateFile));
+        } catch (IOException e) {
+            throw new JllmException(stateFile + ": cannot read: " + e.getMessage(), e);
+        }
+        for (String f : List.of("global_step", "loss_total", "samples", "num_tokens", "correct_tokens", "counted_tokens",
+                "loss_since_log", "steps_since_log")) {
+            if (!n.path(f).isNumber()) throw new JllmException(stateFile + ": field '" + f + "' is missing or not a number");
+        }
+        var state = new State(n.get("global_step").asInt(), n.get("loss_total").asDouble(), n.get("samples").asInt(),
+                n.get("num_tokens").asLong(), n.get("correct_tokens").asLong(), n.get("counted_tokens").asLong(),
+                n.get("loss_since_log").asDouble(), n.get("steps_since_log").asInt());
+        try (SafetensorsFile f = SafetensorsFile.open(optFile)) {
+            Map<String, double[]> saved = new HashMap<>();
+            for (SafeTensor t : f.tensors()) saved.put(t.name(), t.toDoubleArray());
+            for (Parameter p : trainable) {
+                double[] v = saved.get("param/" + p.name());
+                if (v == null || v.length != p.size()) {
+                    throw new JllmException(optFile + ": no float64 values of the right size for parameter '" + p.name() + "'");
+                }
+                System.arraycopy(v, 0, p.value(), 0, v.length);
+            }
+            long steps;
+            try {
+                steps = Long.parseLong(f.metadata().getOrDefault("optimizer_steps", ""));
+            } catch (NumberFormatException e) {
+                throw new JllmException(optFile + ": metadata 'optimizer_steps' is missing or not an integer");
+            }
+            optimizer.restore(saved, steps);
+        }
+        return state;
+    }
+
+    private static SafeTensor f64(String name, double[] values) {
+        ByteBuffer bb = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
+        bb.asDoubleBuffer().put(values);
+        return SafeTensor.ofBytes(name, DType.F64, new long[]{values.length}, bb.array());
+    }
+}

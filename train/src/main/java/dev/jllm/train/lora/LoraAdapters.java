@@ -1,0 +1,135 @@
+package dev.jllm.train.lora;
+
+import dev.jllm.core.JllmException;
+import dev.jllm.core.safetensors.SafeTensor;
+import dev.jllm.core.safetensors.SafetensorsFile;
+import dev.jllm.core.safetensors.SafetensorsWriter;
+import dev.jllm.train.model.CausalLm;
+import dev.jllm.train.nn.LinearLayer;
+import dev.jllm.train.nn.Matmul;
+import dev.jllm.train.nn.Parameter;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * Attaches, saves and merges LoRA adapters in PEFT's on-disk format: {@code adapter_config.json} plus
+ * {@code adapter_model.safetensors} with keys {@code base_model.model.<module>.lora_A.weight} ({@code [r, in]}) and
+ * {@code ...lora_B.weight} ({@code [out, r]}). Attaching freezes every base parameter: only A and B train.
+ */
+public final class LoraAdapters {
+    public static final String WEIGHTS = "adapter_model.safetensors";
+    /** PEFT prefixes module names with the wrapper's own attribute path. */
+    public static final String PEFT_PREFIX = "base_model.model.";
+
+    private LoraAdapters() {}
+
+    /** Loads the adapter in {@code dir} onto the model's target modules. */
+    public static LoraConfig attach(CausalLm model, Path dir) {
+        LoraConfig config = LoraConfig.read(dir);
+        Path file = dir.resolve(WEIGHTS);
+        try (SafetensorsFile weights = SafetensorsFile.open(file)) {
+            int attached = 0;
+            for (var e : model.linearsByName().entrySet()) {
+                if (!config.targets(e.getKey())) continue;
+                Parameter a = load(weights, file, e.getKey() + ".lora_A.weight", config.r(), e.getValue().in());
+                Parameter b = load(weights, file, e.getKey() + ".lora_B.weight", e.getValue().out(), config.r());
+                e.getValue().attach(new LinearLayer.Lora(a, b, config.r(), config.scaling()));
+                attached++;
+            }
+            if (attached == 0) throw new JllmException(dir + ": target_modules " + config.targetModules() + " match no layer of the model");
+            if (weights.tensors().size() != 2 * attached) {
+                throw new JllmException(file + ": " + weights.tensors().size() + " tensors, but the config targets " + attached
+                        + " layers (" + 2 * attached + " tensors expected)");
+            }
+        }
+        freezeBase(model);
+        return config;
+    }
+
+    private static Parameter load(SafetensorsFile weights, Path file, String name, int rows, int cols) {
+        String key = PEFT_PREFIX + name;
+        if (!weights.has(key)) throw new JllmException(file + ": missing tensor '" + key + "'");
+        SafeTensor t = weights.tensor(key);
+        if (!Arrays.equals(t.shape(), new long[]{rows, cols})) {
+            throw new JllmException(file + ": tensor '" + key + "' has shape " + Arrays.toString(t.shape()) + ", expected [" + rows + ", " + cols + "]");
+        }
+        Parameter p = new Parameter(name, new int[]{rows, cols}, t.toDoubleArray());
+        p.setTrainable(true);
+        return p;
+    }
+
+    /**
+     * New adapters as PEFT initializes them ({@code init_lora_weights=True}): A from kaiming_uniform(a=√5), i.e.
+     * U(±1/sqrt(in)), and B zero, so the model starts unchanged.
+     */
+    public static void attachNew(CausalLm model, LoraConfig config, long seed) {
+        Random random = new Random(seed);
+        int attached = 0;
+        for (var e : model.linearsByName().entrySet()) {
+            if (!config.targets(e.getKey())) continue;
+            LinearLayer lin = e.getValue();
+            Parameter a = Parameter.zeros(e.getKey() + ".lora_A.weight", config.r(), lin.in());
+            double bound = 1.0 / Math.sqrt(lin.in());
+            for (int i = 0; i < a.size(); i++) a.value()[i] = (2 * random.nextDouble() - 1) * bound;
+            Parameter b = Parameter.zeros(e.getKey() + ".lora_B.weight", lin.out(), config.r());
+            a.setTrainable(true);
+            b.setTrainable(true);
+            lin.attach(new LinearLayer.Lora(a, b, config.r(), config.scaling()));
+            attached++;
+        }
+        if (attached == 0) throw new JllmException("LoRA target_modules " + config.targetModules() + " match no layer of the model");
+        freezeBase(model);
+    }
+
+    private static void freezeBase(CausalLm model) {
+        for (Parameter p : model.parameters()) p.setTrainable(false);
+    }
+
+    /** Writes {@code adapter_config.json} and {@code adapter_model.safetensors} (float32) into {@code dir}. */
+    public static void save(CausalLm model, LoraConfig config, Path dir, String baseModelName) {
+        var tensors = new ArrayList<SafeTensor>();
+        for (LinearLayer lin : model.linearsByName().values()) {
+            if (lin.lora() == null) continue;
+            for (Parameter p : List.of(lin.lora().a(), lin.lora().b())) {
+                int[] s = p.shape();
+                tensors.add(SafeTensor.ofFloats(PEFT_PREFIX + p.name(), new long[]{s[0], s[1]}, toFloats(p.value())));
+            }
+        }
+        try {
+            Files.createDirectories(dir);
+            SafetensorsWriter.write(dir.resolve(WEIGHTS), tensors, Map.of("format", "pt"));
+            Path tmp = dir.resolve(LoraConfig.FILE + ".tmp");
+            Files.writeString(tmp, config.toJson(baseModelName));
+            Files.move(tmp, dir.resolve(LoraConfig.FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new JllmException(dir + ": cannot write the adapter: " + e.getMessage(), e);
+        }
+    }
+
+    /** PEFT's merge: {@code W += scaling · B·A} for every adapted layer, then the adapters are removed. */
+    public static void merge(CausalLm model) {
+        for (LinearLayer lin : model.linearsByName().values()) {
+            LinearLayer.Lora lora = lin.lora();
+            if (lora == null) continue;
+            double[] delta = new double[lin.out() * lin.in()];
+            Matmul.nn(delta, lora.b().value(), lora.a().value(), lin.out(), lin.in(), lora.rank(), false);
+            double[] w = lin.weight().value();
+            for (int i = 0; i < w.length; i++) w[i] += lora.scaling() * delta[i];
+            lin.detach();
+        }
+    }
+
+    static float[] toFloats(double[] v) {
+        float[] f = new float[v.length];
+        for (int i = 0; i < v.length; i++) f[i] = (float) v[i];
+        return f;
+    }
+}

@@ -1,0 +1,122 @@
+package dev.jllm.train.loss;
+
+import dev.jllm.core.JllmException;
+import dev.jllm.train.nn.Matmul;
+
+/**
+ * Causal-LM cross-entropy fused with the {@code lm_head} projection, as transformers' {@code ForCausalLMLoss}
+ * defines it: position t predicts {@code labels[t+1]} (the shift happens here, callers pass labels aligned with
+ * the inputs), labels equal to {@value #IGNORE} are skipped, and the summed token losses are divided by a
+ * caller-given {@code numItemsInBatch} — the label count of the whole accumulated step, which makes k
+ * accumulated micro-batches equal one k-times larger batch.
+ *
+ * <p>Logits are produced for a bounded chunk of positions at a time, turned into their gradient in place
+ * ({@code softmax − onehot}) and pushed back through {@code lm_head} before the next chunk, so the
+ * {@code [tokens × vocab]} logits matrix never exists. Positions without a label cost nothing.
+ */
+public final class CausalLmLoss {
+    public static final int IGNORE = -100;
+    /** Logit elements per chunk (64 MB): enough rows (256 at a 32k vocabulary) for the weight-gradient GEMM to run at speed. */
+    private static final int CHUNK_ELEMENTS = 1 << 23;
+
+    private CausalLmLoss() {}
+
+    /**
+     * @param lossSum the summed (not yet divided) cross-entropy over the counted positions
+     * @param tokens  how many positions were counted (shifted labels ≠ -100)
+     * @param correct how many of those the argmax logit predicted exactly
+     */
+    public record Result(double lossSum, int tokens, int correct) {}
+
+    /** Shifted labels ≠ -100 in {@code labels [rows·seqLen]}: the {@code num_items_in_batch} contribution of a batch. */
+    public static int countItems(int[] labels, int rows, int seqLen) {
+        int n = 0;
+        for (int b = 0; b < rows; b++) {
+            for (int t = 1; t < seqLen; t++) if (labels[b * seqLen + t] != IGNORE) n++;
+        }
+        return n;
+    }
+
+    /**
+     * Computes the loss of {@code hidden [rows·seqLen, dim]} (final-norm output) under {@code lmHead [vocab, dim]}.
+     * When {@code dHidden} / {@code dLmHead} are non-null, accumulates the gradient of
+     * {@code lossSum / numItemsInBatch} into them.
+     */
+    public static Result compute(double[] hidden, double[] lmHead, int[] labels, int rows, int seqLen, int dim, int vocab,
+                                 double numItemsInBatch, double[] dHidden, double[] dLmHead) {
+        int[] positions = new int[rows * seqLen];
+        int[] targets = new int[rows * seqLen];
+        int count = 0;
+        for (int b = 0; b < rows; b++) {
+            for (int t = 0; t + 1 < seqLen; t++) {
+                int label = labels[b * seqLen + t + 1];
+                if (label == IGNORE) continue;
+                if (label < 0 || label >= vocab) {
+                    throw new JllmException("label " + label + " at row " + b + ", position " + (t + 1)
+                            + " is outside the vocabulary [0, " + vocab + ") and is not " + IGNORE);
+                }
+                positions[count] = b * seqLen + t;
+                targets[count] = label;
+                count++;
+            }
+        }
+        boolean backward = dHidden != null || dLmHead != null;
+        double gradScale = 1.0 / numItemsInBatch;
+        int chunk = Math.max(64, Math.min(1024, CHUNK_ELEMENTS / vocab));
+        double[] h = new double[chunk * dim];
+        double[] logits = new double[chunk * vocab];
+        double[] dh = backward ? new double[chunk * dim] : null;
+        double lossSum = 0;
+        int correct = 0;
+        for (int c0 = 0; c0 < count; c0 += chunk) {
+            int n = Math.min(chunk, count - c0);
+            for (int i = 0; i < n; i++) System.arraycopy(hidden, positions[c0 + i] * dim, h, i * dim, dim);
+            Matmul.nt(logits, h, lmHead, n, vocab, dim, false);
+            double[] rowLoss = new double[n];
+            boolean[] rowCorrect = new boolean[n];
+            int base = c0;
+            // Rows are independent and exp-bound, so they are spread over the cores.
+            java.util.stream.IntStream.range(0, n).parallel().forEach(i -> {
+                int o = i * vocab;
+                int target = targets[base + i];
+                double max = Double.NEGATIVE_INFINITY;
+                int argmax = 0;
+                for (int j = 0; j < vocab; j++) {
+                    if (logits[o + j] > max) {
+                        max = logits[o + j];
+                        argmax = j;
+                    }
+                }
+                double targetLogit = logits[o + target];
+                double sum = 0;
+                for (int j = 0; j < vocab; j++) {
+                    double e = Math.exp(logits[o + j] - max);
+                    if (backward) logits[o + j] = e;
+                    sum += e;
+                }
+                rowLoss[i] = max + Math.log(sum) - targetLogit;
+                rowCorrect[i] = argmax == target;
+                if (backward) {
+                    // softmax − onehot, scaled: the exponentials are reused, not recomputed.
+                    double scale = gradScale / sum;
+                    for (int j = 0; j < vocab; j++) logits[o + j] *= scale;
+                    logits[o + target] -= gradScale;
+                }
+            });
+            for (int i = 0; i < n; i++) {
+                lossSum += rowLoss[i];
+                if (rowCorrect[i]) correct++;
+            }
+            if (!backward) continue;
+            if (dLmHead != null) Matmul.tn(dLmHead, logits, h, vocab, dim, n, true);
+            if (dHidden != null) {
+                Matmul.nn(dh, logits, lmHead, n, dim, vocab, false);
+                for (int i = 0; i < n; i++) {
+                    int dst = positions[c0 + i] * dim;
+                    for (int j = 0; j < dim; j++) dHidden[dst + j] += dh[i * dim + j];
+                }
+            }
+        }
+        return new Result(lossSum, count, correct);
+    }
+}

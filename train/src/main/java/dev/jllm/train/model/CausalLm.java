@@ -1,0 +1,303 @@
+package dev.jllm.train.model;
+
+import dev.jllm.core.JllmException;
+import dev.jllm.core.safetensors.Checkpoint;
+import dev.jllm.core.safetensors.SafeTensor;
+import dev.jllm.model.config.ModelConfig;
+import dev.jllm.train.data.Batch;
+import dev.jllm.train.loss.CausalLmLoss;
+import dev.jllm.train.nn.Embedding;
+import dev.jllm.train.nn.LinearLayer;
+import dev.jllm.train.nn.Parameter;
+import dev.jllm.train.nn.RmsNorm;
+import dev.jllm.train.nn.Rope;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * A trainable decoder-only transformer of the Llama family (Llama, Mistral, Qwen2, Qwen3: GQA, optional biases,
+ * q/k norms, sliding windows, tied or untied embeddings) with a causal-LM loss head. Parameters carry
+ * transformers' names ({@code model.layers.0.self_attn.q_proj.weight}, ...).
+ *
+ * <p>{@link #forwardBackward} runs one micro-batch: the forward pass keeps each layer's activations (or only its
+ * input, with {@link #setGradientCheckpointing}), the loss turns the final hidden states into gradients chunk by
+ * chunk, and the backward pass walks the layers in reverse ({@link DecoderLayer} keeps each layer's forward and
+ * backward side by side). Gradients accumulate across calls until {@link #zeroGrad}.
+ */
+public final class CausalLm {
+    private final ModelConfig config;
+    private final Parameter embed;
+    private final Parameter lmHead;
+    private final Parameter finalNorm;
+    private final List<DecoderLayer> layers;
+    private boolean gradientCheckpointing;
+    private final List<Parameter> parameters;
+
+    /** Loss of a micro-batch. {@code lossSum/numItemsInBatch} is its share of the step's logged loss. */
+    public record Result(double lossSum, int tokens, int correct, double numItemsInBatch) {
+        public double loss() {
+            return lossSum / numItemsInBatch;
+        }
+    }
+
+    private CausalLm(ModelConfig config, Map<String, double[]> weights) {
+        if (config.isMoe()) throw new JllmException(config.source() + ": mixture-of-experts models cannot be trained yet");
+        this.config = config;
+        var params = new ArrayList<Parameter>();
+        int d = config.hiddenSize(), qd = config.queryDim(), kvd = config.kvDim(), ff = config.intermediateSize();
+        embed = param(params, weights, "model.embed_tokens.weight", config.vocabSize(), d);
+        layers = new ArrayList<>();
+        for (int l = 0; l < config.numLayers(); l++) {
+            String p = "model.layers." + l + ".";
+            Parameter inNorm = param(params, weights, p + "input_layernorm.weight", d);
+            LinearLayer q = linear(params, weights, p + "self_attn.q_proj", qd, d, config.qkvBias());
+            LinearLayer k = linear(params, weights, p + "self_attn.k_proj", kvd, d, config.qkvBias());
+            LinearLayer v = linear(params, weights, p + "self_attn.v_proj", kvd, d, config.qkvBias());
+            LinearLayer o = linear(params, weights, p + "self_attn.o_proj", d, qd, config.outputBias());
+            Parameter qn = config.qkNorm() ? param(params, weights, p + "self_attn.q_norm.weight", config.headDim()) : null;
+            Parameter kn = config.qkNorm() ? param(params, weights, p + "self_attn.k_norm.weight", config.headDim()) : null;
+            Parameter postNorm = param(params, weights, p + "post_attention_layernorm.weight", d);
+            LinearLayer gate = linear(params, weights, p + "mlp.gate_proj", ff, d, config.mlpBias());
+            LinearLayer up = linear(params, weights, p + "mlp.up_proj", ff, d, config.mlpBias());
+            LinearLayer down = linear(params, weights, p + "mlp.down_proj", d, ff, config.mlpBias());
+            layers.add(new DecoderLayer(l, inNorm, q, k, v, o, qn, kn, postNorm, gate, up, down));
+        }
+        finalNorm = param(params, weights, "model.norm.weight", d);
+        lmHead = config.tieWordEmbeddings() ? embed : param(params, weights, "lm_head.weight", config.vocabSize(), d);
+        this.parameters = Collections.unmodifiableList(params);
+        for (Parameter parameter : parameters) parameter.setTrainable(true);
+    }
+
+    private static Parameter param(List<Parameter> params, Map<String, double[]> weights, String name, int... shape) {
+        double[] value = weights.get(name);
+        if (value == null) throw new JllmException("checkpoint has no tensor '" + name + "'");
+        Parameter p = new Parameter(name, shape, value);
+        params.add(p);
+        return p;
+    }
+
+    private static LinearLayer linear(List<Parameter> params, Map<String, double[]> weights, String name, int out, int in, boolean bias) {
+        Parameter w = param(params, weights, name + ".weight", out, in);
+        Parameter b = bias ? param(params, weights, name + ".bias", out) : null;
+        return new LinearLayer(w, b);
+    }
+
+    /** Loads a Hugging Face folder ({@code config.json} + safetensors, single or sharded). */
+    public static CausalLm load(Path folder) {
+        ModelConfig config = ModelConfig.fromJson(folder);
+        Map<String, long[]> expected = expectedShapes(config);
+        var weights = new LinkedHashMap<String, double[]>();
+        try (Checkpoint ckpt = Checkpoint.open(folder)) {
+            for (var e : expected.entrySet()) {
+                if (!ckpt.has(e.getKey())) {
+                    throw new JllmException(folder + ": checkpoint has no tensor '" + e.getKey() + "' that " + config.family().architecture() + " needs");
+                }
+                SafeTensor t = ckpt.tensor(e.getKey());
+                if (!Arrays.equals(t.shape(), e.getValue())) {
+                    throw new JllmException(folder + ": tensor '" + e.getKey() + "' has shape " + Arrays.toString(t.shape())
+                            + ", expected " + Arrays.toString(e.getValue()) + " from config.json");
+                }
+                weights.put(e.getKey(), t.toDoubleArray());
+            }
+        }
+        return new CausalLm(config, weights);
+    }
+
+    /**
+     * A freshly initialized model as transformers' {@code _init_weights} does it: linear and embedding weights from
+     * N(0, initializerRange²), biases zero, norm weights one.
+     */
+    public static CausalLm initialize(ModelConfig config, double initializerRange, long seed) {
+        Random random = new Random(seed);
+        var weights = new LinkedHashMap<String, double[]>();
+        for (var e : expectedShapes(config).entrySet()) {
+            long n = 1;
+            for (long s : e.getValue()) n *= s;
+            double[] w = new double[Math.toIntExact(n)];
+            String name = e.getKey();
+            if (name.endsWith("norm.weight")) Arrays.fill(w, 1.0);
+            else if (!name.endsWith(".bias")) for (int i = 0; i < w.length; i++) w[i] = random.nextGaussian() * initializerRange;
+            weights.put(name, w);
+        }
+        return new CausalLm(config, weights);
+    }
+
+    /** Every tensor name and shape this config's model has, in transformers' naming. */
+    public static Map<String, long[]> expectedShapes(ModelConfig c) {
+        var m = new LinkedHashMap<String, long[]>();
+        long d = c.hiddenSize(), qd = c.queryDim(), kvd = c.kvDim(), ff = c.intermediateSize();
+        m.put("model.embed_tokens.weight", new long[]{c.vocabSize(), d});
+        for (int l = 0; l < c.numLayers(); l++) {
+            String p = "model.layers." + l + ".";
+            m.put(p + "input_layernorm.weight", new long[]{d});
+            for (String proj : new String[]{"q", "k", "v"}) {
+                long out = proj.equals("q") ? qd : kvd;
+                m.put(p + "self_attn." + proj + "_proj.weight", new long[]{out, d});
+                if (c.qkvBias()) m.put(p + "self_attn." + proj + "_proj.bias", new long[]{out});
+            }
+            m.put(p + "self_attn.o_proj.weight", new long[]{d, qd});
+            if (c.outputBias()) m.put(p + "self_attn.o_proj.bias", new long[]{d});
+            if (c.qkNorm()) {
+                m.put(p + "self_attn.q_norm.weight", new long[]{c.headDim()});
+                m.put(p + "self_attn.k_norm.weight", new long[]{c.headDim()});
+            }
+            m.put(p + "post_attention_layernorm.weight", new long[]{d});
+            m.put(p + "mlp.gate_proj.weight", new long[]{ff, d});
+            m.put(p + "mlp.up_proj.weight", new long[]{ff, d});
+            m.put(p + "mlp.down_proj.weight", new long[]{d, ff});
+            if (c.mlpBias()) {
+                m.put(p + "mlp.gate_proj.bias", new long[]{ff});
+                m.put(p + "mlp.up_proj.bias", new long[]{ff});
+                m.put(p + "mlp.down_proj.bias", new long[]{d});
+            }
+        }
+        m.put("model.norm.weight", new long[]{d});
+        if (!c.tieWordEmbeddings()) m.put("lm_head.weight", new long[]{c.vocabSize(), d});
+        return m;
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    /** All parameters in a stable order (embeddings, layers, final norm, lm_head, then any adapters). */
+    public List<Parameter> parameters() {
+        return parameters;
+    }
+
+    public Parameter parameter(String name) {
+        for (Parameter p : parameters) if (p.name().equals(name)) return p;
+        for (LinearLayer lin : linears()) {
+            if (lin.lora() != null) {
+                if (lin.lora().a().name().equals(name)) return lin.lora().a();
+                if (lin.lora().b().name().equals(name)) return lin.lora().b();
+            }
+        }
+        throw new JllmException("model has no parameter '" + name + "'");
+    }
+
+    /** The parameters an optimizer updates: trainable base weights, then adapter matrices. */
+    public List<Parameter> trainableParameters() {
+        var out = new ArrayList<Parameter>();
+        for (Parameter p : parameters) if (p.trainable()) out.add(p);
+        for (LinearLayer lin : linears()) {
+            if (lin.lora() != null) {
+                if (lin.lora().a().trainable()) out.add(lin.lora().a());
+                if (lin.lora().b().trainable()) out.add(lin.lora().b());
+            }
+        }
+        return out;
+    }
+
+    /** Every projection, keyed by its module path ({@code model.layers.0.self_attn.q_proj}). */
+    public Map<String, LinearLayer> linearsByName() {
+        var m = new LinkedHashMap<String, LinearLayer>();
+        for (LinearLayer lin : linears()) {
+            String w = lin.weight().name();
+            m.put(w.substring(0, w.length() - ".weight".length()), lin);
+        }
+        return m;
+    }
+
+    private List<LinearLayer> linears() {
+        var out = new ArrayList<LinearLayer>();
+        for (DecoderLayer l : layers) out.addAll(List.of(l.q(), l.k(), l.v(), l.o(), l.gate(), l.up(), l.down()));
+        return out;
+    }
+
+    public void zeroGrad() {
+        for (Parameter p : trainableParameters()) p.zeroGrad();
+    }
+
+    /** Loss only, no gradient (evaluation). */
+    public Result loss(Batch batch, double numItemsInBatch) {
+        return run(batch, numItemsInBatch, false);
+    }
+
+    /** Loss of one micro-batch, its gradient (of {@code lossSum / numItemsInBatch}) added to the parameters' grads. */
+    public Result forwardBackward(Batch batch, double numItemsInBatch) {
+        return run(batch, numItemsInBatch, true);
+    }
+
+    /** Logits {@code [rows·seqLen, vocab]} of a batch (inference; no gradient). */
+    public double[] logits(Batch batch) {
+        Forward f = forward(batch, false);
+        int n = batch.rows() * batch.seqLen();
+        double[] logits = new double[n * config.vocabSize()];
+        dev.jllm.train.nn.Matmul.nt(logits, f.hFinal, lmHead.value(), n, config.vocabSize(), config.hiddenSize(), false);
+        return logits;
+    }
+
+    /**
+     * Gradient checkpointing: keep only each layer's input during forward and recompute the layer's activations
+     * when backward reaches it, trading one extra forward pass for about (layers − 1)/layers of the activation
+     * memory.
+     */
+    public void setGradientCheckpointing(boolean on) {
+        this.gradientCheckpointing = on;
+    }
+
+    public boolean gradientCheckpointing() {
+        return gradientCheckpointing;
+    }
+
+    /** The forward pass's outputs and everything backward needs. */
+    private record Forward(DecoderLayer.Context ctx, double[][] layerInputs, DecoderLayer.Activations[] saved,
+                           double[] x, double[] hFinal, double[] rstdFinal) {}
+
+    private Forward forward(Batch batch, boolean keepActivations) {
+        ModelConfig c = config;
+        int B = batch.rows(), T = batch.seqLen(), N = B * T, d = c.hiddenSize();
+        int[] positions = new int[N];
+        for (int r = 0; r < N; r++) positions[r] = r % T;
+        var ctx = new DecoderLayer.Context(c, B, T, positions, Rope.Table.of(Rope.inverseFrequencies(c, T), T), batch.attentionMask());
+
+        double[] x = new double[N * d];
+        try {
+            Embedding.forward(x, batch.inputIds(), embed.value(), c.vocabSize(), d);
+        } catch (IllegalArgumentException e) {
+            throw new JllmException("input_ids: " + e.getMessage());
+        }
+        double[][] inputs = new double[layers.size()][];
+        var saved = new DecoderLayer.Activations[layers.size()];
+        for (DecoderLayer layer : layers) {
+            inputs[layer.index()] = x;
+            DecoderLayer.Activations s = layer.forward(x, ctx);
+            if (keepActivations && !gradientCheckpointing) saved[layer.index()] = s;
+            x = s.xOut;
+        }
+        double[] hFinal = new double[N * d];
+        double[] rstdFinal = new double[N];
+        RmsNorm.forward(hFinal, rstdFinal, x, finalNorm.value(), N, d, c.rmsNormEps());
+        return new Forward(ctx, inputs, saved, x, hFinal, rstdFinal);
+    }
+
+    private Result run(Batch batch, double numItemsInBatch, boolean backward) {
+        ModelConfig c = config;
+        int N = batch.rows() * batch.seqLen(), d = c.hiddenSize();
+        Forward f = forward(batch, backward);
+        double[] dh = backward ? new double[N * d] : null;
+        CausalLmLoss.Result loss = CausalLmLoss.compute(f.hFinal(), lmHead.value(), batch.labels(), batch.rows(), batch.seqLen(),
+                d, c.vocabSize(), numItemsInBatch, dh, backward ? lmHead.grad() : null);
+        if (!backward) return new Result(loss.lossSum(), loss.tokens(), loss.correct(), numItemsInBatch);
+
+        double[] dx = new double[N * d];
+        RmsNorm.backward(dx, finalNorm.grad(), dh, f.x(), finalNorm.value(), f.rstdFinal(), N, d);
+        for (int li = layers.size() - 1; li >= 0; li--) {
+            DecoderLayer layer = layers.get(li);
+            DecoderLayer.Activations s = f.saved()[li];
+            if (s == null) s = layer.forward(f.layerInputs()[li], f.ctx());   // checkpointed: recompute
+            layer.backward(s, dx, f.ctx());
+            f.saved()[li] = null;
+        }
+        if (embed.grad() != null) Embedding.backward(embed.grad(), dx, batch.inputIds(), d);
+        return new Result(loss.lossSum(), loss.tokens(), loss.correct(), numItemsInBatch);
+    }
+}

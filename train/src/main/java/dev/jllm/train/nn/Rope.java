@@ -1,0 +1,97 @@
+package dev.jllm.train.nn;
+
+import dev.jllm.model.config.ModelConfig;
+import dev.jllm.model.config.RopeScaling;
+
+/**
+ * Rotary position embedding in Hugging Face's {@code rotate_half} layout: within each head, element i is paired
+ * with element i + d/2 and the pair is rotated by {@code position · invFreq[i]}. The rotation is orthogonal, so
+ * backward is the same rotation by the opposite angle.
+ */
+public final class Rope {
+    private Rope() {}
+
+    /** {@code cos} and {@code sin} of {@code position · invFreq[i]}, row-major {@code [positions, headDim/2]}. */
+    public record Table(int positions, int half, double[] cos, double[] sin) {
+        public static Table of(double[] invFreq, int positions) {
+            int half = invFreq.length;
+            double[] cos = new double[positions * half];
+            double[] sin = new double[positions * half];
+            for (int p = 0; p < positions; p++) {
+                for (int i = 0; i < half; i++) {
+                    double angle = p * invFreq[i];
+                    cos[p * half + i] = Math.cos(angle);
+                    sin[p * half + i] = Math.sin(angle);
+                }
+            }
+            return new Table(positions, half, cos, sin);
+        }
+    }
+
+    /**
+     * The rotary frequencies transformers' {@code modeling_rope_utils} derives for this config, for sequences of
+     * {@code seqLen} positions (dynamic NTK scaling only changes them past {@code max_position_embeddings}).
+     */
+    public static double[] inverseFrequencies(ModelConfig config, int seqLen) {
+        int dim = config.headDim();
+        int half = dim / 2;
+        double theta = config.ropeTheta();
+        if (config.ropeScaling() instanceof RopeScaling.Dynamic(double factor) && seqLen > config.maxPositionEmbeddings()) {
+            theta = theta * Math.pow(factor * seqLen / config.maxPositionEmbeddings() - (factor - 1), dim / (dim - 2.0));
+        }
+        double[] inv = new double[half];
+        for (int i = 0; i < half; i++) inv[i] = 1.0 / Math.pow(theta, (2.0 * i) / dim);
+        switch (config.ropeScaling()) {
+            case RopeScaling.Linear(double factor) -> {
+                for (int i = 0; i < half; i++) inv[i] /= factor;
+            }
+            case RopeScaling.Divisors(float[] divisors) -> {
+                for (int i = 0; i < half; i++) inv[i] /= divisors[i];
+            }
+            case RopeScaling.Llama3(double factor, double lowFreqFactor, double highFreqFactor, int originalMax) -> {
+                double lowFreqWavelen = originalMax / lowFreqFactor;
+                double highFreqWavelen = originalMax / highFreqFactor;
+                for (int i = 0; i < half; i++) {
+                    double wavelen = 2 * Math.PI / inv[i];
+                    if (wavelen > lowFreqWavelen) {
+                        inv[i] = inv[i] / factor;
+                    } else if (wavelen >= highFreqWavelen) {
+                        double smooth = (originalMax / wavelen - lowFreqFactor) / (highFreqFactor - lowFreqFactor);
+                        inv[i] = (1 - smooth) * inv[i] / factor + smooth * inv[i];
+                    }
+                }
+            }
+            case null, default -> { }
+        }
+        return inv;
+    }
+
+    /**
+     * Rotates, in place, every head of every row of {@code x} ({@code [rows, heads·headDim]}); row r sits at
+     * position {@code positions[r]}. {@code inverse} rotates the other way, which is the backward pass.
+     */
+    public static void apply(double[] x, int[] positions, int heads, Table table, boolean inverse) {
+        int half = table.half();
+        int dim = 2 * half;
+        int width = heads * dim;
+        double sign = inverse ? -1 : 1;
+        for (int r = 0; r < positions.length; r++) {
+            int p = positions[r];
+            if (p < 0 || p >= table.positions()) {
+                throw new IllegalArgumentException("position " + p + " outside the rotary table of " + table.positions());
+            }
+            int c = p * half;
+            for (int h = 0; h < heads; h++) {
+                int o = r * width + h * dim;
+                for (int i = 0; i < half; i++) {
+                    double cos = table.cos()[c + i];
+                    double sin = sign * table.sin()[c + i];
+                    double x1 = x[o + i];
+                    double x2 = x[o + i + half];
+                    x[o + i] = x1 * cos - x2 * sin;
+                    x[o + i + half] = x2 * cos + x1 * sin;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package dev.jllm.train.optim;
+
+import dev.jllm.train.nn.Parameter;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class OptimizerTest {
+
+    private static Parameter param(String name, double... values) {
+        Parameter p = new Parameter(name, new int[]{values.length}, values.clone());
+        p.setTrainable(true);
+        return p;
+    }
+
+    @Test
+    void adamWFollowsTorchFormulas() {
+        Parameter p = param("w", 1.0, -2.0);
+        var opt = new AdamW(List.of(new ParamGroup(p, 0.1)));
+        double[] g1 = {0.5, -0.25}, g2 = {-1.0, 2.0};
+        double[] expected = {1.0, -2.0}, m = new double[2], v = new double[2];
+        double[][] grads = {g1, g2};
+        double[] lrs = {1e-2, 5e-3};
+        for (int t = 1; t <= 2; t++) {
+            System.arraycopy(grads[t - 1], 0, p.grad(), 0, 2);
+            opt.step(lrs[t - 1]);
+            for (int i = 0; i < 2; i++) {
+                double lr = lrs[t - 1];
+                expected[i] *= 1 - lr * 0.1;
+                m[i] = 0.9 * m[i] + 0.1 * grads[t - 1][i];
+                v[i] = 0.999 * v[i] + 0.001 * grads[t - 1][i] * grads[t - 1][i];
+                expected[i] -= lr / (1 - Math.pow(0.9, t)) * m[i] / (Math.sqrt(v[i]) / Math.sqrt(1 - Math.pow(0.999, t)) + 1e-8);
+                assertEquals(expected[i], p.value()[i], 1e-15);
+            }
+        }
+        assertEquals(2, opt.steps());
+    }
+
+    @Test
+    void adamWWithZeroLrStillMovesMoments() {
+        Parameter p = param("w", 3.0);
+        var opt = new AdamW(List.of(new ParamGroup(p, 0.5)));
+        p.grad()[0] = 2;
+        opt.step(0);
+        assertEquals(3.0, p.value()[0]);
+        assertEquals(0.2, opt.firstMoment(0)[0], 1e-15);
+    }
+
+    @Test
+    void sgdWithMomentumAndCoupledDecay() {
+        Parameter p = param("w", 1.0);
+        var opt = new Sgd(List.of(new ParamGroup(p, 0.1)), 0.9, 0, false);
+        p.grad()[0] = 0.5;
+        opt.step(0.1);               // d = 0.5 + 0.1 = 0.6, buf = 0.6
+        assertEquals(1.0 - 0.06, p.value()[0], 1e-15);
+        p.grad()[0] = 0.5;
+        opt.step(0.1);               // d = 0.5 + 0.094 = 0.594, buf = 0.54 + 0.594
+        assertEquals(0.94 - 0.1 * (0.9 * 0.6 + 0.594), p.value()[0], 1e-15);
+        Parameter plain = param("w", 1.0);
+        plain.grad()[0] = 2;
+        new Sgd(List.of(new ParamGroup(plain, 0))).step(0.25);
+        assertEquals(0.5, plain.value()[0], 1e-15);
+    }
+
+    @Test
+    void clippingUsesTheGlobalNorm() {
+        Parameter a = param("a", 0), b = param("b", 0, 0);
+        a.grad()[0] = 3;
+        b.grad()[0] = 4;
+        double norm = GradClip.clip(List.of(a, b), 1.0);
+        assertEquals(5.0, norm, 1e-15);
+        double coef = 1.0 / (5.0 + 1e-6);
+        assertEquals(3 * coef, a.grad()[0], 1e-15);
+        assertEquals(4 * coef, b.grad()[0], 1e-15);
+        assertEquals(1.0, GradClip.coefficient(0.5, 1.0));
+    }
+
+    @Test
+    void decayExcludesBiasesAndNormsAsTransformersDoes() {
+        for (String n : List.of("model.embed_tokens.weight", "lm_head.weight", "model.layers.0.self_attn.q_proj.weight",
+                "model.layers.3.mlp.down_proj.lora_A.weight")) {
+            assertTrue(ParamGroup.decays(n), n);
+        }
+        for (String n : List.of("model.norm.weight", "model.layers.0.input_layernorm.weight", "model.layers.0.post_attention_layernorm.weight",
+                "model.layers.0.self_attn.q_norm.weight", "model.layers.0.self_attn.q_proj.bias", "encoder.LayerNorm.weight")) {
+            assertFalse(ParamGroup.decays(n), n);
+        }
+    }
+}
