@@ -122,6 +122,36 @@ class ByteLevelVocabConversionTest {
         assertTrue(config.get("chat_template").asText().contains("<|im_start|>"));
     }
 
+    @Test
+    void ggufSideUnknownPreTokenizerIsNotGuessedAndBadMergesNameTheField(@TempDir Path tmp) {
+        Path known = tmp.resolve("known.gguf"), unknown = tmp.resolve("unknown.gguf"), bad = tmp.resolve("bad.gguf");
+        tinyVocab("gpt2", new String[] {"a b"}).write(known);
+        tinyVocab("falcon", new String[] {"a b"}).write(unknown);
+        tinyVocab("gpt2", new String[] {"ab"}).write(bad);
+        try (GgufFile g = GgufFile.open(known)) {
+            JsonNode json = ByteLevelBpeVocab.HfFiles.of(g, 64).orElseThrow().tokenizerJson();
+            assertEquals("ByteLevel", json.at("/pre_tokenizer/type").asText());
+            assertTrue(json.at("/pre_tokenizer/use_regex").asBoolean());
+            assertEquals(JSON.createArrayNode().add(JSON.createArrayNode().add("a").add("b")), json.at("/model/merges"));
+            assertEquals("<s>", json.at("/added_tokens/0/content").asText());
+            assertFalse(json.at("/model/vocab").has("<s>"), "added tokens live outside the model vocabulary");
+        }
+        try (GgufFile g = GgufFile.open(unknown)) {
+            assertTrue(ByteLevelBpeVocab.HfFiles.of(g, 64).isEmpty());
+        }
+        try (GgufFile g = GgufFile.open(bad)) {
+            var e = assertThrows(JllmException.class, () -> ByteLevelBpeVocab.HfFiles.of(g, 64));
+            assertTrue(e.getMessage().contains("tokenizer.ggml.merges[0]"), e.getMessage());
+        }
+    }
+
+    private static GgufWriter tinyVocab(String pre, String[] merges) {
+        return new GgufWriter().putString("tokenizer.ggml.model", "gpt2").putString("tokenizer.ggml.pre", pre)
+                .putStrings("tokenizer.ggml.tokens", new String[] {"a", "b", "ab", "<s>"})
+                .putInt32s("tokenizer.ggml.token_type", new int[] {1, 1, 1, 3})
+                .putStrings("tokenizer.ggml.merges", merges);
+    }
+
     private static int[] ids(JsonNode a) {
         int[] out = new int[a.size()];
         for (int i = 0; i < out.length; i++) out[i] = a.get(i).asInt();
