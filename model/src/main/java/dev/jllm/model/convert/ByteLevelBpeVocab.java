@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -21,7 +22,7 @@ import java.util.Optional;
  * Split regex in front of a ByteLevel step. Only the pre-tokenizers whose regex and normalizer are known on both
  * sides are converted, because a guessed pipeline would tokenize differently without any error.
  */
-public final class ByteLevelBpeVocab {
+final class ByteLevelBpeVocab {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int NORMAL = 1, CONTROL = 3, USER_DEFINED = 4, UNUSED = 5;
 
@@ -166,7 +167,7 @@ public final class ByteLevelBpeVocab {
         }
         boolean ignoreMerges = root.path("model").path("ignore_merges").asBoolean(false);
         for (Pre p : Pre.values()) {
-            if (java.util.Objects.equals(p.splitRegex, regex) && java.util.Objects.equals(p.normalizer, normalizer)
+            if (Objects.equals(p.splitRegex, regex) && Objects.equals(p.normalizer, normalizer)
                     && p.ignoreMerges == ignoreMerges) {
                 return Optional.of(p);
             }
