@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * stories260K quantized to Q8_0 (every matrix whose rows fill Q8_0 blocks, token embedding and output included;
  * the 172-wide ffn_down rows stay F32, which llama-quantize would refuse) against F32: the next-token argmax,
  * teacher-forced over every position of every reference sequence (1852 positions). The issue's goal is 99%; the
- * measured agreement is 1830/1852 = 98.8%. The shortfall is the weights' rounding, not the runtime: the Q8_0 model
+ * measured agreement is 1830/1852 = 98.8% (1674/1693 = 98.9% over distinct contexts). The shortfall is the weights' rounding, not the runtime: the Q8_0 model
  * gives the same logits (within 1e-4) as an F32 model holding the dequantized Q8_0 weights, so activations stay
  * float and the fused kernels add no error; every miss is a near-tie (F32 top-2 margins 0.0008 to 0.16 on
  * logits of magnitude ~10 in a 64-wide model, where Q8_0's per-weight error of amax/254 moves logits by a few
@@ -42,6 +42,8 @@ class QuantizedAgreementTest {
         Path dequantized = tmp.resolve("dequantized.gguf");
         writeDequantized(q8, dequantized);
         int agree = 0, total = 0;
+        // generation cases share prompts, so some contexts are counted more than once; the distinct ones are reported too
+        java.util.Map<String, Boolean> distinct = new java.util.HashMap<>();
         double runtimeError = 0;
         try (Model f32 = Model.load(dir.resolve("stories260K.gguf")); Model q = Model.load(q8); Model d = Model.load(dequantized)) {
             for (String kind : new String[] {"logits", "perplexity", "generation"}) {
@@ -55,13 +57,19 @@ class QuantizedAgreementTest {
                     for (int t = 0; t < ids.length; t++) {
                         for (int v = 0; v < b[t].length; v++) runtimeError = Math.max(runtimeError, Math.abs(b[t][v] - e[t][v]));
                     }
-                    for (int t = 0; t < ids.length; t++) if (Generator.argmax(a[t]) == Generator.argmax(b[t])) agree++;
+                    for (int t = 0; t < ids.length; t++) {
+                        boolean same = Generator.argmax(a[t]) == Generator.argmax(b[t]);
+                        if (same) agree++;
+                        distinct.put(Arrays.toString(Arrays.copyOf(ids, t + 1)), same);
+                    }
                     total += ids.length;
                 }
             }
         }
         double rate = agree / (double) total;
         System.out.println("stories260K Q8_0 vs F32 next-token agreement: " + agree + "/" + total + " = " + rate);
+        long distinctAgree = distinct.values().stream().filter(x -> x).count();
+        System.out.println("  over distinct contexts: " + distinctAgree + "/" + distinct.size() + " = " + distinctAgree / (double) distinct.size());
         System.out.println("stories260K Q8_0 vs dequantized-F32 weights: max |logit difference| " + runtimeError);
         assertTrue(runtimeError < 1e-4, "Q8_0 kernels differ from dequantize-then-float by " + runtimeError);
         assertTrue(rate >= 0.985, "agreement " + rate);
