@@ -4,6 +4,8 @@
     python3 fuzz_against_python_jinja.py expressions SEED COUNT   # random {{ expressions }} over a fixed context
     python3 fuzz_against_python_jinja.py statements SEED COUNT    # random if/for/set/macro/break programs with
                                                                 # random whitespace control (scoping, lexing)
+    python3 fuzz_against_python_jinja.py garbage SEED COUNT       # random token soup: both must agree on what
+                                                                # is a syntax error and on what renders
     python3 fuzz_against_python_jinja.py templates SEED PER_TEMPLATE [TEMPLATES_DIR]
                                                                 # random conversations through real chat templates
 
@@ -162,6 +164,25 @@ def statement_cases(seed, count, workdir):
         yield source, {"template_file": path, "messages": [], "extra_context": ctx}, dict(ctx, messages=[])
 
 
+# ----------------------------------------------------------------------------- token soup
+ATOMS = ["{{", "}}", "{%", "%}", "{#", "#}", "-", "+", " ", "\n", "if", "for", "x", "in", "endif", "endfor", "set",
+         "=", "'", '"', "\\", "(", ")", "[", "]", "{", "}", ",", ".", ":", "|", "upper", "is", "defined", "not", "and",
+         "or", "1", "2.5", "e", "raw", "endraw", "macro", "endmacro", "call", "endcall", "filter", "endfilter", "else",
+         "elif", "loop", "ns", "~", "*", "**", "//", "with", "endwith", "generation", "endgeneration", "break",
+         "continue", "\t", "😀", "é", "\r\n", "namespace", "_", "__class__", "0x", "1_", "_1", "1e", ".5"]
+
+
+def garbage_cases(seed, count, workdir):
+    rng = random.Random(seed)
+    ctx = {"x": [1, 2], "ns": {"a": 1}}
+    for k in range(count):
+        source = "".join(rng.choice(ATOMS) for _ in range(rng.randint(1, 40)))
+        path = os.path.join(workdir, "g%d.jinja" % k)
+        with open(path, "w", newline="") as f:
+            f.write(source)
+        yield source, {"template_file": path, "messages": [], "extra_context": ctx}, dict(ctx, messages=[])
+
+
 # ----------------------------------------------------------------------------- random conversations
 TEXTS = ["Hello", "  spaced  ", "multi\nline\n", "quotes ' \" and \\ backslash", "unicode: héllo 日本語 😀 — ok", "",
          "<think>I reason</think>Answer", "tabs\tand\r\nCRLF", "{{ not a template }}", "1 + 1 = 2?", "\n\nleading"]
@@ -213,6 +234,8 @@ def main():
         cases = list(expression_cases(seed, count, workdir))
     elif mode == "statements":
         cases = list(statement_cases(seed, count, workdir))
+    elif mode == "garbage":
+        cases = list(garbage_cases(seed, count, workdir))
     else:
         templates_dir = sys.argv[4] if len(sys.argv) > 4 else os.path.join(ROOT, "..", "shared", "chat_templates")
         cases = list(template_cases(seed, count, templates_dir))
