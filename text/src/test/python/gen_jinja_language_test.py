@@ -74,6 +74,8 @@ CASES = [
  ("huge_int_float_compare", "{{ 10 ** 400 == 1.0 }} {{ 10 ** 400 > 1e308 }} {{ 1e308 < 10 ** 400 }} {{ (2 ** 53 + 1) == (2 ** 53 + 1) * 1.0 }} {{ 'nan'|float < 1 }} {{ 'nan'|float == 'nan'|float }}", {}),
  ("comment_opener_at_end", "x{#", {}),
  ("unclosed_comment", "{# abc", {}),
+ ("repeat_edges", "{{ '' * 10**18 }}|{{ [] * 10**18 }}|{{ 'ab' * 0 }}|{{ [1] * -1 }}|{{ (1,) * 2 }}|{{ 3 * 'x' }}|{{ true * 'x' }}", {}),
+ ("repeat_count_overflow", "{{ '' * 10**20 }}", {}),
  ("big_int", "{{ 2 ** 100 }} {{ 12345678901234567890 * 98765432109876543210 }}", {}),
  ("pow_left_assoc", "{{ 2 ** 3 ** 2 }}", {}),
  ("unary_filter_precedence", "{{ -3|abs }} {{ -(3|abs) }}", {}),

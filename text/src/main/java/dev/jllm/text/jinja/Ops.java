@@ -58,14 +58,17 @@ final class Ops {
 
     private static Value repeat(Interpreter in, Value seq, Value times) {
         BigInteger n = Py.toBigInt(times);
-        long count = n.signum() <= 0 ? 0 : n.bitLength() > 40 ? Long.MAX_VALUE : n.longValue();
+        if (n.bitLength() > 63) throw new TemplateException(Kind.OverflowError, "cannot fit 'int' into an index-sized integer");
+        int unit = seq instanceof Str s ? s.s().length() : ((Seq) seq).items().size();
+        if (n.signum() <= 0 || unit == 0) return seq instanceof Str ? Str.EMPTY : new Seq(List.of(), ((Seq) seq).tuple());
+        // the size is checked before anything is built, so 'x' * 10 ** 18 fails at once
+        long count = n.longValue();
+        long total = Math.multiplyHigh(count, unit) != 0 ? Long.MAX_VALUE : count * unit;
         if (seq instanceof Str s) {
-            long total = count == 0 ? 0 : (long) Math.min(Long.MAX_VALUE / Math.max(1, s.s().length()), count) * s.s().length();
             in.checkLength(total);
-            return new Str(s.s().repeat((int) count == 0 ? 0 : (int) count));
+            return new Str(s.s().repeat((int) count));
         }
         Seq q = (Seq) seq;
-        long total = count == 0 ? 0 : (long) Math.min(Long.MAX_VALUE / Math.max(1, q.items().size()), count) * q.items().size();
         if (total > in.limits().maxRange()) {
             throw new TemplateException(Kind.LimitExceeded, "a list of " + total + " items exceeds the limit of "
                     + in.limits().maxRange());

@@ -8,6 +8,7 @@ import dev.jllm.core.JllmException;
  * {@link #detail()} is the bare message, which for {@code raise_exception(msg)} is exactly {@code msg}.
  */
 public final class TemplateException extends JllmException {
+    private static final long serialVersionUID = 1L;
 
     /** What went wrong, named after the exception Python Jinja2 would raise. */
     public enum Kind {

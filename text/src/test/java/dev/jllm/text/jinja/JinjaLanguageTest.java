@@ -96,6 +96,8 @@ class JinjaLanguageTest {
             ok("huge_int_float_compare", "{{ 10 ** 400 == 1.0 }} {{ 10 ** 400 > 1e308 }} {{ 1e308 < 10 ** 400 }} {{ (2 ** 53 + 1) == (2 ** 53 + 1) * 1.0 }} {{ 'nan'|float < 1 }} {{ 'nan'|float == 'nan'|float }}", "{}", "False True True False False False"),
             ok("comment_opener_at_end", "x{#", "{}", "x"),
             fails("unclosed_comment", "{# abc", "{}", Kind.TemplateSyntaxError, "Missing end of comment tag"),
+            ok("repeat_edges", "{{ '' * 10**18 }}|{{ [] * 10**18 }}|{{ 'ab' * 0 }}|{{ [1] * -1 }}|{{ (1,) * 2 }}|{{ 3 * 'x' }}|{{ true * 'x' }}", "{}", "|[]||[]|(1, 1)|xxx|x"),
+            fails("repeat_count_overflow", "{{ '' * 10**20 }}", "{}", Kind.OverflowError, "cannot fit 'int' into an index-sized integer"),
             ok("big_int", "{{ 2 ** 100 }} {{ 12345678901234567890 * 98765432109876543210 }}", "{}", "1267650600228229401496703205376 1219326311370217952237463801111263526900"),
             ok("pow_left_assoc", "{{ 2 ** 3 ** 2 }}", "{}", "64"),
             ok("unary_filter_precedence", "{{ -3|abs }} {{ -(3|abs) }}", "{}", "3 -3"),
