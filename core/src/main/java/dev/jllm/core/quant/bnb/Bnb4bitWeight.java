@@ -97,26 +97,37 @@ public record Bnb4bitWeight(QuantType type, long[] shape, byte[] packed, float[]
         return out;
     }
 
-    /** One dequantized row into {@code out} (float64, for the training engine). */
-    private void row(int r, float[] scale, double[] out) {
+    /**
+     * One dequantized row into {@code out} (float64, for the training engine), rounded to the compute dtype as
+     * bitsandbytes dequantizes into {@code bnb_4bit_compute_dtype} before its matrix product.
+     */
+    private void row(int r, float[] scale, double[] out, ComputeDtype dtype) {
         int cols = cols();
         int base = r * cols;
         for (int c = 0; c < cols; c++) {
             int i = base + c;
-            out[c] = type.code(code(i)) * scale[i / BLOCK];
+            out[c] = dtype.round(type.code(code(i)) * scale[i / BLOCK]);
         }
+    }
+
+    private static double[] rounded(double[] x, int n, ComputeDtype dtype) {
+        if (dtype == ComputeDtype.FLOAT32_EXACT) return x;
+        double[] out = new double[n];
+        for (int i = 0; i < n; i++) out[i] = dtype.round(x[i]);
+        return out;
     }
 
     /**
      * {@code y[rows, out] (+)= x[rows, in] · Wᵀ}, reading W's codes in place a row at a time (each weight row is
      * dequantized into a small buffer, then dotted with every input row). Rows of W run in parallel.
      */
-    public void matmulTransposed(double[] y, double[] x, int rows, boolean accumulate) {
+    public void matmulTransposed(double[] y, double[] x0, int rows, boolean accumulate, ComputeDtype dtype) {
         int out = rows(), in = cols();
         float[] scale = blockAbsmax();
+        double[] x = rounded(x0, rows * in, dtype);
         IntStream.range(0, out).parallel().forEach(o -> {
             double[] w = new double[in];
-            row(o, scale, w);
+            row(o, scale, w, dtype);
             for (int r = 0; r < rows; r++) {
                 int xo = r * in;
                 double s = 0;
@@ -128,15 +139,16 @@ public record Bnb4bitWeight(QuantType type, long[] shape, byte[] packed, float[]
     }
 
     /** {@code dx[rows, in] += dy[rows, out] · W}: the input gradient of a frozen layer (W gets no gradient). */
-    public void matmulAccumulate(double[] dx, double[] dy, int rows) {
+    public void matmulAccumulate(double[] dx, double[] dy0, int rows, ComputeDtype dtype) {
         int out = rows(), in = cols();
         float[] scale = blockAbsmax();
+        double[] dy = rounded(dy0, rows * out, dtype);
         int chunks = Math.max(1, Math.min(rows, Runtime.getRuntime().availableProcessors()));
         IntStream.range(0, chunks).parallel().forEach(chunk -> {
             int r0 = (int) ((long) rows * chunk / chunks), r1 = (int) ((long) rows * (chunk + 1) / chunks);
             double[] w = new double[in];
             for (int o = 0; o < out; o++) {
-                row(o, scale, w);
+                row(o, scale, w, dtype);
                 for (int r = r0; r < r1; r++) {
                     double g = dy[r * out + o];
                     if (g == 0) continue;

@@ -56,9 +56,9 @@ class Bnb4bitWeightTest {
         for (int i = 0; i < x.length; i++) x[i] = r.nextGaussian();
         for (int i = 0; i < dy.length; i++) dy[i] = r.nextGaussian();
         double[] y = new double[rows * out];
-        w.matmulTransposed(y, x, rows, false);
+        w.matmulTransposed(y, x, rows, false, ComputeDtype.FLOAT32_EXACT);
         double[] dx = new double[rows * in];
-        w.matmulAccumulate(dx, dy, rows);
+        w.matmulAccumulate(dx, dy, rows, ComputeDtype.FLOAT32_EXACT);
         for (int i = 0; i < rows; i++) {
             for (int o = 0; o < out; o++) {
                 double s = 0;
