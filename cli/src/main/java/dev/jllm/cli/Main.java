@@ -15,6 +15,9 @@ import java.io.UncheckedIOException;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 TrainCommand.class,
+                FinetuneCommand.class,
+                QuantizeCommand.class,
+                MergeCommand.class,
         })
 public final class Main implements Runnable {
 

@@ -44,7 +44,7 @@ public record TrainingArguments(
         String resumeFromCheckpoint,
         boolean shuffle) {
 
-    public static final List<String> OPTIMIZERS = List.of("adamw_torch", "sgd");
+    public static final List<String> OPTIMIZERS = List.of("adamw_torch", "sgd", "paged_adamw_32bit");
     public static final List<String> MATMUL_PRECISIONS = List.of("float64", "float32");
     private static final ObjectMapper JSON = new ObjectMapper();
     /** JSON name → record component, in declaration order. */

@@ -123,6 +123,8 @@ public final class LoraAdapters {
             Matmul.nn(delta, lora.b().value(), lora.a().value(), lin.out(), lin.in(), lora.rank(), false);
             double[] w = lin.weight().value();
             for (int i = 0; i < w.length; i++) w[i] += lora.scaling() * delta[i];
+            // a 4-bit base holds its dequantized values in w: the merged layer computes in full precision from now on
+            if (lin.frozen() != null) lin.freezeAs(null);
             lin.detach();
         }
     }

@@ -56,7 +56,8 @@ public final class LinearLayer {
     }
 
     /**
-     * Replaces the weight in the products by a frozen representation (QLoRA's 4-bit base). The weight parameter
+     * Replaces the weight in the products by a frozen representation (QLoRA's 4-bit base; null returns to the float64
+     * weight, e.g. after merging an adapter into it). The weight parameter
      * stops training; its values stay for code that reads them (merging, saving).
      */
     public void freezeAs(FrozenWeight weight) {
