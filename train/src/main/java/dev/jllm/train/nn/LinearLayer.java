@@ -11,6 +11,7 @@ public final class LinearLayer {
     private final int in;
     private final int out;
     private Lora lora;
+    private FrozenWeight frozen;
 
     /** A low-rank adapter attached to a layer. */
     public record Lora(Parameter a, Parameter b, int rank, double scaling) {}
@@ -54,13 +55,32 @@ public final class LinearLayer {
         this.lora = adapter;
     }
 
+    /**
+     * Replaces the weight in the products by a frozen representation (QLoRA's 4-bit base). The weight parameter
+     * stops training; its values stay for code that reads them (merging, saving).
+     */
+    public void freezeAs(FrozenWeight weight) {
+        this.frozen = weight;
+        this.weight.setTrainable(false);
+    }
+
+    /** The frozen representation, or null when the float64 weight is used. */
+    public FrozenWeight frozen() {
+        return frozen;
+    }
+
     /** Removes the adapter (after merging it, or to run the base model alone). */
     public void detach() {
         this.lora = null;
     }
 
     public void forward(double[] x, int rows, double[] y) {
-        Linear.forward(y, x, weight.value(), bias == null ? null : bias.value(), rows, in, out);
+        if (frozen != null) {
+            frozen.forward(y, x, rows);
+            if (bias != null) for (int r = 0; r < rows; r++) for (int j = 0; j < out; j++) y[r * out + j] += bias.value()[j];
+        } else {
+            Linear.forward(y, x, weight.value(), bias == null ? null : bias.value(), rows, in, out);
+        }
         if (lora != null) {
             int r = lora.rank();
             double[] xa = new double[rows * r];
@@ -74,7 +94,12 @@ public final class LinearLayer {
 
     /** Accumulates into {@code dx} (may be null) and into the gradients of the trainable parameters. */
     public void backward(double[] x, int rows, double[] dy, double[] dx) {
-        Linear.backward(dx, weight.grad(), bias == null ? null : bias.grad(), dy, x, weight.value(), rows, in, out);
+        if (frozen != null) {
+            if (dx != null) frozen.inputGradient(dx, dy, rows);
+            Linear.backward(null, null, bias == null ? null : bias.grad(), dy, x, weight.value(), rows, in, out);
+        } else {
+            Linear.backward(dx, weight.grad(), bias == null ? null : bias.grad(), dy, x, weight.value(), rows, in, out);
+        }
         if (lora != null) {
             int r = lora.rank();
             double s = lora.scaling();
