@@ -24,7 +24,7 @@ import java.util.concurrent.Callable;
 import java.util.function.Function;
 
 /** {@code jllm train}: full fine-tuning (or LoRA) of a Hugging Face model folder with transformers' Trainer semantics. */
-@Command(name = "train",
+@Command(name = "train", mixinStandardHelpOptions = true,
         description = {"Fine-tune a Hugging Face model folder (Llama, Mistral, Qwen2, Qwen3) on a JSON Lines / JSON dataset "
                 + "with transformers' Trainer semantics, and save the result as a Hugging Face folder "
                 + "(model.safetensors, config.json, tokenizer files) or, with --lora-r / --lora-adapter, a PEFT adapter.",
@@ -109,7 +109,7 @@ public final class TrainCommand implements Callable<Integer> {
     Boolean gradientCheckpointing;
 
     @Option(names = "--matmul-precision", description = "float64 (default; matches a float64 reference) or float32: matrix "
-            + "products in float32 summed in float64 every 256 terms, about 1.5x faster, with float32 training's rounding.")
+            + "products in float32 summed in float64 every 256 terms (about 1.5x faster products, float32 training's rounding).")
     String matmulPrecision;
 
     @Option(names = "--resume-from-checkpoint", description = "Continue an interrupted run from its checkpoint-N folder "
