@@ -72,7 +72,7 @@ public final class FinetuneCommand implements Callable<Integer> {
     Integer loraR;
     @Option(names = "--lora-alpha", description = "LoRA alpha; scaling alpha/r, or alpha/sqrt(r) with --use-rslora (PEFT default 8).")
     Double loraAlpha;
-    @Option(names = "--lora-dropout", description = "Dropout on the adapter input; only 0 is implemented (PEFT default 0).")
+    @Option(names = "--lora-dropout", description = "Dropout on the adapter input while training (PEFT default 0).")
     Double loraDropout;
     @Option(names = "--target-modules", split = ",", description = "Module-name suffixes (q_proj,v_proj), one regular expression "
             + "matched against full module names, or all-linear (default q_proj,v_proj as PEFT chooses for Llama).")
@@ -193,14 +193,14 @@ public final class FinetuneCommand implements Callable<Integer> {
 
         LoraConfig lora;
         double dropout = pick(loraDropout, own, "lora_dropout", 0.0);
-        if (dropout != 0) throw new JllmException("lora_dropout " + dropout + ": only 0 is implemented");
         Path init = initAdapter != null ? initAdapter : own.has("init_adapter") ? Path.of(own.path("init_adapter").asText()) : null;
         if (init != null) {
+            if (loraDropout != null || own.has("lora_dropout")) throw new JllmException("--init-adapter takes lora_dropout from its adapter_config.json; do not give --lora-dropout too");
             lora = LoraAdapters.attach(lm, init);
             out.println("continuing adapter " + init + " (r=" + lora.r() + ", alpha=" + lora.loraAlpha() + ")");
         } else {
             int r = loraR != null ? loraR : own.has("r") ? own.path("r").asInt() : own.path("lora_r").asInt(8);
-            lora = newLoraConfig(lm, r, pick(loraAlpha, own, "lora_alpha", 8.0), pick(useRslora, own, "use_rslora", false), targets(own));
+            lora = newLoraConfig(lm, r, pick(loraAlpha, own, "lora_alpha", 8.0), pick(useRslora, own, "use_rslora", false), targets(own), dropout);
             LoraAdapters.attachNew(lm, lora, args.seed());
         }
         out.println(TrainableParameters.of(lm));
@@ -226,6 +226,7 @@ public final class FinetuneCommand implements Callable<Integer> {
         Trainer.TrainOutput result = trainer.train();
         out.printf(Locale.ROOT, "TrainOutput(global_step=%d, training_loss=%.6f, metrics={'train_runtime': %.4f, 'train_loss': %.6f})%n",
                 result.globalStep(), result.trainingLoss(), result.trainRuntime(), result.trainingLoss());
+        LoraAdapters.setTraining(lm, false);
         if (data.eval().size() > 0) out.printf(Locale.ROOT, "eval_loss: %.6f%n", evalLoss(lm, data.eval().examples(), padId, args.perDeviceTrainBatchSize()));
         out.println("saved adapter to " + args.outputDir());
         out.flush();
@@ -257,16 +258,16 @@ public final class FinetuneCommand implements Callable<Integer> {
     }
 
     /** PEFT's target_modules: a list of suffixes, one string as a full-match regex, or all-linear (every projection). */
-    static LoraConfig newLoraConfig(CausalLm lm, int r, double alpha, boolean rslora, List<String> targets) {
+    static LoraConfig newLoraConfig(CausalLm lm, int r, double alpha, boolean rslora, List<String> targets, double dropout) {
         if (targets.size() == 1 && targets.getFirst().equals("all-linear")) {
             var names = new LinkedHashSet<String>();
             for (String m : lm.linearsByName().keySet()) names.add(m.substring(m.lastIndexOf('.') + 1));
-            return new LoraConfig(r, alpha, rslora, List.copyOf(names), null);
+            return new LoraConfig(r, alpha, rslora, List.copyOf(names), null, dropout);
         }
         if (targets.size() == 1 && targets.getFirst().matches(".*[\\\\.*+?()\\[\\]|^$].*")) {
-            return new LoraConfig(r, alpha, rslora, List.of(), targets.getFirst());
+            return new LoraConfig(r, alpha, rslora, List.of(), targets.getFirst(), dropout);
         }
-        return new LoraConfig(r, alpha, rslora, targets, null);
+        return new LoraConfig(r, alpha, rslora, targets, null, dropout);
     }
 
     @SuppressWarnings("unchecked")
