@@ -91,10 +91,40 @@ public final class Trainer {
                 order[j] = t;
             }
         }
+        if (args.groupByLength()) order = groupByLength(order, args.perDeviceTrainBatchSize());
         var out = new ArrayList<int[]>();
         for (int i = 0; i < n; i += args.perDeviceTrainBatchSize()) {
             out.add(java.util.Arrays.copyOfRange(order, i, Math.min(n, i + args.perDeviceTrainBatchSize())));
         }
+        return out;
+    }
+
+    /**
+     * transformers' {@code LengthGroupedSampler} over an epoch's order: megabatches of {@code 50 × batch} rows (fewer
+     * for small datasets), each sorted longest first, and the longest row of all moved to the very front so an
+     * out-of-memory batch shows up at once.
+     */
+    int[] groupByLength(int[] order, int batch) {
+        int n = order.length;
+        int mult = Math.min(n / (batch * 4), 50);
+        if (mult == 0) mult = 1;
+        int mega = mult * batch;
+        Integer[] boxed = new Integer[n];
+        for (int i = 0; i < n; i++) boxed[i] = order[i];
+        for (int from = 0; from < n; from += mega) {
+            // a stable sort keeps the random order among rows of equal length, as Python's sorted does
+            java.util.Arrays.sort(boxed, from, Math.min(n, from + mega),
+                    java.util.Comparator.comparingInt((Integer i) -> data.examples().get(i).length()).reversed());
+        }
+        int best = 0;
+        for (int from = 0; from < n; from += mega) {
+            if (data.examples().get(boxed[from]).length() > data.examples().get(boxed[best]).length()) best = from;
+        }
+        Integer t = boxed[0];
+        boxed[0] = boxed[best];
+        boxed[best] = t;
+        int[] out = new int[n];
+        for (int i = 0; i < n; i++) out[i] = boxed[i];
         return out;
     }
 

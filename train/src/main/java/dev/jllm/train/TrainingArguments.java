@@ -42,7 +42,8 @@ public record TrainingArguments(
         boolean gradientCheckpointing,
         String matmulPrecision,
         String resumeFromCheckpoint,
-        boolean shuffle) {
+        boolean shuffle,
+        boolean groupByLength) {
 
     public static final List<String> OPTIMIZERS = List.of("adamw_torch", "sgd", "paged_adamw_32bit");
     public static final List<String> MATMUL_PRECISIONS = List.of("float64", "float32");
@@ -51,7 +52,7 @@ public record TrainingArguments(
     private static final List<String> FIELDS = List.of("output_dir", "learning_rate", "weight_decay", "num_train_epochs",
             "max_steps", "per_device_train_batch_size", "gradient_accumulation_steps", "warmup_steps", "warmup_ratio",
             "lr_scheduler_type", "max_grad_norm", "seed", "logging_steps", "save_steps", "adam_beta1", "adam_beta2",
-            "adam_epsilon", "optim", "gradient_checkpointing", "matmul_precision", "resume_from_checkpoint", "shuffle");
+            "adam_epsilon", "optim", "gradient_checkpointing", "matmul_precision", "resume_from_checkpoint", "shuffle", "group_by_length");
 
     public TrainingArguments {
         if (outputDir == null || outputDir.isBlank()) throw new JllmException("output_dir is required");
@@ -74,7 +75,7 @@ public record TrainingArguments(
     /** transformers' defaults. */
     public static TrainingArguments defaults(String outputDir) {
         return new TrainingArguments(outputDir, 5e-5, 0.0, 3.0, -1, 8, 1, 0, 0.0, "linear", 1.0, 42, 500, 500,
-                0.9, 0.999, 1e-8, "adamw_torch", false, "float64", null, true);
+                0.9, 0.999, 1e-8, "adamw_torch", false, "float64", null, true, false);
     }
 
     /** These arguments with the given snake_case fields replaced; unknown fields are an error naming the source. */
@@ -109,7 +110,7 @@ public record TrainingArguments(
                 real(source, n, "logging_steps"), real(source, n, "save_steps"), real(source, n, "adam_beta1"),
                 real(source, n, "adam_beta2"), real(source, n, "adam_epsilon"), text(source, n, "optim"),
                 bool(source, n, "gradient_checkpointing"), text(source, n, "matmul_precision"),
-                optText(source, n, "resume_from_checkpoint"), bool(source, n, "shuffle"));
+                optText(source, n, "resume_from_checkpoint"), bool(source, n, "shuffle"), bool(source, n, "group_by_length"));
     }
 
     public ObjectNode toJson() {
@@ -137,6 +138,7 @@ public record TrainingArguments(
         if (resumeFromCheckpoint == null) n.putNull("resume_from_checkpoint");
         else n.put("resume_from_checkpoint", resumeFromCheckpoint);
         n.put("shuffle", shuffle);
+        n.put("group_by_length", groupByLength);
         return n;
     }
 
