@@ -15,6 +15,8 @@ import java.io.UncheckedIOException;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 TrainCommand.class,
+                TokenizeCommand.class,
+                TokenizerTrainCommand.class,
         })
 public final class Main implements Runnable {
 
