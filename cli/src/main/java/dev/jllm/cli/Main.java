@@ -17,6 +17,9 @@ import java.io.UncheckedIOException;
                 TrainCommand.class,
                 TokenizeCommand.class,
                 TokenizerTrainCommand.class,
+                FinetuneCommand.class,
+                QuantizeCommand.class,
+                MergeCommand.class,
         })
 public final class Main implements Runnable {
 

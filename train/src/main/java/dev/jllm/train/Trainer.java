@@ -188,7 +188,9 @@ public final class Trainer {
         var groups = ParamGroup.withDecay(model.trainableParameters(), args.weightDecay());
         if (groups.isEmpty()) throw new JllmException("the model has no trainable parameter");
         return switch (args.optim()) {
-            case "adamw_torch" -> new AdamW(groups, args.adamBeta1(), args.adamBeta2(), args.adamEpsilon());
+            // bitsandbytes' paged 32-bit AdamW computes torch's AdamW update; paging only moves its state between
+            // GPU and host memory, which has no counterpart here
+            case "adamw_torch", "paged_adamw_32bit" -> new AdamW(groups, args.adamBeta1(), args.adamBeta2(), args.adamEpsilon());
             case "sgd" -> new Sgd(groups);
             case "adafactor" -> dev.jllm.train.optim.Adafactor.forTrainer(groups);
             default -> throw new JllmException("optim '" + args.optim() + "' is not one of " + TrainingArguments.OPTIMIZERS);

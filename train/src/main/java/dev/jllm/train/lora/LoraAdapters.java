@@ -41,7 +41,7 @@ public final class LoraAdapters {
                 if (!config.targets(e.getKey())) continue;
                 Parameter a = load(weights, file, e.getKey() + ".lora_A.weight", config.r(), e.getValue().in());
                 Parameter b = load(weights, file, e.getKey() + ".lora_B.weight", e.getValue().out(), config.r());
-                e.getValue().attach(new LinearLayer.Lora(a, b, config.r(), config.scaling()));
+                e.getValue().attach(new LinearLayer.Lora(a, b, config.r(), config.scaling(), dropout(config, e.getKey())));
                 attached++;
             }
             if (attached == 0) throw new JllmException(dir + ": target_modules " + config.targetModules() + " match no layer of the model");
@@ -82,11 +82,22 @@ public final class LoraAdapters {
             Parameter b = Parameter.zeros(e.getKey() + ".lora_B.weight", lin.out(), config.r());
             a.setTrainable(true);
             b.setTrainable(true);
-            lin.attach(new LinearLayer.Lora(a, b, config.r(), config.scaling()));
+            lin.attach(new LinearLayer.Lora(a, b, config.r(), config.scaling(), dropout(config, e.getKey())));
             attached++;
         }
         if (attached == 0) throw new JllmException("LoRA target_modules " + config.targetModules() + " match no layer of the model");
         freezeBase(model);
+    }
+
+    private static LinearLayer.Dropout dropout(LoraConfig config, String module) {
+        return config.loraDropout() > 0 ? new LinearLayer.Dropout(config.loraDropout(), module.hashCode()) : null;
+    }
+
+    /** PEFT's train()/eval(): adapter dropout applies only while training. */
+    public static void setTraining(CausalLm model, boolean training) {
+        for (LinearLayer lin : model.linearsByName().values()) {
+            if (lin.lora() != null && lin.lora().dropout() != null) lin.lora().dropout().setActive(training);
+        }
     }
 
     private static void freezeBase(CausalLm model) {
@@ -123,6 +134,8 @@ public final class LoraAdapters {
             Matmul.nn(delta, lora.b().value(), lora.a().value(), lin.out(), lin.in(), lora.rank(), false);
             double[] w = lin.weight().value();
             for (int i = 0; i < w.length; i++) w[i] += lora.scaling() * delta[i];
+            // a 4-bit base holds its dequantized values in w: the merged layer computes in full precision from now on
+            if (lin.frozen() != null) lin.freezeAs(null);
             lin.detach();
         }
     }
