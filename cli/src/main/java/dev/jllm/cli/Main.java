@@ -15,6 +15,8 @@ import java.io.UncheckedIOException;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 TrainCommand.class,
+                TokenizeCommand.class,
+                TokenizerTrainCommand.class,
                 FinetuneCommand.class,
                 QuantizeCommand.class,
                 MergeCommand.class,

@@ -1,7 +1,6 @@
 package dev.jllm.text.tokenizer;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -83,13 +82,5 @@ final class AddedVocabulary {
         if (index < from || index >= to) return true;
         char c = text.charAt(index);
         return !(Chars.isAlphanumeric(c) || c == '_');
-    }
-
-    static int[] ids(List<AddedToken> tokens) {
-        return tokens.stream().mapToInt(AddedToken::id).toArray();
-    }
-
-    static String describe(List<AddedToken> tokens) {
-        return Arrays.toString(tokens.stream().map(AddedToken::content).toArray());
     }
 }

@@ -4,7 +4,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A BPE model: vocabulary, merge rules, and the unknown-character policy (byte fallback, unk token, fused unks).
@@ -14,7 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Words are encoded through a cache keyed by the word's text, because natural text repeats words constantly.
  */
 final class BpeModel {
-    private static final int CACHE_LIMIT = 200_000;
+    private static final int CACHE_SIZE = 1 << 17;
     private static final int CACHEABLE_LENGTH = 256;
 
     final Map<String, Integer> vocab;
@@ -35,7 +34,21 @@ final class BpeModel {
     private final int[] fallbackIds = new int[256];
     /** SentencePiece: pieces that may never stay in the output (type UNUSED) resegment into the pair they came from. */
     private final boolean[] unused;
-    private final ConcurrentHashMap<String, int[]> cache = new ConcurrentHashMap<>();
+    /**
+     * Direct-mapped word cache, looked up by hashing the word in place (no substring on a hit). Entries are
+     * immutable and a lost or overwritten entry only costs a recomputation, so plain array writes are thread-safe.
+     */
+    private final CacheEntry[] cache = new CacheEntry[CACHE_SIZE];
+    /** The hash of each slot's word, checked first so a miss touches one int instead of three objects. */
+    private final int[] cacheHashes = new int[CACHE_SIZE];
+
+    private record CacheEntry(String word, int hash, int[] result) {}
+    /**
+     * SentencePiece-style models see whole lines as one word. When no vocabulary token has a "▁" right after
+     * another character (true of Llama 2 and Mistral), no merge can cross the start of a "▁"-word, so the line
+     * can be encoded word by word, through the cache, with identical results.
+     */
+    private final boolean chunkAtMetaspace;
 
     BpeModel(Map<String, Integer> vocab, MergeTable merges, boolean byteLevel, boolean byteFallback, int unkId,
              boolean fuseUnk, boolean ignoreMerges, String continuingSubwordPrefix, String endOfWordSuffix, boolean[] unused) {
@@ -56,6 +69,10 @@ final class BpeModel {
             byteIds[b] = vocab.getOrDefault(String.valueOf(ByteLevelAlphabet.BYTE_TO_CHAR[b]), -1);
             fallbackIds[b] = vocab.getOrDefault(String.format("<0x%02X>", b), -1);
         }
+        this.chunkAtMetaspace = !byteLevel && vocab.containsKey("\u2581") && vocab.keySet().stream().noneMatch(t -> {
+            for (int i = 1; i < t.length(); i++) if (t.charAt(i) == '\u2581' && t.charAt(i - 1) != '\u2581') return true;
+            return false;
+        });
         charIds = new int[65536];
         Arrays.fill(charIds, -1);
         vocab.forEach((t, id) -> {
@@ -130,14 +147,35 @@ final class BpeModel {
      */
     void encode(String text, int from, int to, IntList ids, IntList offsets) {
         if (from >= to) return;
+        if (chunkAtMetaspace) {
+            int start = from;
+            for (int i = from + 1; i < to; i++) {
+                if (text.charAt(i) == '\u2581' && text.charAt(i - 1) != '\u2581') {
+                    encodeWord(text, start, i, ids, offsets);
+                    start = i;
+                }
+            }
+            encodeWord(text, start, to, ids, offsets);
+        } else {
+            encodeWord(text, from, to, ids, offsets);
+        }
+    }
+
+    private void encodeWord(String text, int from, int to, IntList ids, IntList offsets) {
         int[] result;
-        if (to - from <= CACHEABLE_LENGTH) {
-            String word = text.substring(from, to);
-            result = cache.get(word);
-            if (result == null) {
+        int len = to - from;
+        if (len <= CACHEABLE_LENGTH) {
+            int h = 0;
+            for (int i = from; i < to; i++) h = 31 * h + text.charAt(i);
+            int slot = (h ^ (h >>> 15)) & (CACHE_SIZE - 1);
+            CacheEntry entry = cacheHashes[slot] == h ? cache[slot] : null;
+            if (entry != null && entry.hash == h && sameChars(entry.word, text, from, len)) {
+                result = entry.result;
+            } else {
+                String word = text.substring(from, to);
                 result = encodeWord(word);
-                if (cache.size() >= CACHE_LIMIT) cache.clear();
-                cache.put(word, result);
+                cache[slot] = new CacheEntry(word, h, result);
+                cacheHashes[slot] = h;
             }
         } else {
             result = encodeWord(text.substring(from, to));
@@ -145,15 +183,28 @@ final class BpeModel {
         int n = result.length / 2;
         for (int k = 0; k < n; k++) ids.add(result[k]);
         if (offsets != null) {
-            int start = from;
+            int start = from, lastStart = from, lastEnd = from;
             for (int k = 0; k < n; k++) {
                 int end = from + result[n + k];
-                // a token that ends inside a character (byte-level) covers that whole character
-                offsets.add(start, Math.max(end, start));
+                if (end == start && k > 0) {
+                    // the 2nd, 3rd... byte-fallback token of a character: like HF, each covers the whole character
+                    offsets.add(lastStart, lastEnd);
+                    continue;
+                }
+                offsets.add(start, end);
+                lastStart = start;
+                lastEnd = end;
                 start = end;
             }
             fixOffsets(text, from, to, result, n, offsets);
         }
+    }
+
+    /** word equals text[from, from + len); a plain loop beats regionMatches on these short words. */
+    private static boolean sameChars(String word, String text, int from, int len) {
+        if (word.length() != len) return false;
+        for (int k = 0; k < len; k++) if (word.charAt(k) != text.charAt(from + k)) return false;
+        return true;
     }
 
     /** Byte-level tokens ending inside a multi-byte character: widen to whole characters (HF char offsets). */

@@ -5,7 +5,7 @@ package dev.jllm.text.tokenizer;
  * shifted to U+0100 and up, so every byte sequence becomes a string of visible characters that BPE vocabularies
  * can hold.
  */
-final class ByteLevelAlphabet {
+public final class ByteLevelAlphabet {
     private ByteLevelAlphabet() {}
 
     /** The character that stands for each byte. */
@@ -23,6 +23,11 @@ final class ByteLevelAlphabet {
             BYTE_TO_CHAR[b] = c;
             CHAR_TO_BYTE[c] = (short) b;
         }
+    }
+
+    /** The character that stands for byte b (0..255). */
+    public static char charOf(int b) {
+        return BYTE_TO_CHAR[b & 0xFF];
     }
 
     /** The byte for a byte-level character, or -1 when the character is not part of the alphabet. */

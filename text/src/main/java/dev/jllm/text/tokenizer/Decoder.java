@@ -57,7 +57,7 @@ sealed interface Decoder {
             if (pending.size() == 0) return;
             byte[] b = pending.bytes();
             String s = Utf8.decodeLossy(b, 0, b.length);
-            if (s.indexOf(Utf8.REPLACEMENT) >= 0 && !Utf8.isValid(b, 0, b.length)) {
+            if (!Utf8.isValid(b, 0, b.length)) {
                 for (int i = 0; i < b.length; i++) out.add("\uFFFD");
             } else {
                 out.add(s);
@@ -113,7 +113,10 @@ sealed interface Decoder {
         }
     }
 
-    /** SentencePiece-style {@code Metaspace}: "▁" becomes a space, dropped at the very start when a prefix was added. */
+    /**
+     * SentencePiece-style {@code Metaspace}: "▁" becomes a space; when a prefix is prepended at encoding, every
+     * "▁" of the first token is dropped (as the Rust implementation does, not only the leading one).
+     */
     record Metaspace(char replacement, boolean prepended) implements Decoder {
         @Override
         public List<String> decodeChain(List<String> tokens) {
@@ -124,7 +127,7 @@ sealed interface Decoder {
                 for (int k = 0; k < t.length(); k++) {
                     char c = t.charAt(k);
                     if (c == replacement) {
-                        if (!(i == 0 && k == 0 && prepended)) sb.append(' ');
+                        if (!(i == 0 && prepended)) sb.append(' ');
                     } else {
                         sb.append(c);
                     }

@@ -5,15 +5,25 @@ package dev.jllm.text.tokenizer;
  *
  * @param ids               token ids, padded when padding was requested
  * @param attentionMask     1 for real tokens, 0 for padding
- * @param specialTokensMask 1 for tokens added by the post-processor, added special tokens, and padding
+ * @param specialTokensMask 1 for tokens the post-processor adds and for padding (special tokens typed in the text
+ *                          count as 0, as in HF)
  * @param offsets           {@code [start0, end0, start1, end1, ...]}: each token's range in the input string in
- *                          UTF-16 units ({@code (0, 0)} for added special tokens and padding), or null when not
- *                          requested
+ *                          UTF-16 units, so {@code text.substring(start, end)} works ({@code (0, 0)} for tokens the
+ *                          post-processor adds and for padding), or null when not requested. Hugging Face (Python)
+ *                          counts code points instead; the two agree unless the text has characters outside the BMP
+ *                          (emoji): see {@link #codePointOffsets}
  */
 public record Encoding(int[] ids, int[] attentionMask, int[] specialTokensMask, int[] offsets) {
 
     public int length() {
         return ids.length;
+    }
+
+    /** The offsets counted in code points, as transformers' {@code return_offsets_mapping} reports them. */
+    public int[] codePointOffsets(String text) {
+        int[] out = new int[offsets.length];
+        for (int i = 0; i < offsets.length; i++) out[i] = text.codePointCount(0, Math.min(offsets[i], text.length()));
+        return out;
     }
 
     /** Start offset of token i (requires offsets). */

@@ -1,50 +1,61 @@
 package dev.jllm.text.tokenizer;
 
-/** The mutable encoding that flows through the pipeline: ids, optional offsets, special-token flags, type ids. */
+/**
+ * The mutable encoding that flows through the pipeline: ids, and when a full {@link Encoding} is wanted also
+ * offsets, special-token flags and type ids (plain {@code encode} tracks ids only).
+ */
 final class EncodingBuilder {
-    final IntList ids = new IntList(64);
+    final IntList ids;
     final IntList offsets;
-    final IntList special = new IntList(64);
-    final IntList typeIds = new IntList(64);
+    final IntList special;
+    final IntList typeIds;
 
     EncodingBuilder(boolean withOffsets) {
-        offsets = withOffsets ? new IntList(128) : null;
+        this(withOffsets, true, 64);
+    }
+
+    EncodingBuilder(boolean withOffsets, boolean withFlags, int capacity) {
+        ids = new IntList(capacity);
+        offsets = withOffsets ? new IntList(2 * capacity) : null;
+        special = withFlags ? new IntList(capacity) : null;
+        typeIds = withFlags ? new IntList(capacity) : null;
     }
 
     void add(int id, int start, int end, boolean isSpecial, int typeId) {
         ids.add(id);
         if (offsets != null) offsets.add(start, end);
-        special.add(isSpecial ? 1 : 0);
-        typeIds.add(typeId);
+        if (special != null) {
+            special.add(isSpecial ? 1 : 0);
+            typeIds.add(typeId);
+        }
     }
 
-    /** Appends the model output for a word; special flags and type ids follow. */
+    /** Gives the ids the model appended directly to {@link #ids} their (non-special, type 0) flags. */
     void fillFlags() {
+        if (special == null) return;
         while (special.size < ids.size) {
             special.add(0);
             typeIds.add(0);
         }
     }
 
-    EncodingBuilder copy() {
-        EncodingBuilder c = new EncodingBuilder(offsets != null);
-        c.append(this, -1);
-        return c;
-    }
-
-    void append(EncodingBuilder other, int typeId) {
-        for (int k = 0; k < other.ids.size; k++) {
-            add(other.ids.get(k), other.offsets != null ? other.offsets.get(2 * k) : 0,
-                    other.offsets != null ? other.offsets.get(2 * k + 1) : 0, other.special.get(k) != 0,
-                    typeId < 0 ? other.typeIds.get(k) : typeId);
+    /** Puts the tokens of {@code head} in front of these. */
+    void prepend(EncodingBuilder head) {
+        if (head.ids.size == 0) return;
+        prepend(ids, head.ids);
+        if (offsets != null) prepend(offsets, head.offsets);
+        if (special != null) {
+            prepend(special, head.special);
+            prepend(typeIds, head.typeIds);
         }
     }
 
-    void clear() {
-        ids.clear();
-        if (offsets != null) offsets.clear();
-        special.clear();
-        typeIds.clear();
+    private static void prepend(IntList list, IntList head) {
+        int n = list.size, h = head.size;
+        if (n + h > list.data.length) list.data = java.util.Arrays.copyOf(list.data, n + h + 16);
+        System.arraycopy(list.data, 0, list.data, h, n);
+        System.arraycopy(head.data, 0, list.data, 0, h);
+        list.size = n + h;
     }
 
     /** Keeps {@code keep} tokens, dropping from the right or the left. */
@@ -55,13 +66,17 @@ final class EncodingBuilder {
         if (fromLeft) {
             shift(ids, drop, 1);
             if (offsets != null) shift(offsets, drop, 2);
-            shift(special, drop, 1);
-            shift(typeIds, drop, 1);
+            if (special != null) {
+                shift(special, drop, 1);
+                shift(typeIds, drop, 1);
+            }
         }
         ids.size = keep;
         if (offsets != null) offsets.size = 2 * keep;
-        special.size = keep;
-        typeIds.size = keep;
+        if (special != null) {
+            special.size = keep;
+            typeIds.size = keep;
+        }
     }
 
     private static void shift(IntList list, int drop, int width) {

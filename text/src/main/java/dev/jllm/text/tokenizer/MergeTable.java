@@ -93,8 +93,7 @@ final class MergeTable {
             long bestValue = Long.MAX_VALUE;
             for (int i = 0; i + 1 < n; i++) {
                 long v = best[i];
-                // comparing the packed values compares ranks first; equal ranks of different pairs cannot
-                // share a merged id ordering issue because the leftmost (first seen) wins with strict <
+                // strict < keeps the leftmost pair among equal ranks
                 if (v >= 0 && (v >>> 32) < (bestValue >>> 32)) {
                     bestValue = v;
                     pos = i;

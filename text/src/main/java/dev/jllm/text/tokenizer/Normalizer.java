@@ -10,8 +10,18 @@ sealed interface Normalizer {
 
     NormalizedText apply(NormalizedText in);
 
+    /** The normalized text alone, without alignment: the fast path when no offsets are requested. */
+    default String normalize(String text) {
+        return apply(new NormalizedText(text, 0)).text;
+    }
+
     /** Unicode normalization (NFC, NFD, NFKC, NFKD). */
     record Unicode(java.text.Normalizer.Form form) implements Normalizer {
+        @Override
+        public String normalize(String text) {
+            return java.text.Normalizer.isNormalized(text, form) ? text : java.text.Normalizer.normalize(text, form);
+        }
+
         @Override
         public NormalizedText apply(NormalizedText in) {
             String t = in.text;
@@ -63,6 +73,11 @@ sealed interface Normalizer {
 
     record Prepend(String prefix) implements Normalizer {
         @Override
+        public String normalize(String text) {
+            return text.isEmpty() ? text : prefix + text;
+        }
+
+        @Override
         public NormalizedText apply(NormalizedText in) {
             if (in.text.isEmpty()) return in;
             NormalizedText.Builder b = in.builder();
@@ -75,12 +90,22 @@ sealed interface Normalizer {
 
     /** Replaces a literal string or an Oniguruma regex with {@code content}. */
     record Replace(Pattern pattern, String literal, String content) implements Normalizer {
+        public Replace {
+            if (pattern == null) pattern = Pattern.compile(Pattern.quote(literal));
+        }
+
+        @Override
+        public String normalize(String text) {
+            if (literal != null) return text.replace(literal, content);
+            return pattern.matcher(text).replaceAll(Matcher.quoteReplacement(content));
+        }
+
         @Override
         public NormalizedText apply(NormalizedText in) {
             String t = in.text;
             if (literal != null && !t.contains(literal)) return in;
             NormalizedText.Builder b = in.builder();
-            Matcher m = (pattern != null ? pattern : Pattern.compile(Pattern.quote(literal))).matcher(t);
+            Matcher m = pattern.matcher(t);
             int last = 0;
             while (m.find()) {
                 for (int i = last; i < m.start(); i++) b.append(t.charAt(i), i, i + 1);
@@ -116,6 +141,13 @@ sealed interface Normalizer {
     }
 
     record Sequence(List<Normalizer> normalizers) implements Normalizer {
+        @Override
+        public String normalize(String text) {
+            String t = text;
+            for (Normalizer n : normalizers) t = n.normalize(t);
+            return t;
+        }
+
         @Override
         public NormalizedText apply(NormalizedText in) {
             NormalizedText t = in;

@@ -24,15 +24,14 @@ sealed interface PostProcessor {
         @Override
         public void process(EncodingBuilder e, boolean addSpecialTokens, IntFunction<String> idToToken) {
             if (!addSpecialTokens) return;
-            EncodingBuilder sequence = e.copy();
-            e.clear();
-            for (TemplatePiece p : single) {
-                if (p.ids() == null) {
-                    e.append(sequence, p.typeId());
-                } else {
-                    for (int id : p.ids()) e.add(id, 0, 0, true, p.typeId());
-                }
-            }
+            int at = single.indexOf(single.stream().filter(p -> p.ids() == null).findFirst().orElse(null));
+            if (at < 0) throw new IllegalStateException("template without the sequence");
+            EncodingBuilder prefix = new EncodingBuilder(e.offsets != null, e.special != null, 4);
+            for (TemplatePiece p : single.subList(0, at)) for (int id : p.ids()) prefix.add(id, 0, 0, true, p.typeId());
+            int typeId = single.get(at).typeId();
+            if (typeId != 0 && e.typeIds != null) for (int k = 0; k < e.typeIds.size; k++) e.typeIds.data[k] = typeId;
+            e.prepend(prefix);
+            for (TemplatePiece p : single.subList(at + 1, single.size())) for (int id : p.ids()) e.add(id, 0, 0, true, p.typeId());
         }
     }
 
@@ -45,7 +44,7 @@ sealed interface PostProcessor {
 
         @Override
         public void process(EncodingBuilder e, boolean addSpecialTokens, IntFunction<String> idToToken) {
-            if (!trimOffsets || e.offsets == null) return;
+            if (!trimOffsets || e.offsets == null || e.special == null) return;
             for (int k = 0; k < e.ids.size; k++) {
                 if (e.special.get(k) != 0) continue;
                 String token = idToToken.apply(e.ids.get(k));

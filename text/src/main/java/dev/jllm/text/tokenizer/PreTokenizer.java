@@ -55,6 +55,18 @@ sealed interface PreTokenizer {
     static void splitWith(MatchFinder finder, Behavior behavior, boolean invert, String text, int from, int to, IntList out) {
         IntList matches = new IntList();
         finder.find(text, from, to, matches);
+        if (behavior == Behavior.ISOLATED && !invert) {
+            // the common case (every byte-level model): matches and the gaps between them, in order
+            int prev = from;
+            for (int k = 0; k < matches.size; k += 2) {
+                int s = matches.get(k), e = matches.get(k + 1);
+                if (s != prev) out.add(prev, s);
+                out.add(s, e);
+                prev = e;
+            }
+            if (prev != to) out.add(prev, to);
+            return;
+        }
         // pieces: start, end, isMatch
         IntList pieces = new IntList(matches.size * 2 + 6);
         int prev = from;
@@ -152,7 +164,13 @@ sealed interface PreTokenizer {
     record Metaspace(char replacement, PrependScheme prependScheme, boolean splitWords) implements PreTokenizer {
         @Override
         public NormalizedText transform(NormalizedText segment, boolean first) {
-            NormalizedText t = new Normalizer.Replace(null, " ", String.valueOf(replacement)).apply(segment);
+            NormalizedText t = segment;
+            if (segment.text.indexOf(' ') >= 0) {
+                NormalizedText.Builder b = segment.builder();
+                String s = segment.text;
+                for (int i = 0; i < s.length(); i++) b.append(s.charAt(i) == ' ' ? replacement : s.charAt(i), i, i + 1);
+                t = b.build();
+            }
             boolean prepend = switch (prependScheme) {
                 case ALWAYS -> true;
                 case FIRST -> first;

@@ -88,7 +88,7 @@ public final class Tokenizer {
 
     /** Encodes text; {@code addSpecialTokens} runs the post-processor's template (BOS...). */
     public int[] encode(String text, boolean addSpecialTokens) {
-        EncodingBuilder e = new EncodingBuilder(false);
+        EncodingBuilder e = new EncodingBuilder(false, false, text.length() / 3 + 8);
         encodeInto(Utf8.replaceLoneSurrogates(text), e);
         postProcess(e, addSpecialTokens);
         return e.ids.toArray();
@@ -169,22 +169,26 @@ public final class Tokenizer {
             return;
         }
         for (AddedVocabulary.Piece p : rawAdded.split(text, 0, text.length())) {
-            if (p.token() != null) e.add(p.token().id(), p.start(), p.end(), p.token().special(), 0);
+            // like HF, special_tokens_mask marks only what the post-processor adds, not special tokens typed in the text
+            if (p.token() != null) e.add(p.token().id(), p.start(), p.end(), false, 0);
             else encodePlain(text, p.start(), p.end(), e);
         }
     }
 
     /** Normalizes and encodes text[from, to), which holds no raw added token. */
     private void encodePlain(String text, int from, int to, EncodingBuilder e) {
-        NormalizedText segment = new NormalizedText(from == 0 && to == text.length() ? text : text.substring(from, to), from);
-        if (normalizer != null) segment = normalizer.apply(segment);
+        String raw = from == 0 && to == text.length() ? text : text.substring(from, to);
+        NormalizedText segment;
+        if (normalizer == null) segment = new NormalizedText(raw, from);
+        else if (e.offsets == null) segment = new NormalizedText(normalizer.normalize(raw), from); // alignment unused
+        else segment = normalizer.apply(new NormalizedText(raw, from));
         if (normalizedAdded.isEmpty()) {
             encodeSegment(segment, e);
             return;
         }
         for (AddedVocabulary.Piece p : normalizedAdded.split(segment.text, 0, segment.length())) {
             if (p.token() != null) {
-                e.add(p.token().id(), segment.originalStart(p.start()), segment.originalEnd(p.end()), p.token().special(), 0);
+                e.add(p.token().id(), segment.originalStart(p.start()), segment.originalEnd(p.end()), false, 0);
             } else {
                 encodeSegment(segment.slice(p.start(), p.end()), e);
             }

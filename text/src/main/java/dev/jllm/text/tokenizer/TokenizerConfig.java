@@ -1,7 +1,6 @@
 package dev.jllm.text.tokenizer;
 
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * What tokenizer_config.json (and special_tokens_map.json) say beyond tokenizer.json.
@@ -16,9 +15,5 @@ public record TokenizerConfig(String bosToken, String eosToken, String padToken,
 
     public static TokenizerConfig empty() {
         return new TokenizerConfig(null, null, null, null, null, null, Long.MAX_VALUE, "right", "right", false, null, Map.of());
-    }
-
-    public Optional<String> chatTemplateOpt() {
-        return Optional.ofNullable(chatTemplate);
     }
 }

@@ -59,7 +59,7 @@ final class TokenizerJson {
         Normalizer normalizer = normalizer(root.get("normalizer"), "normalizer");
         BpeModel model = model(modelNode, pre != null && pre.byteLevel(), decoderIsByteLevel(root.get("decoder")));
         List<AddedToken> added = addedTokens(root.get("added_tokens"));
-        PostProcessor post = postProcessor(root.get("post_processor"), "post_processor", model, added);
+        PostProcessor post = postProcessor(root.get("post_processor"), "post_processor");
         Decoder decoder = decoder(root.get("decoder"), "decoder");
         return new Tokenizer(file.toString(), added, normalizer, pre, model, post, decoder, config, Set.of());
     }
@@ -269,7 +269,7 @@ final class TokenizerJson {
 
     // ---------------------------------------------------------------- post-processors
 
-    private PostProcessor postProcessor(JsonNode n, String field, BpeModel model, List<AddedToken> added) {
+    private PostProcessor postProcessor(JsonNode n, String field) {
         if (n == null || n.isNull()) return null;
         String type = type(n);
         if (type == null) throw bad(field + ".type", "missing");
@@ -297,16 +297,35 @@ final class TokenizerJson {
                 }
                 yield new PostProcessor.Template(pieces);
             }
+            case "BertProcessing", "RobertaProcessing" -> {
+                // single sequence: cls A sep
+                List<PostProcessor.TemplatePiece> pieces = List.of(
+                        new PostProcessor.TemplatePiece(new int[]{pairId(n, "cls", field)}, 0),
+                        new PostProcessor.TemplatePiece(null, 0),
+                        new PostProcessor.TemplatePiece(new int[]{pairId(n, "sep", field)}, 0));
+                PostProcessor template = new PostProcessor.Template(pieces);
+                yield type.equals("BertProcessing") ? template : new PostProcessor.Sequence(
+                        List.of(new PostProcessor.ByteLevel(n.path("trim_offsets").asBoolean(true)), template));
+            }
             case "Sequence" -> {
                 JsonNode list = n.get("processors");
                 if (list == null || !list.isArray()) throw bad(field + ".processors", "missing or not an array");
                 List<PostProcessor> steps = new ArrayList<>();
-                for (int i = 0; i < list.size(); i++) steps.add(postProcessor(list.get(i), field + ".processors[" + i + "]", model, added));
+                for (int i = 0; i < list.size(); i++) steps.add(postProcessor(list.get(i), field + ".processors[" + i + "]"));
                 yield new PostProcessor.Sequence(steps);
             }
             default -> throw bad(field + ".type", "unsupported post-processor \"" + type
-                    + "\" (supported: TemplateProcessing, ByteLevel, Sequence)");
+                    + "\" (supported: TemplateProcessing, ByteLevel, RobertaProcessing, BertProcessing, Sequence)");
         };
+    }
+
+    /** The id of a ["token", id] pair (Bert/RobertaProcessing's cls and sep). */
+    private int pairId(JsonNode n, String key, String field) {
+        JsonNode v = n.get(key);
+        if (v == null || !v.isArray() || v.size() != 2 || !v.get(1).canConvertToInt()) {
+            throw bad(field + "." + key, "expected [\"token\", id]");
+        }
+        return v.get(1).asInt();
     }
 
     // ---------------------------------------------------------------- decoders
@@ -392,6 +411,15 @@ final class TokenizerJson {
                 template = named.get("default");
             } else {
                 throw new JllmException(cfgFile + ": field chat_template: expected a string or a list of named templates");
+            }
+        }
+        Path jinja = folder.resolve("chat_template.jinja");
+        if (template == null && named.isEmpty() && Files.isRegularFile(jinja)) {
+            // transformers >= 4.43 saves the template in its own file
+            try {
+                template = Files.readString(jinja);
+            } catch (IOException e) {
+                throw new JllmException(jinja + ": cannot read: " + e.getMessage(), e);
             }
         }
         return new TokenizerConfig(bos, eos, pad, unk, addBos, addEos, maxLen, paddingSide, truncationSide, cleanUp,

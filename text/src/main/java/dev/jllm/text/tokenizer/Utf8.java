@@ -109,18 +109,10 @@ final class Utf8 {
         return sb.toString();
     }
 
-    /** True when the bytes are valid UTF-8. */
+    /** True when the bytes are valid UTF-8: lossy decoding changes exactly the invalid ones. */
     static boolean isValid(byte[] b, int from, int to) {
-        return decodeLossy(b, from, to).indexOf(REPLACEMENT) < 0 || strictValid(b, from, to);
-    }
-
-    private static boolean strictValid(byte[] b, int from, int to) {
-        // a decoded U+FFFD may come from the bytes EF BF BD themselves; re-encode to tell the two apart
-        String s = decodeLossy(b, from, to);
-        byte[] back = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        if (back.length != to - from) return false;
-        for (int i = 0; i < back.length; i++) if (back[i] != b[from + i]) return false;
-        return true;
+        byte[] back = decodeLossy(b, from, to).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        return java.util.Arrays.equals(back, 0, back.length, b, from, to);
     }
 
     static final class ByteBuffer {

@@ -61,6 +61,78 @@ class TokenizerConformanceTest {
         area.finish();
     }
 
+    /**
+     * The byte-level BPE ("gpt2") GGUF vocabulary path: each byte-level tokenizer.json that has cases is written
+     * into a GGUF the way llama.cpp's converter does (tokens, token types, merges, pre-tokenizer name, BOS) and
+     * must reproduce every id case of its cases files.
+     */
+    @Test
+    void ggufByteLevelVocabularies(@org.junit.jupiter.api.io.TempDir Path tmp) throws IOException {
+        Conformance area = new Conformance("tokenizers-gguf-gpt2");
+        for (Path dir : Fixtures.list(Fixtures.resolve("tokenizers"), Files::isDirectory)) {
+            Path json = dir.resolve("tokenizer.json");
+            Path cases = dir.resolve("cases.jsonl");
+            if (!Files.isRegularFile(json) || !Files.isRegularFile(cases) || Files.size(cases) == 0) continue;
+            JsonNode root = JSON.readTree(json.toFile());
+            String pre = root.path("pre_tokenizer").toString();
+            if (!pre.contains("ByteLevel")) continue;
+            String preName = pre.contains("\\p{N}{1,3}") ? "llama-bpe" : pre.contains("Split") ? "qwen2" : "gpt2";
+            Path gguf = tmp.resolve(dir.getFileName() + ".gguf");
+            writeGpt2Gguf(root, preName, Tokenizer.load(dir), gguf);
+            Tokenizer tok = Tokenizer.load(gguf);
+            List<String> lines = Fixtures.jsonLines(cases);
+            for (int i = 0; i < lines.size(); i++) {
+                JsonNode c = JSON.readTree(lines.get(i));
+                area.check(dir.getFileName() + " as GGUF, cases.jsonl:" + (i + 1) + " " + c.path("cid").asText(), () -> {
+                    String text = c.get("text").asText();
+                    assertIds(text, ints(c.get("ids")), tok.encode(text, c.path("add_special_tokens").asBoolean(true)));
+                    String decoded = c.path("decoded").asText();
+                    if (!decoded.equals(tok.decode(ints(c.get("ids")), false))) throw new AssertionError("decode differs for " + quote(text));
+                });
+            }
+        }
+        area.finish();
+    }
+
+    private static void writeGpt2Gguf(JsonNode root, String preName, Tokenizer reference, Path out) {
+        JsonNode vocab = root.path("model").path("vocab");
+        int size = reference.vocabSize();
+        String[] tokens = new String[size];
+        int[] types = new int[size];
+        vocab.fields().forEachRemaining(e -> {
+            tokens[e.getValue().asInt()] = e.getKey();
+            types[e.getValue().asInt()] = 1;
+        });
+        for (JsonNode a : root.path("added_tokens")) {
+            tokens[a.get("id").asInt()] = a.get("content").asText();
+            types[a.get("id").asInt()] = a.path("special").asBoolean() ? 3 : 4;
+        }
+        for (int i = 0; i < size; i++) {
+            if (tokens[i] == null) {
+                tokens[i] = "[PAD" + i + "]";
+                types[i] = 5;
+            }
+        }
+        JsonNode mergesNode = root.path("model").path("merges");
+        String[] merges = new String[mergesNode.size()];
+        for (int i = 0; i < merges.length; i++) {
+            JsonNode m = mergesNode.get(i);
+            merges[i] = m.isArray() ? m.get(0).asText() + " " + m.get(1).asText() : m.asText();
+        }
+        var w = new dev.jllm.core.gguf.GgufWriter()
+                .putString("general.architecture", "llama")
+                .putString("tokenizer.ggml.model", "gpt2")
+                .putString("tokenizer.ggml.pre", preName)
+                .putStrings("tokenizer.ggml.tokens", tokens)
+                .putInt32s("tokenizer.ggml.token_type", types)
+                .putStrings("tokenizer.ggml.merges", merges);
+        boolean addBos = reference.addBosToken();
+        w.putBool("tokenizer.ggml.add_bos_token", addBos);
+        reference.bosTokenId().ifPresent(id -> w.putUInt32("tokenizer.ggml.bos_token_id", id));
+        reference.eosTokenId().ifPresent(id -> w.putUInt32("tokenizer.ggml.eos_token_id", id));
+        w.write(out);
+    }
+
     /** The tokenizers of models/NAME-hf and models/NAME/*.gguf: the sources cases.json describes. */
     private static List<Tokenizer> modelTokenizers(String model) throws IOException {
         List<Tokenizer> out = new ArrayList<>();
