@@ -136,6 +136,8 @@ public final class FinetuneCommand implements Callable<Integer> {
     Boolean gradientCheckpointing;
     @Option(names = "--shuffle", negatable = true, description = "Shuffle rows each epoch (default); --no-shuffle keeps file order.")
     Boolean shuffle;
+    @Option(names = "--group-by-length", negatable = true, description = "Batch rows of similar length together (transformers' LengthGroupedSampler).")
+    Boolean groupByLength;
     @Option(names = "--log-file", description = "One JSON line per logging step.")
     Path logFile;
 
@@ -188,6 +190,7 @@ public final class FinetuneCommand implements Callable<Integer> {
         if (optim != null) o.put("optim", optim);
         if (gradientCheckpointing != null) o.put("gradient_checkpointing", gradientCheckpointing);
         if (shuffle != null) o.put("shuffle", shuffle);
+        if (groupByLength != null) o.put("group_by_length", groupByLength);
         if (!o.has("output_dir")) throw new JllmException("--output-dir is required (or output_dir in --config)");
         TrainingArguments args = TrainingArguments.defaults(o.path("output_dir").asText()).with(config != null ? config + " and the command line" : "command line", o);
 
@@ -223,11 +226,16 @@ public final class FinetuneCommand implements Callable<Integer> {
         String baseName = model.toAbsolutePath().normalize().getFileName().toString();
         Path log = logFile != null ? logFile : own.has("log_file") ? Path.of(own.path("log_file").asText()) : null;
         Trainer trainer = new Trainer(lm, args, data.train(), padId, out, log, dir -> LoraAdapters.save(lm, adapter, dir, baseName));
+        if (data.eval().size() > 0) {
+            LoraAdapters.setTraining(lm, false);
+            out.printf(Locale.ROOT, "eval_loss before training: %.6f%n", evalLoss(lm, data.eval().examples(), padId, args.perDeviceTrainBatchSize()));
+            LoraAdapters.setTraining(lm, true);
+        }
         Trainer.TrainOutput result = trainer.train();
         out.printf(Locale.ROOT, "TrainOutput(global_step=%d, training_loss=%.6f, metrics={'train_runtime': %.4f, 'train_loss': %.6f})%n",
                 result.globalStep(), result.trainingLoss(), result.trainRuntime(), result.trainingLoss());
         LoraAdapters.setTraining(lm, false);
-        if (data.eval().size() > 0) out.printf(Locale.ROOT, "eval_loss: %.6f%n", evalLoss(lm, data.eval().examples(), padId, args.perDeviceTrainBatchSize()));
+        if (data.eval().size() > 0) out.printf(Locale.ROOT, "eval_loss after training: %.6f%n", evalLoss(lm, data.eval().examples(), padId, args.perDeviceTrainBatchSize()));
         out.println("saved adapter to " + args.outputDir());
         out.flush();
         return 0;
