@@ -69,6 +69,24 @@ class TrainerFeaturesTest {
     }
 
     @Test
+    void evalLossAveragesBatchMeansOverRowsAsTransformers() throws Exception {
+        CausalLm model = TinyModels.model(TinyModels.LLAMA, 4);
+        var a = new Example(new int[]{1, 2, 3, 4, 5, 6, 7}, null, null);
+        var b = new Example(new int[]{8, 9, 10}, null, null);
+        var collator = new dev.jllm.train.data.Collator(0);
+        var ra = model.loss(collator.collate(List.of(a)), 1.0);
+        var rb = model.loss(collator.collate(List.of(b)), 1.0);
+        var trainer = new Trainer(model, args("v", "{\"per_device_eval_batch_size\":1}"), rows(2, 13, 1), 0, null,
+                new PrintWriter(new StringWriter()), null);
+        double perRow = (ra.lossSum() / ra.tokens() + rb.lossSum() / rb.tokens()) / 2;
+        assertEquals(perRow, trainer.evaluate(new Dataset(List.of(a, b), 0, Path.of("m"))), 1e-12);
+        // one batch of both rows: its token mean
+        var both = new Trainer(model, args("w", "{\"per_device_eval_batch_size\":2}"), rows(2, 13, 1), 0, null,
+                new PrintWriter(new StringWriter()), null);
+        assertEquals((ra.lossSum() + rb.lossSum()) / (ra.tokens() + rb.tokens()), both.evaluate(new Dataset(List.of(a, b), 0, Path.of("m"))), 1e-12);
+    }
+
+    @Test
     void epochStrategyEvaluatesAtEachEpochEnd() throws Exception {
         var out = new Trainer(TinyModels.model(TinyModels.QWEN2, 2), args("e", "{\"num_train_epochs\":3,\"per_device_train_batch_size\":4,"
                 + "\"eval_strategy\":\"epoch\",\"learning_rate\":0.01,\"save_steps\":0}"), rows(8, 10, 4), 0, null,
