@@ -225,6 +225,10 @@ public final class Trainer {
         var engine = new StepEngine(model, optimizer, schedule, args.maxGradNorm());
         int logEvery = every(args.loggingSteps(), total);
         int saveEvery = args.saveSteps() == 0 ? 0 : every(args.saveSteps(), total);
+        if (!args.evalStrategy().equals("no") && evalData == null) {
+            // as transformers refuses it: an evaluation schedule without rows to evaluate is a mistake, not a no-op
+            throw new JllmException("eval_strategy '" + args.evalStrategy() + "' needs validation rows (e.g. --validation-split), and none were given");
+        }
         boolean evaluating = evalData != null && !args.evalStrategy().equals("no");
         int evalEvery = every(args.effectiveEvalSteps(), total);
         Path outputDir = Path.of(args.outputDir());

@@ -87,6 +87,17 @@ class TrainerFeaturesTest {
     }
 
     @Test
+    void evalStrategyWithoutValidationRowsIsAnError() throws Exception {
+        var e = org.junit.jupiter.api.Assertions.assertThrows(dev.jllm.core.JllmException.class, () ->
+                new Trainer(TinyModels.model(TinyModels.LLAMA, 1), args("n", "{\"max_steps\":1,\"eval_strategy\":\"steps\"}"),
+                        rows(2, 13, 1), 0, null, new PrintWriter(new StringWriter()), null).train());
+        assertTrue(e.getMessage().contains("eval_strategy 'steps' needs validation rows"), e.getMessage());
+        org.junit.jupiter.api.Assertions.assertThrows(dev.jllm.core.JllmException.class, () -> args("n", "{\"eval_strategy\":\"sometimes\"}"));
+        org.junit.jupiter.api.Assertions.assertThrows(dev.jllm.core.JllmException.class, () -> args("n", "{\"save_total_limit\":-1}"));
+        assertEquals(7.0, args("n", "{\"logging_steps\":7,\"eval_steps\":null}").effectiveEvalSteps());
+    }
+
+    @Test
     void epochStrategyEvaluatesAtEachEpochEnd() throws Exception {
         var out = new Trainer(TinyModels.model(TinyModels.QWEN2, 2), args("e", "{\"num_train_epochs\":3,\"per_device_train_batch_size\":4,"
                 + "\"eval_strategy\":\"epoch\",\"learning_rate\":0.01,\"save_steps\":0}"), rows(8, 10, 4), 0, null,
