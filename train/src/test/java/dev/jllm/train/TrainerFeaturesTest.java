@@ -136,6 +136,8 @@ class TrainerFeaturesTest {
         assertEquals("[ 5/79 00:10 < 02:28, 0.50 it/s, Epoch 0.06/1]", ProgressBar.render(5, 79, 10, 0.0633, 1));
         assertEquals("[79/79 16:28, Epoch 1/1]", ProgressBar.render(79, 79, 988, 1, 1));
         assertEquals("1:01:01", ProgressBar.formatTime(3661));
+        // resumed at step 40: 10 steps in 20 s → 0.50 it/s, 29 steps left → 00:58
+        assertEquals("[50/79 00:20 < 00:58, 0.50 it/s, Epoch 0.63/1]", ProgressBar.render(50, 40, 79, 20, 0.633, 1));
         assertEquals("[0/4 00:00 < ??:??, Epoch 0/2]", ProgressBar.render(0, 4, 0, 0, 2));
         long[] now = {0};
         var err = new StringWriter();
