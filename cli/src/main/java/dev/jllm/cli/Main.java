@@ -20,6 +20,7 @@ import java.io.UncheckedIOException;
                 TokenizerTrainCommand.class,
                 FinetuneCommand.class,
                 QuantizeCommand.class,
+                QuickstartCommand.class,
                 MergeCommand.class,
         })
 public final class Main implements Runnable {
