@@ -15,6 +15,7 @@ import java.io.UncheckedIOException;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 TrainCommand.class,
+                PretrainCommand.class,
                 TokenizeCommand.class,
                 TokenizerTrainCommand.class,
                 FinetuneCommand.class,

@@ -47,6 +47,10 @@ public final class TrainCommand implements Callable<Integer> {
     @Mixin
     TrainingOptions training;
 
+    @Option(names = "--pack-block-size", description = "Concatenate the rows (each followed by the tokenizer's EOS token) and cut "
+            + "them into rows of exactly N tokens, dropping the remainder, as run_clm.py's group_texts; labels become the inputs.")
+    Integer packBlockSize;
+
     @Option(names = "--validation-split", description = "Hold out this fraction of the rows (drawn with the seed) as validation "
             + "rows for --eval-strategy (default 0).")
     double validationSplit;
@@ -86,15 +90,25 @@ public final class TrainCommand implements Callable<Integer> {
         }
         Function<String, int[]> encoder = null;
         int padId = 0;
+        int separatorId = -1;
         boolean hasTokenizer = Files.isRegularFile(model.resolve("tokenizer.json")) || Files.isRegularFile(model.resolve("tokenizer.model"));
         if (hasTokenizer) {
             Tokenizer tokenizer = Tokenizer.load(model);
             encoder = text -> tokenizer.encode(text, true);
             // Padding is masked by position, so its id only has to be a valid token.
             padId = tokenizer.padTokenId().orElse(tokenizer.eosTokenId().orElse(0));
+            separatorId = tokenizer.eosTokenId().orElse(-1);
         }
         int limit = maxLength != null ? maxLength : lm.config().maxPositionEmbeddings();
         Dataset data = Dataset.load(dataset, textField, encoder, lm.config().vocabSize(), limit, !noTruncation);
+        if (packBlockSize != null) {
+            if (packBlockSize > lm.config().maxPositionEmbeddings()) {
+                throw new JllmException("--pack-block-size " + packBlockSize + " exceeds the model's max_position_embeddings " + lm.config().maxPositionEmbeddings());
+            }
+            int rows = data.size();
+            data = data.packed(packBlockSize, separatorId);
+            spec.commandLine().getOut().printf("packed %d row(s) into %d block(s) of %d tokens%n", rows, data.size(), packBlockSize);
+        }
         LoraConfig adapter = lora;
         String baseName = model.toAbsolutePath().normalize().getFileName().toString();
         var printer = spec.commandLine().getOut();

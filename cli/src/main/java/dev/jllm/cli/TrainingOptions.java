@@ -117,6 +117,11 @@ public final class TrainingOptions {
     String progress = "auto";
 
     TrainingArguments arguments() {
+        return arguments(null);
+    }
+
+    /** As {@link #arguments()}, with a command's own defaults ({@code commandDefaults}, snake_case) over transformers'. */
+    TrainingArguments arguments(ObjectNode commandDefaults) {
         ObjectNode o = JSON.createObjectNode();
         if (outputDir != null) o.put("output_dir", outputDir);
         if (learningRate != null) o.put("learning_rate", learningRate);
@@ -147,6 +152,7 @@ public final class TrainingOptions {
         if (groupByLength != null) o.put("group_by_length", groupByLength);
         // output_dir may come from --config; a placeholder keeps the defaults valid until then.
         TrainingArguments base = TrainingArguments.defaults("\u0000unset");
+        if (commandDefaults != null) base = base.with("command defaults", commandDefaults);
         if (config != null) base = TrainingArguments.read(config, base);
         TrainingArguments args = base.with("command line", o);
         if (args.outputDir().equals("\u0000unset")) throw new JllmException("--output-dir is required (or output_dir in --config)");

@@ -149,6 +149,19 @@ class TrainCommandTest {
     }
 
     @Test
+    void plainTextPackedIntoBlocks() throws Exception {
+        Path data = dir.resolve("corpus.txt");
+        Files.writeString(data, "Once upon a time, there was a cat.\n\nThe dog ran to the park.\n\nLily liked to play with her ball.\n");
+        Run r = run("train", "--model", Fixtures.resolve("models", "stories260K-hf").toString(), "--dataset", data.toString(),
+                "--output-dir", dir.resolve("packed").toString(), "--max-steps", "1", "--per-device-train-batch-size", "2",
+                "--pack-block-size", "8", "--learning-rate", "1e-3");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("packed 3 row(s) into "), r.out());
+        var m = java.util.regex.Pattern.compile("'num_tokens': (\\d+)").matcher(r.out());
+        assertTrue(m.find() && Integer.parseInt(m.group(1)) == 16, r.out());
+    }
+
+    @Test
     void badDatasetLineIsReportedWithFileAndLine() throws Exception {
         Path data = dir.resolve("bad.jsonl");
         Files.write(data, List.of("{\"text\":\"fine\"}", "{\"txt\":\"wrong field\"}"));

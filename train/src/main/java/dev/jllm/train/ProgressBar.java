@@ -19,6 +19,7 @@ public final class ProgressBar {
     private final int total;
     private final int epochs;
     private int lastWidth;
+    private int firstStep = -1;
 
     public ProgressBar(PrintWriter out, int total, int epochs, LongSupplier nanoClock) {
         this.out = out;
@@ -50,12 +51,18 @@ public final class ProgressBar {
 
     /** The bar's text after {@code done} steps and {@code elapsed} seconds, at fractional epoch {@code epoch}. */
     public static String render(int done, int total, double elapsed, double epoch, int epochs) {
+        return render(done, 0, total, elapsed, epoch, epochs);
+    }
+
+    /** As above, for a run that started at step {@code first} (a resumed run): rate and ETA count this run's steps. */
+    public static String render(int done, int first, int total, double elapsed, double epoch, int epochs) {
         String count = String.format(Locale.ROOT, "%" + Integer.toString(total).length() + "d/%d", done, total);
         if (done >= total) {
             return String.format(Locale.ROOT, "[%s %s, Epoch %s/%d]", count, formatTime(elapsed), epochText(epoch), epochs);
         }
-        String eta = done == 0 ? "??:??" : formatTime(elapsed / done * (total - done));
-        String rate = done == 0 || elapsed <= 0 ? "" : String.format(Locale.ROOT, ", %.2f it/s", done / elapsed);
+        int ran = done - first;
+        String eta = ran <= 0 ? "??:??" : formatTime(elapsed / ran * (total - done));
+        String rate = ran <= 0 || elapsed <= 0 ? "" : String.format(Locale.ROOT, ", %.2f it/s", ran / elapsed);
         return String.format(Locale.ROOT, "[%s %s < %s%s, Epoch %s/%d]", count, formatTime(elapsed), eta, rate, epochText(epoch), epochs);
     }
 
@@ -64,7 +71,8 @@ public final class ProgressBar {
     }
 
     public void update(int done, double epoch) {
-        String text = render(done, total, (nanoClock.getAsLong() - start) / 1e9, epoch, epochs);
+        if (firstStep < 0) firstStep = done;
+        String text = render(done, firstStep, total, (nanoClock.getAsLong() - start) / 1e9, epoch, epochs);
         // pad over a longer previous line so no stale characters remain after the carriage return
         out.print("\r" + text + " ".repeat(Math.max(0, lastWidth - text.length())));
         lastWidth = text.length();

@@ -119,26 +119,27 @@ public final class Trainer {
     }
 
     /**
-     * Token-mean cross-entropy of the model on {@code rows}, batches of {@code per_device_eval_batch_size} in order:
-     * the sum of every row's token losses over the label count, which is what perplexity exponentiates.
-     * (transformers averages per-batch means; the two agree when batches hold equally many labels, as packed
-     * blocks do.)
+     * transformers' {@code eval_loss} on {@code rows}: batches of {@code per_device_eval_batch_size} in order, each
+     * batch's token-mean cross-entropy counted once per row ({@code loss.repeat(batch_size)}), averaged over the rows.
+     * For equally long rows (packed blocks) this is the token-mean loss that perplexity exponentiates.
      */
     public double evaluate(Dataset rows) {
         var previous = dev.jllm.train.nn.Matmul.precision();
         dev.jllm.train.nn.Matmul.setPrecision(args.precision());
         try {
-            double lossSum = 0;
-            long tokens = 0;
+            double weighted = 0;
+            int counted = 0;
             var list = rows.examples();
             for (int i = 0; i < list.size(); i += args.perDeviceEvalBatchSize()) {
-                Batch b = collator.collate(list.subList(i, Math.min(list.size(), i + args.perDeviceEvalBatchSize())));
-                CausalLm.Result r = model.loss(b, 1.0);
-                lossSum += r.lossSum();
-                tokens += r.tokens();
+                var part = list.subList(i, Math.min(list.size(), i + args.perDeviceEvalBatchSize()));
+                CausalLm.Result r = model.loss(collator.collate(part), 1.0);
+                // a batch without labels has no loss (transformers would record NaN); it does not count
+                if (r.tokens() == 0) continue;
+                weighted += r.lossSum() / r.tokens() * part.size();
+                counted += part.size();
             }
-            if (tokens == 0) throw new JllmException(rows.source() + ": the validation rows have no label to predict");
-            return lossSum / tokens;
+            if (counted == 0) throw new JllmException(rows.source() + ": the validation rows have no label to predict");
+            return weighted / counted;
         } finally {
             dev.jllm.train.nn.Matmul.setPrecision(previous);
         }
@@ -224,6 +225,10 @@ public final class Trainer {
         var engine = new StepEngine(model, optimizer, schedule, args.maxGradNorm());
         int logEvery = every(args.loggingSteps(), total);
         int saveEvery = args.saveSteps() == 0 ? 0 : every(args.saveSteps(), total);
+        if (!args.evalStrategy().equals("no") && evalData == null) {
+            // as transformers refuses it: an evaluation schedule without rows to evaluate is a mistake, not a no-op
+            throw new JllmException("eval_strategy '" + args.evalStrategy() + "' needs validation rows (e.g. --validation-split), and none were given");
+        }
         boolean evaluating = evalData != null && !args.evalStrategy().equals("no");
         int evalEvery = every(args.effectiveEvalSteps(), total);
         Path outputDir = Path.of(args.outputDir());

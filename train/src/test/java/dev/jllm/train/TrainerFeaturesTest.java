@@ -69,6 +69,35 @@ class TrainerFeaturesTest {
     }
 
     @Test
+    void evalLossAveragesBatchMeansOverRowsAsTransformers() throws Exception {
+        CausalLm model = TinyModels.model(TinyModels.LLAMA, 4);
+        var a = new Example(new int[]{1, 2, 3, 4, 5, 6, 7}, null, null);
+        var b = new Example(new int[]{8, 9, 10}, null, null);
+        var collator = new dev.jllm.train.data.Collator(0);
+        var ra = model.loss(collator.collate(List.of(a)), 1.0);
+        var rb = model.loss(collator.collate(List.of(b)), 1.0);
+        var trainer = new Trainer(model, args("v", "{\"per_device_eval_batch_size\":1}"), rows(2, 13, 1), 0, null,
+                new PrintWriter(new StringWriter()), null);
+        double perRow = (ra.lossSum() / ra.tokens() + rb.lossSum() / rb.tokens()) / 2;
+        assertEquals(perRow, trainer.evaluate(new Dataset(List.of(a, b), 0, Path.of("m"))), 1e-12);
+        // one batch of both rows: its token mean
+        var both = new Trainer(model, args("w", "{\"per_device_eval_batch_size\":2}"), rows(2, 13, 1), 0, null,
+                new PrintWriter(new StringWriter()), null);
+        assertEquals((ra.lossSum() + rb.lossSum()) / (ra.tokens() + rb.tokens()), both.evaluate(new Dataset(List.of(a, b), 0, Path.of("m"))), 1e-12);
+    }
+
+    @Test
+    void evalStrategyWithoutValidationRowsIsAnError() throws Exception {
+        var e = org.junit.jupiter.api.Assertions.assertThrows(dev.jllm.core.JllmException.class, () ->
+                new Trainer(TinyModels.model(TinyModels.LLAMA, 1), args("n", "{\"max_steps\":1,\"eval_strategy\":\"steps\"}"),
+                        rows(2, 13, 1), 0, null, new PrintWriter(new StringWriter()), null).train());
+        assertTrue(e.getMessage().contains("eval_strategy 'steps' needs validation rows"), e.getMessage());
+        org.junit.jupiter.api.Assertions.assertThrows(dev.jllm.core.JllmException.class, () -> args("n", "{\"eval_strategy\":\"sometimes\"}"));
+        org.junit.jupiter.api.Assertions.assertThrows(dev.jllm.core.JllmException.class, () -> args("n", "{\"save_total_limit\":-1}"));
+        assertEquals(7.0, args("n", "{\"logging_steps\":7,\"eval_steps\":null}").effectiveEvalSteps());
+    }
+
+    @Test
     void epochStrategyEvaluatesAtEachEpochEnd() throws Exception {
         var out = new Trainer(TinyModels.model(TinyModels.QWEN2, 2), args("e", "{\"num_train_epochs\":3,\"per_device_train_batch_size\":4,"
                 + "\"eval_strategy\":\"epoch\",\"learning_rate\":0.01,\"save_steps\":0}"), rows(8, 10, 4), 0, null,
@@ -107,6 +136,8 @@ class TrainerFeaturesTest {
         assertEquals("[ 5/79 00:10 < 02:28, 0.50 it/s, Epoch 0.06/1]", ProgressBar.render(5, 79, 10, 0.0633, 1));
         assertEquals("[79/79 16:28, Epoch 1/1]", ProgressBar.render(79, 79, 988, 1, 1));
         assertEquals("1:01:01", ProgressBar.formatTime(3661));
+        // resumed at step 40: 10 steps in 20 s → 0.50 it/s, 29 steps left → 00:58
+        assertEquals("[50/79 00:20 < 00:58, 0.50 it/s, Epoch 0.63/1]", ProgressBar.render(50, 40, 79, 20, 0.633, 1));
         assertEquals("[0/4 00:00 < ??:??, Epoch 0/2]", ProgressBar.render(0, 4, 0, 0, 2));
         long[] now = {0};
         var err = new StringWriter();
