@@ -325,11 +325,16 @@ public record ModelConfig(
         boolean qkNorm = tensorNames.contains("blk.0.attn_q_norm.weight");
         int ffn = g.optInt(p + "feed_forward_length", moe != null ? moe.expertIntermediateSize() : 0);
         Integer bos = g.optIntOrNull("tokenizer.ggml.bos_token_id");
-        Integer eos = g.optIntOrNull("tokenizer.ggml.eos_token_id");
+        // llama.cpp also stops on the end-of-turn / end-of-message tokens (Llama 3's <|eot_id|>, <|eom_id|>).
+        List<Integer> eos = new ArrayList<>();
+        for (String key : List.of("tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id")) {
+            Integer id = g.optIntOrNull(key);
+            if (id != null && !eos.contains(id)) eos.add(id);
+        }
         return new ModelConfig(source, family, vocab, hidden, ffn, layers, heads, kvHeads, headDim,
                 g.optDouble(p + "attention.layer_norm_rms_epsilon", 1e-5), theta, scaling,
                 g.optInt(p + "context_length", 2048), !hasOutput, qkvBias, outputBias, false, qkNorm, windows, moe,
-                null, bos, eos == null ? List.of() : List.of(eos));
+                null, bos, eos);
     }
 
     /** Small typed view of a GGUF metadata map whose errors name the file and key. */

@@ -161,12 +161,13 @@ class ModelConfigTest {
         md.put("llama.rope.freq_base", 500000.0);
         md.put("llama.attention.layer_norm_rms_epsilon", 1e-5);
         md.put("tokenizer.ggml.eos_token_id", 126L);
+        md.put("tokenizer.ggml.eot_token_id", 127L);
         float[] divisors = {1, 2, 3, 4, 5, 6, 7, 8};
         ModelConfig c = ModelConfig.fromGguf("m.gguf", md, divisors, false, 128, Set.of("token_embd.weight"));
         assertEquals(128, c.vocabSize());
         assertEquals(16, c.headDim());
         assertTrue(c.tieWordEmbeddings());
-        assertEquals(List.of(126), c.eosTokenIds());
+        assertEquals(List.of(126, 127), c.eosTokenIds());
         assertInstanceOf(RopeScaling.Divisors.class, c.ropeScaling());
         md.put("general.architecture", "gpt2");
         var e = assertThrows(JllmException.class, () -> ModelConfig.fromGguf("m.gguf", md, null, true, 128, Set.of()));

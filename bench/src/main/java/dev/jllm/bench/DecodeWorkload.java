@@ -1,0 +1,87 @@
+package dev.jllm.bench;
+
+import dev.jllm.core.gguf.GgmlType;
+import dev.jllm.core.kernel.Parallel;
+import dev.jllm.core.quant.GgmlQuants;
+import dev.jllm.core.tensor.DType;
+import dev.jllm.core.tensor.WeightMatrix;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Random;
+
+/**
+ * The decode-bound workloads: a read-only streaming pass over a large buffer (the bandwidth roofline) and matvecs over
+ * a set of weight matrices whose total size exceeds the caches, so every matvec streams its weights from DRAM.
+ */
+public final class DecodeWorkload {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+    private DecodeWorkload() {}
+
+    /** Sums the buffer as floats on all kernel threads; returns the sum so the JIT cannot drop the reads. */
+    public static float streamRead(MemorySegment buffer) {
+        long chunk = 4L * S.length() * 4;
+        int chunks = (int) (buffer.byteSize() / chunk);
+        float[] partial = new float[Parallel.threads()];
+        Parallel.forRange(chunks, 1024, (w, c0, c1) -> {
+            FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+            long step = 4L * S.length();
+            for (long o = c0 * chunk, end = c1 * chunk; o < end; o += chunk) {
+                a0 = a0.add(FloatVector.fromMemorySegment(S, buffer, o, ByteOrder.LITTLE_ENDIAN));
+                a1 = a1.add(FloatVector.fromMemorySegment(S, buffer, o + step, ByteOrder.LITTLE_ENDIAN));
+                a2 = a2.add(FloatVector.fromMemorySegment(S, buffer, o + 2 * step, ByteOrder.LITTLE_ENDIAN));
+                a3 = a3.add(FloatVector.fromMemorySegment(S, buffer, o + 3 * step, ByteOrder.LITTLE_ENDIAN));
+            }
+            partial[w] = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        });
+        float s = 0;
+        for (float p : partial) s += p;
+        return s;
+    }
+
+    public static MemorySegment filledBuffer(Arena arena, long bytes) {
+        MemorySegment s = arena.allocate(bytes, 4096);
+        s.fill((byte) 0x3c);
+        return s;
+    }
+
+    /**
+     * {@code count} distinct [rows, cols] matrices of {@code type} in native memory (quantized once from Gaussian
+     * values, then copied, so building a big set stays fast).
+     */
+    public static WeightMatrix[] weightSet(Arena arena, GgmlType type, int rows, int cols, int count, long seed) {
+        Random r = new Random(seed);
+        float[] w = new float[rows * cols];
+        for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian() * 0.02f;
+        MemorySegment proto = switch (type) {
+            case F32 -> MemorySegment.ofArray(w);
+            case F16, BF16 -> {
+                MemorySegment s = MemorySegment.ofArray(new short[w.length]);
+                for (int i = 0; i < w.length; i++) {
+                    s.setAtIndex(ValueLayout.JAVA_SHORT, i, type == GgmlType.BF16 ? DType.floatToBf16(w[i]) : DType.floatToF16(w[i]));
+                }
+                yield s;
+            }
+            default -> GgmlQuants.quantize(type, w);
+        };
+        WeightMatrix[] set = new WeightMatrix[count];
+        for (int i = 0; i < count; i++) {
+            MemorySegment seg = arena.allocate(proto.byteSize(), 4096);
+            seg.copyFrom(proto);
+            set[i] = WeightMatrix.of(type, seg, rows, cols);
+        }
+        return set;
+    }
+
+    /** How many matrices of this type make at least {@code bytes} of weights. */
+    public static int countFor(GgmlType type, int rows, int cols, long bytes) {
+        long each = type.byteSize((long) rows * cols);
+        return (int) Math.max(2, (bytes + each - 1) / each);
+    }
+}

@@ -1,0 +1,87 @@
+package dev.jllm.cli;
+
+import dev.jllm.core.JllmException;
+import dev.jllm.core.kernel.Parallel;
+import dev.jllm.model.generate.GenerationOptions;
+import dev.jllm.model.generate.TextGenerationPipeline;
+import dev.jllm.text.chat.Message;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code jllm chat}: an interactive multi-turn chat with the model's chat template. */
+@Command(name = "chat", mixinStandardHelpOptions = true,
+        description = "Interactive multi-turn chat: each stdin line is a user turn; the reply streams back and joins "
+                + "the conversation, which is re-rendered with the model's chat template every turn. "
+                + "An empty line or end of input ends the chat; /reset starts over.")
+public final class ChatCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", required = true, description = "Model: a Hugging Face folder or a .gguf file.")
+    Path model;
+
+    @Option(names = "--system", description = "System message opening the conversation.")
+    String system;
+
+    @Option(names = "--threads", description = "Worker threads for the kernels (default: all cores).")
+    Integer threads;
+
+    @Mixin
+    SamplingOptions sampling;
+
+    /** Where user turns are read from; tests replace it. */
+    java.io.InputStream in = System.in;
+
+    @Override
+    public Integer call() throws Exception {
+        if (threads != null) {
+            if (threads < 1) throw new JllmException("--threads must be >= 1, got " + threads);
+            Parallel.setThreads(threads);
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        try (TextGenerationPipeline pipeline = TextGenerationPipeline.load(model);
+             BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+            GenerationOptions.Builder defaults = pipeline.defaultOptions();
+            if (sampling.maxNewTokens == null && sampling.maxLength == null) {
+                // transformers' max_length of 20 would cut every reply short once the history grows.
+                defaults.maxNewTokens(256);
+            }
+            GenerationOptions options = sampling.apply(defaults);
+            pipeline.chatTemplate();  // fail now, not after the first question, when the model has no template
+            List<Message> history = new ArrayList<>();
+            if (system != null) history.add(Message.system(system));
+            while (true) {
+                out.print("> ");
+                out.flush();
+                String line = reader.readLine();
+                if (line == null || line.isBlank()) break;
+                if (line.strip().equals("/reset")) {
+                    history.subList(system != null ? 1 : 0, history.size()).clear();
+                    pipeline.resetChat();
+                    continue;
+                }
+                history.add(Message.user(line));
+                TextGenerationPipeline.Result r = pipeline.chat(history, options, piece -> {
+                    out.print(piece);
+                    out.flush();
+                });
+                out.println();
+                history.add(Message.assistant(r.text()));
+            }
+        }
+        out.println();
+        return 0;
+    }
+}

@@ -1,0 +1,25 @@
+package dev.jllm.core.kernel;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Chooses between the Vector API kernels and their scalar twins. {@code -Djllm.vector=false} selects the scalar
+ * code for JVMs that compile the Vector API badly (or not at all); tests flip it with {@link #setEnabled}.
+ */
+public final class Simd {
+    /** The widest float species this CPU runs natively; all vector kernels are written against it. */
+    public static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
+    private static boolean enabled = !"false".equalsIgnoreCase(System.getProperty("jllm.vector", "true").trim());
+
+    private Simd() {}
+
+    public static boolean enabled() {
+        return enabled;
+    }
+
+    public static void setEnabled(boolean on) {
+        enabled = on;
+    }
+}

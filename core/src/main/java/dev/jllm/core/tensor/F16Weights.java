@@ -1,0 +1,74 @@
+package dev.jllm.core.tensor;
+
+import dev.jllm.core.gguf.GgmlType;
+import dev.jllm.core.kernel.Simd;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+
+/** IEEE half-precision weights. */
+public final class F16Weights extends AbstractWeights {
+    private static final VectorSpecies<Float> S = Simd.F;
+    private static final int L = S.length();
+
+    F16Weights(MemorySegment data, int rows, int cols) {
+        super(data, rows, cols);
+    }
+
+    @Override
+    public GgmlType type() {
+        return GgmlType.F16;
+    }
+
+    @Override
+    void dequantizeRange(int row, int k0, int count, float[] dst, int dstOff) {
+        long base = row * rowBytes + 2L * k0;
+        int c = 0;
+        if (Simd.enabled()) {
+            for (; c <= count - L; c += L) Widen.f16(data, base + 2L * c).intoArray(dst, dstOff + c);
+        }
+        for (; c < count; c++) {
+            long o = base + 2L * c;
+            dst[dstOff + c] = Float.float16ToFloat(data.get(Layouts.I16, o));
+        }
+    }
+
+    @Override
+    void dotRows(int r0, int r1, float[] x, int xOff, float[] y, int yOff) {
+        if (Simd.enabled()) {
+            for (int r = r0; r < r1; r++) y[yOff + r] = dotVector(r * rowBytes, x, xOff);
+        } else {
+            for (int r = r0; r < r1; r++) y[yOff + r] = dotScalar(r * rowBytes, x, xOff);
+        }
+    }
+
+    private float dotScalar(long base, float[] x, int xOff) {
+        float sum = 0;
+        for (int c = 0; c < cols; c++) {
+            long o = base + 2L * c;
+            sum += Float.float16ToFloat(data.get(Layouts.I16, o)) * x[xOff + c];
+        }
+        return sum;
+    }
+
+    private float dotVector(long base, float[] x, int xOff) {
+        FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+        int c = 0;
+        for (; c <= cols - 4 * L; c += 4 * L) {
+            long o = base + 2L * c;
+            a0 = Widen.f16(data, o).fma(FloatVector.fromArray(S, x, xOff + c), a0);
+            a1 = Widen.f16(data, o + 2L * L).fma(FloatVector.fromArray(S, x, xOff + c + L), a1);
+            a2 = Widen.f16(data, o + 4L * L).fma(FloatVector.fromArray(S, x, xOff + c + 2 * L), a2);
+            a3 = Widen.f16(data, o + 6L * L).fma(FloatVector.fromArray(S, x, xOff + c + 3 * L), a3);
+        }
+        for (; c <= cols - L; c += L) a0 = Widen.f16(data, base + 2L * c).fma(FloatVector.fromArray(S, x, xOff + c), a0);
+        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        for (; c < cols; c++) {
+            long o = base + 2L * c;
+            sum += Float.float16ToFloat(data.get(Layouts.I16, o)) * x[xOff + c];
+        }
+        return sum;
+    }
+}

@@ -1,0 +1,55 @@
+package dev.jllm.core.tensor;
+
+import dev.jllm.core.gguf.GgmlType;
+import dev.jllm.core.quant.Q4_1;
+
+import java.lang.foreign.MemorySegment;
+
+/** GGML Q4_1 weights (blocks of 32 4-bit values with fp16 scale and min). */
+public final class Q4_1Weights extends AbstractWeights {
+    private static final int BLOCK = Q4_1.BLOCK;
+    private static final int BYTES = Q4_1.BYTES;
+
+    Q4_1Weights(MemorySegment data, int rows, int cols) {
+        super(data, rows, cols);
+    }
+
+    @Override
+    public GgmlType type() {
+        return GgmlType.Q4_1;
+    }
+
+    @Override
+    void dequantizeRange(int row, int k0, int count, float[] dst, int dstOff) {
+        long base = row * rowBytes + (long) (k0 / BLOCK) * BYTES;
+        int blocks = (count + BLOCK - 1) / BLOCK;
+        if (QuantDots.enabled()) {
+            QuantRows.q4_1(data, base, blocks, dst, dstOff);
+            return;
+        }
+        for (int b = 0; b < blocks; b++) Q4_1.dequantizeBlock(data, base + (long) b * BYTES, dst, dstOff + b * BLOCK);
+    }
+
+    @Override
+    void dotRows(int r0, int r1, float[] x, int xOff, float[] y, int yOff) {
+        if (QuantDots.enabled()) {
+            int blocks = cols / BLOCK;
+            float[] xsum = QuantDots.groupSums(x, xOff, cols, 32);
+            for (int r = r0; r < r1; r++) y[yOff + r] = QuantDots.q4_1(data, r * rowBytes, blocks, x, xOff, xsum);
+        } else {
+            for (int r = r0; r < r1; r++) y[yOff + r] = dotScalar(r * rowBytes, x, xOff);
+        }
+    }
+
+    /** Reference path: dequantize one block at a time, then multiply-add in float32. */
+    private float dotScalar(long base, float[] x, int xOff) {
+        float[] w = new float[BLOCK];
+        float sum = 0;
+        for (int b = 0; b < cols / BLOCK; b++) {
+            Q4_1.dequantizeBlock(data, base + (long) b * BYTES, w, 0);
+            int xb = xOff + b * BLOCK;
+            for (int j = 0; j < BLOCK; j++) sum += w[j] * x[xb + j];
+        }
+        return sum;
+    }
+}

@@ -1,0 +1,62 @@
+package dev.jllm.core.tensor;
+
+import dev.jllm.core.gguf.GgmlType;
+import dev.jllm.core.quant.Q4_K;
+
+import java.lang.foreign.MemorySegment;
+
+/** GGML Q4_K weights (256-value super-blocks of eight 4-bit sub-blocks with 6-bit scales and mins). */
+public final class Q4_KWeights extends AbstractWeights {
+    private static final int BLOCK = Q4_K.BLOCK;
+    private static final int BYTES = Q4_K.BYTES;
+
+    Q4_KWeights(MemorySegment data, int rows, int cols) {
+        super(data, rows, cols);
+    }
+
+    @Override
+    public GgmlType type() {
+        return GgmlType.Q4_K;
+    }
+
+    @Override
+    void dequantizeRange(int row, int k0, int count, float[] dst, int dstOff) {
+        long base = row * rowBytes + (long) (k0 / BLOCK) * BYTES;
+        int blocks = (count + BLOCK - 1) / BLOCK;
+        if (QuantDots.enabled()) {
+            QuantRows.q4_K(data, base, blocks, dst, dstOff);
+            return;
+        }
+        for (int b = 0; b < blocks; b++) Q4_K.dequantizeBlock(data, base + (long) b * BYTES, dst, dstOff + b * BLOCK);
+    }
+
+    @Override
+    void dotRows(int r0, int r1, float[] x, int xOff, float[] y, int yOff) {
+        if (QuantDots.enabled()) {
+            int blocks = cols / BLOCK;
+            float[] xsum = QuantDots.groupSums(x, xOff, cols, 32);
+            float[] pair = new float[2];
+            int r = r0;
+            for (; r + 1 < r1; r += 2) {
+                QuantDots.q4_KPair(data, r * rowBytes, (r + 1) * rowBytes, blocks, x, xOff, xsum, pair);
+                y[yOff + r] = pair[0];
+                y[yOff + r + 1] = pair[1];
+            }
+            if (r < r1) y[yOff + r] = QuantDots.q4_K(data, r * rowBytes, blocks, x, xOff, xsum);
+        } else {
+            for (int r = r0; r < r1; r++) y[yOff + r] = dotScalar(r * rowBytes, x, xOff);
+        }
+    }
+
+    /** Reference path: dequantize one block at a time, then multiply-add in float32. */
+    private float dotScalar(long base, float[] x, int xOff) {
+        float[] w = new float[BLOCK];
+        float sum = 0;
+        for (int b = 0; b < cols / BLOCK; b++) {
+            Q4_K.dequantizeBlock(data, base + (long) b * BYTES, w, 0);
+            int xb = xOff + b * BLOCK;
+            for (int j = 0; j < BLOCK; j++) sum += w[j] * x[xb + j];
+        }
+        return sum;
+    }
+}

@@ -1,0 +1,54 @@
+package dev.jllm.core.tensor;
+
+import dev.jllm.core.gguf.GgmlType;
+import dev.jllm.core.quant.Q8_0;
+
+import java.lang.foreign.MemorySegment;
+
+/** GGML Q8_0 weights (blocks of 32 int8 with an fp16 scale). */
+public final class Q8_0Weights extends AbstractWeights {
+    private static final int BLOCK = Q8_0.BLOCK;
+    private static final int BYTES = Q8_0.BYTES;
+
+    Q8_0Weights(MemorySegment data, int rows, int cols) {
+        super(data, rows, cols);
+    }
+
+    @Override
+    public GgmlType type() {
+        return GgmlType.Q8_0;
+    }
+
+    @Override
+    void dequantizeRange(int row, int k0, int count, float[] dst, int dstOff) {
+        long base = row * rowBytes + (long) (k0 / BLOCK) * BYTES;
+        int blocks = (count + BLOCK - 1) / BLOCK;
+        if (QuantDots.enabled()) {
+            QuantRows.q8_0(data, base, blocks, dst, dstOff);
+            return;
+        }
+        for (int b = 0; b < blocks; b++) Q8_0.dequantizeBlock(data, base + (long) b * BYTES, dst, dstOff + b * BLOCK);
+    }
+
+    @Override
+    void dotRows(int r0, int r1, float[] x, int xOff, float[] y, int yOff) {
+        if (QuantDots.enabled()) {
+            int blocks = cols / BLOCK;
+            for (int r = r0; r < r1; r++) y[yOff + r] = QuantDots.q8_0(data, r * rowBytes, blocks, x, xOff);
+        } else {
+            for (int r = r0; r < r1; r++) y[yOff + r] = dotScalar(r * rowBytes, x, xOff);
+        }
+    }
+
+    /** Reference path: dequantize one block at a time, then multiply-add in float32. */
+    private float dotScalar(long base, float[] x, int xOff) {
+        float[] w = new float[BLOCK];
+        float sum = 0;
+        for (int b = 0; b < cols / BLOCK; b++) {
+            Q8_0.dequantizeBlock(data, base + (long) b * BYTES, w, 0);
+            int xb = xOff + b * BLOCK;
+            for (int j = 0; j < BLOCK; j++) sum += w[j] * x[xb + j];
+        }
+        return sum;
+    }
+}

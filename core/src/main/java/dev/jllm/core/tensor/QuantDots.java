@@ -1,0 +1,312 @@
+package dev.jllm.core.tensor;
+
+import dev.jllm.core.kernel.Simd;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * Fused dequantize-and-dot kernels for the GGML block formats, one row at a time: the quantized codes are widened
+ * to float lanes in registers and multiplied with x; per-block constants (offsets, mins) are folded in through
+ * precomputed sums of x over each block so the inner loops carry no subtraction.
+ *
+ * <p>The kernels are written for 16-float vectors (AVX-512); {@link #AVAILABLE} is false elsewhere and callers
+ * use their scalar path.
+ */
+final class QuantDots {
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
+    static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
+    static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
+    static final boolean AVAILABLE = Simd.F.length() == 16;
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    static final ValueLayout.OfShort I16 = Layouts.I16;
+    static final ValueLayout.OfInt I32 = Layouts.I32;
+
+    private QuantDots() {}
+
+    static boolean enabled() {
+        return AVAILABLE && Simd.enabled();
+    }
+
+    /** Sums of x over consecutive groups of {@code group} values (the per-block offset terms). */
+    static float[] groupSums(float[] x, int xOff, int n, int group) {
+        float[] s = new float[n / group];
+        for (int g = 0; g < s.length; g++) {
+            FloatVector acc = FloatVector.zero(F);
+            int base = xOff + g * group;
+            for (int j = 0; j < group; j += 16) acc = acc.add(FloatVector.fromArray(F, x, base + j));
+            s[g] = acc.reduceLanes(VectorOperators.ADD);
+        }
+        return s;
+    }
+
+
+    static float f16(MemorySegment s, long off) {
+        return Float.float16ToFloat(s.get(I16, off));
+    }
+
+    /** Q8_0 row: Σ_b d_b · Σ_j q_bj x_bj. Two accumulators alternate so consecutive blocks do not serialize. */
+    static float q8_0(MemorySegment s, long base, int blocks, float[] x, int xOff) {
+        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+        int b = 0;
+        for (; b + 1 < blocks; b += 2) {
+            long o = base + 34L * b;
+            int xo = xOff + 32 * b;
+            FloatVector t0 = ((FloatVector) ByteVector.fromMemorySegment(B, s, o + 2, LE).convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, xo));
+            t0 = ((FloatVector) ByteVector.fromMemorySegment(B, s, o + 18, LE).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xo + 16), t0);
+            acc0 = t0.fma(FloatVector.broadcast(F, f16(s, o)), acc0);
+            FloatVector t1 = ((FloatVector) ByteVector.fromMemorySegment(B, s, o + 36, LE).convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, xo + 32));
+            t1 = ((FloatVector) ByteVector.fromMemorySegment(B, s, o + 52, LE).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xo + 48), t1);
+            acc1 = t1.fma(FloatVector.broadcast(F, f16(s, o + 34)), acc1);
+        }
+        if (b < blocks) {
+            long o = base + 34L * b;
+            int xo = xOff + 32 * b;
+            FloatVector t0 = ((FloatVector) ByteVector.fromMemorySegment(B, s, o + 2, LE).convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, xo));
+            t0 = ((FloatVector) ByteVector.fromMemorySegment(B, s, o + 18, LE).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xo + 16), t0);
+            acc0 = t0.fma(FloatVector.broadcast(F, f16(s, o)), acc0);
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Q4_0 row: Σ_b d_b · (Σ_j q_bj x_bj − 8·Σ_j x_bj). */
+    static float q4_0(MemorySegment s, long base, int blocks, float[] x, int xOff, float[] xsum) {
+        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+        float offset = 0;
+        int b = 0;
+        for (; b + 1 < blocks; b += 2) {
+            long o = base + 18L * b;
+            int xo = xOff + 32 * b;
+            float d0 = f16(s, o), d1 = f16(s, o + 18);
+            ByteVector q = ByteVector.fromMemorySegment(B, s, o + 2, LE);
+            FloatVector t = ((FloatVector) q.and((byte) 0xF).convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, xo));
+            t = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xo + 16), t);
+            acc0 = t.fma(FloatVector.broadcast(F, d0), acc0);
+            ByteVector q1 = ByteVector.fromMemorySegment(B, s, o + 20, LE);
+            FloatVector t1 = ((FloatVector) q1.and((byte) 0xF).convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, xo + 32));
+            t1 = ((FloatVector) q1.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xo + 48), t1);
+            acc1 = t1.fma(FloatVector.broadcast(F, d1), acc1);
+            offset += d0 * xsum[b] + d1 * xsum[b + 1];
+        }
+        if (b < blocks) {
+            long o = base + 18L * b;
+            int xo = xOff + 32 * b;
+            float d = f16(s, o);
+            ByteVector q = ByteVector.fromMemorySegment(B, s, o + 2, LE);
+            FloatVector t = ((FloatVector) q.and((byte) 0xF).convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, xo));
+            t = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xo + 16), t);
+            acc0 = t.fma(FloatVector.broadcast(F, d), acc0);
+            offset += d * xsum[b];
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) - 8 * offset;
+    }
+
+    /** Q4_1 row: Σ_b d_b · Σ_j q_bj x_bj + m_b · Σ_j x_bj. */
+    static float q4_1(MemorySegment s, long base, int blocks, float[] x, int xOff, float[] xsum) {
+        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+        float offset = 0;
+        int b = 0;
+        for (; b + 1 < blocks; b += 2) {
+            long o = base + 20L * b;
+            int xo = xOff + 32 * b;
+            float d0 = f16(s, o), d1 = f16(s, o + 20);
+            ByteVector q = ByteVector.fromMemorySegment(B, s, o + 4, LE);
+            FloatVector t = ((FloatVector) q.and((byte) 0xF).convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, xo));
+            t = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xo + 16), t);
+            acc0 = t.fma(FloatVector.broadcast(F, d0), acc0);
+            ByteVector q1 = ByteVector.fromMemorySegment(B, s, o + 24, LE);
+            FloatVector t1 = ((FloatVector) q1.and((byte) 0xF).convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, xo + 32));
+            t1 = ((FloatVector) q1.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xo + 48), t1);
+            acc1 = t1.fma(FloatVector.broadcast(F, d1), acc1);
+            offset += f16(s, o + 2) * xsum[b] + f16(s, o + 22) * xsum[b + 1];
+        }
+        if (b < blocks) {
+            long o = base + 20L * b;
+            int xo = xOff + 32 * b;
+            ByteVector q = ByteVector.fromMemorySegment(B, s, o + 4, LE);
+            FloatVector t = ((FloatVector) q.and((byte) 0xF).convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, xo));
+            t = ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xo + 16), t);
+            acc0 = t.fma(FloatVector.broadcast(F, f16(s, o)), acc0);
+            offset += f16(s, o + 2) * xsum[b];
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) + offset;
+    }
+
+    /**
+     * Q4_K row: Σ_sub d·sc·Σ q x − dmin·m·Σ x per 32-value sub-block. The twelve packed scale bytes are read as
+     * three ints and unpacked with masks (scales in bytes of s0/s1, mins in m0/m1).
+     */
+    static float q4_K(MemorySegment s, long base, int blocks, float[] x, int xOff, float[] xsum32) {
+        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+        float mins = 0;
+        for (int b = 0; b < blocks; b++) {
+            long o = base + 144L * b;
+            float d = f16(s, o), dmin = f16(s, o + 2);
+            int u0 = s.get(I32, o + 4), u1 = s.get(I32, o + 8), u2 = s.get(I32, o + 12);
+            long sc = (u0 & 0x3f3f3f3fL) | ((long) ((u2 & 0x0f0f0f0f) | (((u0 >>> 6) & 0x03030303) << 4)) << 32);
+            long mn = (u1 & 0x3f3f3f3fL) | ((long) (((u2 >>> 4) & 0x0f0f0f0f) | (((u1 >>> 6) & 0x03030303) << 4)) << 32);
+            int xb = xOff + 256 * b;
+            int sb = 8 * b;
+            float msum = 0;
+            for (int j = 0; j < 8; j++) msum += (int) ((mn >>> (8 * j)) & 0xFF) * xsum32[sb + j];
+            mins += dmin * msum;
+            long q = o + 16;
+            for (int p = 0; p < 4; p++, q += 32, xb += 64) {
+                IntVector i0 = (IntVector) ByteVector.fromMemorySegment(B, s, q, LE).convertShape(VectorOperators.B2I, I, 0);
+                IntVector i1 = (IntVector) ByteVector.fromMemorySegment(B, s, q + 16, LE).convertShape(VectorOperators.B2I, I, 0);
+                FloatVector lo = ((FloatVector) i0.and(15).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xb));
+                lo = ((FloatVector) i1.and(15).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xb + 16), lo);
+                FloatVector hi = ((FloatVector) i0.lanewise(VectorOperators.LSHR, 4).and(15).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xb + 32));
+                hi = ((FloatVector) i1.lanewise(VectorOperators.LSHR, 4).and(15).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xb + 48), hi);
+                acc0 = lo.fma(FloatVector.broadcast(F, d * (int) ((sc >>> (16 * p)) & 0xFF)), acc0);
+                acc1 = hi.fma(FloatVector.broadcast(F, d * (int) ((sc >>> (16 * p + 8)) & 0xFF)), acc1);
+            }
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) - mins;
+    }
+
+
+    /**
+     * Two Q4_K rows at once (measured 1.2x the rows/s of one at a time): the x loads and loop overhead are shared and
+     * the two rows give the core two independent dependency chains. Writes the rows' dots to out[0] and out[1].
+     */
+    static void q4_KPair(MemorySegment s, long base0, long base1, int blocks, float[] x, int xOff, float[] xsum32, float[] out) {
+        FloatVector a0 = FloatVector.zero(F), b0 = FloatVector.zero(F);
+        float mins0 = 0, mins1 = 0;
+        for (int b = 0; b < blocks; b++) {
+            long o0 = base0 + 144L * b, o1 = base1 + 144L * b;
+            float d0 = f16(s, o0), d1 = f16(s, o1);
+            int u0 = s.get(I32, o0 + 4), u1 = s.get(I32, o0 + 8), u2 = s.get(I32, o0 + 12);
+            long sc0 = (u0 & 0x3f3f3f3fL) | ((long) ((u2 & 0x0f0f0f0f) | (((u0 >>> 6) & 0x03030303) << 4)) << 32);
+            long mn0 = (u1 & 0x3f3f3f3fL) | ((long) (((u2 >>> 4) & 0x0f0f0f0f) | (((u1 >>> 6) & 0x03030303) << 4)) << 32);
+            u0 = s.get(I32, o1 + 4); u1 = s.get(I32, o1 + 8); u2 = s.get(I32, o1 + 12);
+            long sc1 = (u0 & 0x3f3f3f3fL) | ((long) ((u2 & 0x0f0f0f0f) | (((u0 >>> 6) & 0x03030303) << 4)) << 32);
+            long mn1 = (u1 & 0x3f3f3f3fL) | ((long) (((u2 >>> 4) & 0x0f0f0f0f) | (((u1 >>> 6) & 0x03030303) << 4)) << 32);
+            int sb = 8 * b;
+            float m0 = 0, m1 = 0;
+            for (int j = 0; j < 8; j++) { float xs = xsum32[sb + j]; m0 += (int) ((mn0 >>> (8 * j)) & 0xFF) * xs; m1 += (int) ((mn1 >>> (8 * j)) & 0xFF) * xs; }
+            mins0 += f16(s, o0 + 2) * m0; mins1 += f16(s, o1 + 2) * m1;
+            int xb = xOff + 256 * b;
+            for (int p = 0; p < 4; p++, xb += 64) {
+                long q0 = o0 + 16 + 32L * p, q1 = o1 + 16 + 32L * p;
+                FloatVector x0 = FloatVector.fromArray(F, x, xb), x1 = FloatVector.fromArray(F, x, xb + 16);
+                FloatVector x2 = FloatVector.fromArray(F, x, xb + 32), x3 = FloatVector.fromArray(F, x, xb + 48);
+                IntVector i0 = (IntVector) ByteVector.fromMemorySegment(B, s, q0, LE).convertShape(VectorOperators.B2I, I, 0);
+                IntVector i1 = (IntVector) ByteVector.fromMemorySegment(B, s, q0 + 16, LE).convertShape(VectorOperators.B2I, I, 0);
+                FloatVector lo = ((FloatVector) i0.and(15).convert(VectorOperators.I2F, 0)).mul(x0);
+                lo = ((FloatVector) i1.and(15).convert(VectorOperators.I2F, 0)).fma(x1, lo);
+                FloatVector hi = ((FloatVector) i0.lanewise(VectorOperators.LSHR, 4).and(15).convert(VectorOperators.I2F, 0)).mul(x2);
+                hi = ((FloatVector) i1.lanewise(VectorOperators.LSHR, 4).and(15).convert(VectorOperators.I2F, 0)).fma(x3, hi);
+                a0 = lo.fma(FloatVector.broadcast(F, d0 * (int) ((sc0 >>> (16 * p)) & 0xFF)), a0);
+                a0 = hi.fma(FloatVector.broadcast(F, d0 * (int) ((sc0 >>> (16 * p + 8)) & 0xFF)), a0);
+                IntVector j0 = (IntVector) ByteVector.fromMemorySegment(B, s, q1, LE).convertShape(VectorOperators.B2I, I, 0);
+                IntVector j1 = (IntVector) ByteVector.fromMemorySegment(B, s, q1 + 16, LE).convertShape(VectorOperators.B2I, I, 0);
+                FloatVector lo1 = ((FloatVector) j0.and(15).convert(VectorOperators.I2F, 0)).mul(x0);
+                lo1 = ((FloatVector) j1.and(15).convert(VectorOperators.I2F, 0)).fma(x1, lo1);
+                FloatVector hi1 = ((FloatVector) j0.lanewise(VectorOperators.LSHR, 4).and(15).convert(VectorOperators.I2F, 0)).mul(x2);
+                hi1 = ((FloatVector) j1.lanewise(VectorOperators.LSHR, 4).and(15).convert(VectorOperators.I2F, 0)).fma(x3, hi1);
+                b0 = lo1.fma(FloatVector.broadcast(F, d1 * (int) ((sc1 >>> (16 * p)) & 0xFF)), b0);
+                b0 = hi1.fma(FloatVector.broadcast(F, d1 * (int) ((sc1 >>> (16 * p + 8)) & 0xFF)), b0);
+            }
+        }
+        out[0] = a0.reduceLanes(VectorOperators.ADD) - mins0;
+        out[1] = b0.reduceLanes(VectorOperators.ADD) - mins1;
+    }
+    /**
+     * Q5_K row: as Q4_K with the fifth bit from qh (bit 2p for the low sub-block of pair p, 2p+1 for the high). The
+     * pair kernel is a separate method that keeps its accumulators in {@code acc}: one method holding all the vector
+     * code of a super-block exceeds C2's inlining node budget, and un-inlined vector calls box every vector.
+     */
+    static float q5_K(MemorySegment s, long base, int blocks, float[] x, int xOff, float[] xsum32, float[] acc) {
+        java.util.Arrays.fill(acc, 0f);
+        float mins = 0;
+        for (int b = 0; b < blocks; b++) {
+            long o = base + 176L * b;
+            float d = f16(s, o), dmin = f16(s, o + 2);
+            int u0 = s.get(I32, o + 4), u1 = s.get(I32, o + 8), u2 = s.get(I32, o + 12);
+            long sc = (u0 & 0x3f3f3f3fL) | ((long) ((u2 & 0x0f0f0f0f) | (((u0 >>> 6) & 0x03030303) << 4)) << 32);
+            long mn = (u1 & 0x3f3f3f3fL) | ((long) (((u2 >>> 4) & 0x0f0f0f0f) | (((u1 >>> 6) & 0x03030303) << 4)) << 32);
+            int sb = 8 * b;
+            float msum = 0;
+            for (int j = 0; j < 8; j++) msum += (int) ((mn >>> (8 * j)) & 0xFF) * xsum32[sb + j];
+            mins += dmin * msum;
+            for (int p = 0; p < 4; p++) {
+                int xb = xOff + 256 * b + 64 * p;
+                long q = o + 48 + 32L * p;
+                q5Sub(s, q, o + 16, false, 2 * p, x, xb, d * (int) ((sc >>> (16 * p)) & 0xFF), acc, 0);
+                q5Sub(s, q, o + 16, true, 2 * p + 1, x, xb + 32, d * (int) ((sc >>> (16 * p + 8)) & 0xFF), acc, 16);
+            }
+        }
+        return FloatVector.fromArray(F, acc, 0).add(FloatVector.fromArray(F, acc, 16)).reduceLanes(VectorOperators.ADD) - mins;
+    }
+
+    /**
+     * One 32-value Q5_K sub-block: low or high nibbles of q plus bit {@code bit} of qh as the fifth bit. The bit is
+     * isolated with an AND and rescaled in float (16 / 2^bit), because variable-count vector shifts and masked
+     * operations compile poorly here.
+     */
+    private static void q5Sub(MemorySegment s, long q, long qh, boolean high, int bit, float[] x, int xb, float scale,
+                              float[] acc, int accOff) {
+        IntVector v0 = (IntVector) ByteVector.fromMemorySegment(B, s, q, LE).convertShape(VectorOperators.B2I, I, 0);
+        IntVector v1 = (IntVector) ByteVector.fromMemorySegment(B, s, q + 16, LE).convertShape(VectorOperators.B2I, I, 0);
+        IntVector h0 = (IntVector) ByteVector.fromMemorySegment(B, s, qh, LE).convertShape(VectorOperators.B2I, I, 0);
+        IntVector h1 = (IntVector) ByteVector.fromMemorySegment(B, s, qh + 16, LE).convertShape(VectorOperators.B2I, I, 0);
+        if (high) {
+            v0 = v0.lanewise(VectorOperators.LSHR, 4);
+            v1 = v1.lanewise(VectorOperators.LSHR, 4);
+        }
+        int mask = 1 << bit;
+        FloatVector rescale = FloatVector.broadcast(F, 16.0f / mask);
+        FloatVector q0 = ((FloatVector) h0.and(mask).convert(VectorOperators.I2F, 0)).fma(rescale, ((FloatVector) v0.and(15).convert(VectorOperators.I2F, 0)));
+        FloatVector q1 = ((FloatVector) h1.and(mask).convert(VectorOperators.I2F, 0)).fma(rescale, ((FloatVector) v1.and(15).convert(VectorOperators.I2F, 0)));
+        FloatVector t = q0.mul(FloatVector.fromArray(F, x, xb));
+        t = q1.fma(FloatVector.fromArray(F, x, xb + 16), t);
+        t.fma(FloatVector.broadcast(F, scale), FloatVector.fromArray(F, acc, accOff)).intoArray(acc, accOff);
+    }
+
+    /**
+     * Q6_K row: sixteen-value sub-blocks map onto one vector each, with its int8 scale. One helper call handles 64
+     * values (four sub-blocks), accumulating into {@code acc} (32 floats).
+     */
+    static float q6_K(MemorySegment s, long base, int blocks, float[] x, int xOff, float[] acc) {
+        java.util.Arrays.fill(acc, 0f);
+        for (int b = 0; b < blocks; b++) {
+            long o = base + 210L * b;
+            float d = f16(s, o + 208);
+            long sc = o + 192;
+            for (int half = 0; half < 2; half++) {
+                for (int c = 0; c < 2; c++) {
+                    int is = 8 * half + c;
+                    q6Chunk(s, o + 64L * half + 16 * c, o + 128 + 32L * half + 16 * c, x, xOff + 256 * b + 128 * half + 16 * c,
+                            d * s.get(ValueLayout.JAVA_BYTE, sc + is), d * s.get(ValueLayout.JAVA_BYTE, sc + is + 2),
+                            d * s.get(ValueLayout.JAVA_BYTE, sc + is + 4), d * s.get(ValueLayout.JAVA_BYTE, sc + is + 6), acc);
+                }
+            }
+        }
+        return FloatVector.fromArray(F, acc, 0).add(FloatVector.fromArray(F, acc, 16)).reduceLanes(VectorOperators.ADD);
+    }
+
+    private static void q6Chunk(MemorySegment s, long ql, long qh, float[] x, int xo, float d1, float d2, float d3,
+                                float d4, float[] acc) {
+        IntVector a = (IntVector) ByteVector.fromMemorySegment(B, s, ql, LE).convertShape(VectorOperators.B2I, I, 0);
+        IntVector a2 = (IntVector) ByteVector.fromMemorySegment(B, s, ql + 32, LE).convertShape(VectorOperators.B2I, I, 0);
+        IntVector h = (IntVector) ByteVector.fromMemorySegment(B, s, qh, LE).convertShape(VectorOperators.B2I, I, 0);
+        FloatVector q1 = ((FloatVector) a.and(15).or(h.lanewise(VectorOperators.LSHL, 4).and(48)).sub(32).convert(VectorOperators.I2F, 0));
+        FloatVector q2 = ((FloatVector) a2.and(15).or(h.lanewise(VectorOperators.LSHL, 2).and(48)).sub(32).convert(VectorOperators.I2F, 0));
+        FloatVector q3 = ((FloatVector) a.lanewise(VectorOperators.LSHR, 4).and(15).or(h.and(48)).sub(32).convert(VectorOperators.I2F, 0));
+        FloatVector q4 = ((FloatVector) a2.lanewise(VectorOperators.LSHR, 4).and(15).or(h.lanewise(VectorOperators.LSHR, 2).and(48)).sub(32).convert(VectorOperators.I2F, 0));
+        FloatVector acc0 = FloatVector.fromArray(F, acc, 0), acc1 = FloatVector.fromArray(F, acc, 16);
+        acc0 = q1.mul(FloatVector.fromArray(F, x, xo)).fma(FloatVector.broadcast(F, d1), acc0);
+        acc1 = q2.mul(FloatVector.fromArray(F, x, xo + 32)).fma(FloatVector.broadcast(F, d2), acc1);
+        acc0 = q3.mul(FloatVector.fromArray(F, x, xo + 64)).fma(FloatVector.broadcast(F, d3), acc0);
+        acc1 = q4.mul(FloatVector.fromArray(F, x, xo + 96)).fma(FloatVector.broadcast(F, d4), acc1);
+        acc0.intoArray(acc, 0);
+        acc1.intoArray(acc, 16);
+    }
+}

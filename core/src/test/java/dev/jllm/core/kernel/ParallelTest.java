@@ -1,0 +1,75 @@
+package dev.jllm.core.kernel;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.util.concurrent.TimeUnit;
+
+import java.util.concurrent.atomic.AtomicIntegerArray;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/** A lost wake-up or a nested-call deadlock shows up as a hang: the timeout turns it into a failure. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class ParallelTest {
+    @Test
+    void everyIndexRunsExactlyOnce() {
+        int before = Parallel.threads();
+        try {
+            for (int threads : new int[]{1, 2, 3}) {
+                Parallel.setThreads(threads);
+                for (int n : new int[]{1, 5, 64, 1000}) {
+                    for (int grain : new int[]{1, 16}) {
+                        AtomicIntegerArray hits = new AtomicIntegerArray(n);
+                        for (int rep = 0; rep < 50; rep++) {
+                            Parallel.forRange(n, grain, (w, s, e) -> {
+                                for (int i = s; i < e; i++) hits.incrementAndGet(i);
+                            });
+                        }
+                        for (int i = 0; i < n; i++) assertEquals(50, hits.get(i), "index " + i);
+                    }
+                }
+            }
+        } finally {
+            Parallel.setThreads(before);
+        }
+    }
+
+    @Test
+    void nestedCallsRunInline() {
+        for (int rep = 0; rep < 200; rep++) nestedOnce();
+    }
+
+    private static void nestedOnce() {
+        AtomicIntegerArray hits = new AtomicIntegerArray(100);
+        Parallel.forRange(10, 1, (w, s, e) -> {
+            for (int i = s; i < e; i++) {
+                int base = i * 10;
+                Parallel.forRange(10, 1, (w2, s2, e2) -> {
+                    for (int j = s2; j < e2; j++) hits.incrementAndGet(base + j);
+                });
+            }
+        });
+        for (int i = 0; i < 100; i++) assertEquals(1, hits.get(i));
+    }
+
+    @Test
+    void workerFailurePropagates() {
+        int before = Parallel.threads();
+        try {
+            Parallel.setThreads(2);
+            assertThrows(IllegalStateException.class, () -> Parallel.forRange(100, 1, (w, s, e) -> {
+                if (w == 1) throw new IllegalStateException("boom");
+            }));
+            // and the pool still works afterwards
+            AtomicIntegerArray hits = new AtomicIntegerArray(10);
+            Parallel.forRange(10, 1, (w, s, e) -> {
+                for (int i = s; i < e; i++) hits.incrementAndGet(i);
+            });
+            for (int i = 0; i < 10; i++) assertEquals(1, hits.get(i));
+        } finally {
+            Parallel.setThreads(before);
+        }
+    }
+}

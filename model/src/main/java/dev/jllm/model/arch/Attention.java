@@ -1,0 +1,166 @@
+package dev.jllm.model.arch;
+
+import dev.jllm.core.kernel.Parallel;
+import dev.jllm.core.kernel.Simd;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.util.Arrays;
+
+/**
+ * Causal grouped-query attention over a KV cache, tiled with an online softmax (the flash-attention idea): keys
+ * are walked in tiles of {@link #TILE}, each query keeps only a running max, a running denominator and an output
+ * accumulator, so no {@code T x T} score matrix is ever formed and memory stays O(T).
+ *
+ * <p>Work items are (block of {@link #QUERY_BLOCK} queries, KV head): a key tile is transposed once to
+ * {@code [headDim][TILE]} and then reused by every query and every query head of the group, and the scores of
+ * one query against the tile are a vector FMA over the head dimension (no horizontal reductions).
+ *
+ * <p>Query at absolute position {@code p} sees keys {@code max(0, p - window + 1) .. p} (the {@code window} most
+ * recent positions including itself; window 0 = all).
+ */
+public final class Attention {
+    static final int TILE = 64;
+    static final int QUERY_BLOCK = 16;
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+    private Attention() {}
+
+    /**
+     * @param q      queries, {@code [count][heads*headDim]}, for positions {@code start..start+count-1}
+     * @param keys   {@code [position][kvHeads*headDim]}, holding at least positions {@code 0..start+count-1}
+     * @param out    {@code [count][heads*headDim]}
+     */
+    public static void attend(float[] q, int count, int start, float[] keys, float[] values,
+                              int heads, int kvHeads, int headDim, int window, float[] out) {
+        int group = heads / kvHeads;
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        int blocks = (count + QUERY_BLOCK - 1) / QUERY_BLOCK;
+        int tasks = blocks * kvHeads;
+        long visible = Math.min(start + count, window > 0 ? window : Integer.MAX_VALUE);
+        long work = (long) count * heads * visible * headDim;
+        int grain = work < 65_536 ? tasks : 1;  // below that a hand-off to another thread costs more than it saves
+        Parallel.forRange(tasks, grain, (worker, from, to) -> {
+            Scratch s = new Scratch(headDim, group);
+            for (int task = from; task < to; task++) {
+                int block = task / kvHeads;
+                int kvh = task % kvHeads;
+                int t0 = block * QUERY_BLOCK;
+                int t1 = Math.min(count, t0 + QUERY_BLOCK);
+                attendBlock(q, t0, t1, start, keys, values, heads, kvHeads, headDim, window, scale, group, kvh, s, out);
+            }
+        });
+    }
+
+    /** Per-thread buffers. */
+    private static final class Scratch {
+        final float[] keysT;   // [headDim][TILE]
+        final float[] scores;  // [TILE]
+        final float[] max;     // [QUERY_BLOCK * group]
+        final float[] denom;
+
+        Scratch(int headDim, int group) {
+            keysT = new float[headDim * TILE];
+            scores = new float[TILE];
+            max = new float[QUERY_BLOCK * group];
+            denom = new float[QUERY_BLOCK * group];
+        }
+    }
+
+    private static void attendBlock(float[] q, int t0, int t1, int start, float[] keys, float[] values, int heads,
+                                    int kvHeads, int headDim, int window, float scale, int group, int kvh,
+                                    Scratch s, float[] out) {
+        int qDim = heads * headDim;
+        int kvDim = kvHeads * headDim;
+        int headOff = kvh * group * headDim;   // the group's query heads are contiguous in q and out
+        for (int t = t0; t < t1; t++) Arrays.fill(out, t * qDim + headOff, t * qDim + headOff + group * headDim, 0f);
+        Arrays.fill(s.max, Float.NEGATIVE_INFINITY);
+        Arrays.fill(s.denom, 0f);
+        int firstPos = start + t0;
+        int lastPos = start + t1 - 1;
+        int keyLo = window > 0 ? Math.max(0, firstPos - window + 1) : 0;
+        for (int tileStart = keyLo; tileStart <= lastPos; tileStart += TILE) {
+            int n = Math.min(TILE, lastPos + 1 - tileStart);
+            transpose(keys, tileStart, n, kvDim, kvh * headDim, headDim, s.keysT);
+            for (int t = t0; t < t1; t++) {
+                int pos = start + t;
+                int jLo = Math.max(tileStart, window > 0 ? pos - window + 1 : 0) - tileStart;
+                int jHi = Math.min(pos, tileStart + n - 1) - tileStart;
+                if (jLo > jHi) continue;
+                for (int g = 0; g < group; g++) {
+                    int qOff = t * qDim + headOff + g * headDim;
+                    scores(q, qOff, s.keysT, headDim, jHi + 1, s.scores);
+                    float tileMax = Float.NEGATIVE_INFINITY;
+                    for (int j = jLo; j <= jHi; j++) {
+                        s.scores[j] *= scale;
+                        if (s.scores[j] > tileMax) tileMax = s.scores[j];
+                    }
+                    int state = (t - t0) * group + g;
+                    float newMax = Math.max(s.max[state], tileMax);
+                    float correction = (float) Math.exp(s.max[state] - newMax);  // 0 on the first tile: exp(-inf)
+                    s.max[state] = newMax;
+                    float sum = VectorOps.expShiftedInPlace(s.scores, jLo, jHi - jLo + 1, newMax);
+                    s.denom[state] = s.denom[state] * correction + sum;
+                    if (correction != 1f) VectorOps.scale(out, qOff, headDim, correction);
+                    for (int j = jLo; j <= jHi; j++) {
+                        VectorOps.axpy(s.scores[j], values, (tileStart + j) * kvDim + kvh * headDim, out, qOff, headDim);
+                    }
+                }
+            }
+        }
+        for (int t = t0; t < t1; t++) {
+            for (int g = 0; g < group; g++) {
+                VectorOps.scale(out, t * qDim + headOff + g * headDim, headDim, 1f / s.denom[(t - t0) * group + g]);
+            }
+        }
+    }
+
+    /** {@code keysT[d][j] = keys[(tileStart + j) * kvDim + off + d]} for j < n; zero beyond n. */
+    private static void transpose(float[] keys, int tileStart, int n, int kvDim, int off, int headDim, float[] keysT) {
+        for (int j = 0; j < n; j++) {
+            int src = (tileStart + j) * kvDim + off;
+            for (int d = 0; d < headDim; d++) keysT[d * TILE + j] = keys[src + d];
+        }
+        if (n < TILE) for (int d = 0; d < headDim; d++) Arrays.fill(keysT, d * TILE + n, (d + 1) * TILE, 0f);
+    }
+
+    /** {@code scores[j] = q[qOff..] . keysT[..][j]} for j < limit, vectorized over keys. */
+    private static void scores(float[] q, int qOff, float[] keysT, int headDim, int limit, float[] scores) {
+        if (!Simd.enabled()) {
+            for (int k = 0; k < limit; k++) {
+                float acc = 0;
+                for (int d = 0; d < headDim; d++) acc += q[qOff + d] * keysT[d * TILE + k];
+                scores[k] = acc;
+            }
+            return;
+        }
+        int lanes = S.length();
+        int j = 0;
+        for (; j + 2 * lanes <= TILE && j < limit; j += 2 * lanes) {
+            FloatVector a0 = FloatVector.zero(S);
+            FloatVector a1 = FloatVector.zero(S);
+            for (int d = 0; d < headDim; d++) {
+                FloatVector qd = FloatVector.broadcast(S, q[qOff + d]);
+                a0 = FloatVector.fromArray(S, keysT, d * TILE + j).fma(qd, a0);
+                a1 = FloatVector.fromArray(S, keysT, d * TILE + j + lanes).fma(qd, a1);
+            }
+            a0.intoArray(scores, j);
+            a1.intoArray(scores, j + lanes);
+        }
+        for (; j < limit; j += lanes) {
+            if (j + lanes <= TILE) {
+                FloatVector a = FloatVector.zero(S);
+                for (int d = 0; d < headDim; d++) {
+                    a = FloatVector.fromArray(S, keysT, d * TILE + j).fma(FloatVector.broadcast(S, q[qOff + d]), a);
+                }
+                a.intoArray(scores, j);
+            } else {
+                for (int k = j; k < limit; k++) {
+                    float acc = 0;
+                    for (int d = 0; d < headDim; d++) acc += q[qOff + d] * keysT[d * TILE + k];
+                    scores[k] = acc;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,106 @@
+package dev.jllm.model.arch;
+
+import dev.jllm.core.kernel.Simd;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The element-wise and reduction loops of the forward pass (not the matrix products: those are WeightMatrix's).
+ * Each has a scalar twin, used when {@link Simd#enabled()} is off ({@code -Djllm.vector=false}).
+ */
+public final class VectorOps {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+    private VectorOps() {}
+
+    public static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        int i = 0;
+        float sum = 0;
+        if (n >= S.length() && Simd.enabled()) {
+            FloatVector acc = FloatVector.zero(S);
+            for (int bound = S.loopBound(n); i < bound; i += S.length()) {
+                acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc);
+            }
+            sum = acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) sum += a[aOff + i] * b[bOff + i];
+        return sum;
+    }
+
+    /** {@code y[yOff..] += alpha * x[xOff..]}. */
+    public static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+        int i = 0;
+        if (n >= S.length() && Simd.enabled()) {
+            FloatVector a = FloatVector.broadcast(S, alpha);
+            for (int bound = S.loopBound(n); i < bound; i += S.length()) {
+                FloatVector.fromArray(S, x, xOff + i).fma(a, FloatVector.fromArray(S, y, yOff + i)).intoArray(y, yOff + i);
+            }
+        }
+        for (; i < n; i++) y[yOff + i] += alpha * x[xOff + i];
+    }
+
+    public static void scale(float[] x, int off, int n, float s) {
+        for (int i = 0; i < n; i++) x[off + i] *= s;
+    }
+
+    /** {@code a[i] += b[i]}. */
+    public static void add(float[] a, float[] b, int n) {
+        int i = 0;
+        if (Simd.enabled()) for (int bound = S.loopBound(n); i < bound; i += S.length()) {
+            FloatVector.fromArray(S, a, i).add(FloatVector.fromArray(S, b, i)).intoArray(a, i);
+        }
+        for (; i < n; i++) a[i] += b[i];
+    }
+
+    /** {@code x[i] = exp(x[i] - shift)} over {@code [off, off+n)}; returns the sum of the new values. */
+    public static float expShiftedInPlace(float[] x, int off, int n, float shift) {
+        int i = 0;
+        float sum = 0;
+        if (n >= S.length() && Simd.enabled()) {
+            FloatVector sh = FloatVector.broadcast(S, shift);
+            FloatVector acc = FloatVector.zero(S);
+            for (int bound = S.loopBound(n); i < bound; i += S.length()) {
+                FloatVector e = FloatVector.fromArray(S, x, off + i).sub(sh).lanewise(VectorOperators.EXP);
+                e.intoArray(x, off + i);
+                acc = acc.add(e);
+            }
+            sum = acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) {
+            float e = (float) Math.exp(x[off + i] - shift);
+            x[off + i] = e;
+            sum += e;
+        }
+        return sum;
+    }
+
+    /** {@code gate[i] = silu(gate[i]) * up[i]} over {@code [from, to)}, silu(g) = g / (1 + e^-g). */
+    public static void swiglu(float[] gate, float[] up, int from, int to) {
+        int i = from;
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        if (Simd.enabled()) for (int bound = from + S.loopBound(to - from); i < bound; i += S.length()) {
+            FloatVector g = FloatVector.fromArray(S, gate, i);
+            FloatVector e = g.neg().lanewise(VectorOperators.EXP);
+            g.div(e.add(one)).mul(FloatVector.fromArray(S, up, i)).intoArray(gate, i);
+        }
+        for (; i < to; i++) {
+            float g = gate[i];
+            gate[i] = (float) (g / (1.0 + Math.exp(-g))) * up[i];
+        }
+    }
+
+    /**
+     * RMSNorm as transformers computes it: {@code w * (x / sqrt(mean(x^2) + eps))}; the sum of squares is
+     * accumulated in double so long rows do not lose precision.
+     */
+    public static void rmsNorm(float[] x, int xOff, float[] weight, float eps, float[] out, int outOff, int n) {
+        double ss = 0;
+        for (int i = 0; i < n; i++) {
+            double v = x[xOff + i];
+            ss += v * v;
+        }
+        float inv = (float) (1.0 / Math.sqrt(ss / n + eps));
+        for (int i = 0; i < n; i++) out[outOff + i] = weight[i] * (x[xOff + i] * inv);
+    }
+}
