@@ -139,6 +139,19 @@ class FinetuneCommandTest {
     }
 
     @Test
+    void generateWithAdapterEqualsTheMergedModel() {
+        Path merged = dir.resolve("m");
+        String adapter = Fixtures.resolve("training", "lora", "final_adapter").toString();
+        String base = Fixtures.resolve("models", "stories260K-hf").toString();
+        assertEquals(0, run("merge", "--model", base, "--adapter", adapter, "--output", merged.toString()).code());
+        Run withAdapter = run("generate", "--model", base, "--adapter", adapter, "--prompt", "Once upon a time", "--max-new-tokens", "16");
+        Run onMerged = run("generate", "--model", merged.toString(), "--prompt", "Once upon a time", "--max-new-tokens", "16");
+        assertEquals(0, withAdapter.code(), withAdapter.err());
+        String text = withAdapter.out().lines().findFirst().orElseThrow();
+        assertEquals(onMerged.out().lines().findFirst().orElseThrow(), text);
+    }
+
+    @Test
     void badAdapterIsAClearError() throws Exception {
         Path adapter = dir.resolve("bad");
         Files.createDirectories(adapter);
