@@ -52,7 +52,7 @@ public final class FinetuneCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** --config keys this command reads itself; every other key is a TrainingArguments field. */
     private static final Set<String> OWN_KEYS = Set.of("r", "lora_r", "lora_alpha", "lora_dropout", "target_modules", "use_rslora",
-            "bias", "use_dora", "init_adapter", "load_in_4bit", "bnb_4bit_quant_type", "bnb_4bit_compute_dtype",
+            "bias", "use_dora", "init_adapter", "init_lora_weights", "load_in_4bit", "bnb_4bit_quant_type", "bnb_4bit_compute_dtype",
             "bnb_4bit_use_double_quant", "max_length", "dataset_text_field", "prompt_field", "completion_field",
             "completion_only_loss", "eval_split", "log_file");
 
@@ -79,6 +79,8 @@ public final class FinetuneCommand implements Callable<Integer> {
     List<String> targetModules;
     @Option(names = "--use-rslora", negatable = true, description = "rsLoRA scaling alpha/sqrt(r).")
     Boolean useRslora;
+    @Option(names = "--init-lora-weights", description = "New adapter initialization: true (A kaiming-uniform, B zero), gaussian (A ~ N(0, 1/r²), B zero) or false (both random).")
+    String initLoraWeights;
     @Option(names = "--init-adapter", description = "Continue training this PEFT adapter folder instead of a new one.")
     Path initAdapter;
 
@@ -204,7 +206,9 @@ public final class FinetuneCommand implements Callable<Integer> {
         } else {
             int r = loraR != null ? loraR : own.has("r") ? own.path("r").asInt() : own.path("lora_r").asInt(8);
             lora = newLoraConfig(lm, r, pick(loraAlpha, own, "lora_alpha", 8.0), pick(useRslora, own, "use_rslora", false), targets(own), dropout);
-            LoraAdapters.attachNew(lm, lora, args.seed());
+            JsonNode initNode = own.get("init_lora_weights");
+            String initName = initLoraWeights != null ? initLoraWeights : initNode == null || initNode.isNull() ? "true" : initNode.asText();
+            LoraAdapters.attachNew(lm, lora, args.seed(), LoraAdapters.InitLoraWeights.parse(initName));
         }
         out.println(TrainableParameters.of(lm));
 

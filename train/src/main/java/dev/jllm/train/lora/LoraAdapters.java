@@ -66,20 +66,50 @@ public final class LoraAdapters {
         return p;
     }
 
-    /**
-     * New adapters as PEFT initializes them ({@code init_lora_weights=True}): A from kaiming_uniform(a=√5), i.e.
-     * U(±1/sqrt(in)), and B zero, so the model starts unchanged.
-     */
+    /** PEFT's {@code init_lora_weights}. */
+    public enum InitLoraWeights {
+        /** {@code True}: A from kaiming_uniform(a=√5), i.e. U(±1/sqrt(in)); B zero, so the model starts unchanged. */
+        DEFAULT,
+        /** {@code "gaussian"}: A from N(0, (1/r)²); B zero. */
+        GAUSSIAN,
+        /** {@code False}: nn.Linear's own initialization for both, A U(±1/sqrt(in)) and B U(±1/sqrt(r)): the model changes at once. */
+        NONE;
+
+        /** {@code true}, {@code false} or {@code gaussian}, as in adapter_config.json. */
+        public static InitLoraWeights parse(String value) {
+            return switch (value.toLowerCase(java.util.Locale.ROOT)) {
+                case "true" -> DEFAULT;
+                case "gaussian" -> GAUSSIAN;
+                case "false" -> NONE;
+                default -> throw new JllmException("init_lora_weights '" + value + "': expected true, false or gaussian");
+            };
+        }
+    }
+
+    /** New adapters with PEFT's default initialization. */
     public static void attachNew(CausalLm model, LoraConfig config, long seed) {
+        attachNew(model, config, seed, InitLoraWeights.DEFAULT);
+    }
+
+    /** New adapters on every target layer, initialized as PEFT's {@code init_lora_weights} says; the base is frozen. */
+    public static void attachNew(CausalLm model, LoraConfig config, long seed, InitLoraWeights init) {
         Random random = new Random(seed);
         int attached = 0;
         for (var e : model.linearsByName().entrySet()) {
             if (!config.targets(e.getKey())) continue;
             LinearLayer lin = e.getValue();
             Parameter a = Parameter.zeros(e.getKey() + ".lora_A.weight", config.r(), lin.in());
-            double bound = 1.0 / Math.sqrt(lin.in());
-            for (int i = 0; i < a.size(); i++) a.value()[i] = (2 * random.nextDouble() - 1) * bound;
             Parameter b = Parameter.zeros(e.getKey() + ".lora_B.weight", lin.out(), config.r());
+            if (init == InitLoraWeights.GAUSSIAN) {
+                for (int i = 0; i < a.size(); i++) a.value()[i] = random.nextGaussian() / config.r();
+            } else {
+                double bound = 1.0 / Math.sqrt(lin.in());
+                for (int i = 0; i < a.size(); i++) a.value()[i] = (2 * random.nextDouble() - 1) * bound;
+            }
+            if (init == InitLoraWeights.NONE) {
+                double bound = 1.0 / Math.sqrt(config.r());
+                for (int i = 0; i < b.size(); i++) b.value()[i] = (2 * random.nextDouble() - 1) * bound;
+            }
             a.setTrainable(true);
             b.setTrainable(true);
             lin.attach(new LinearLayer.Lora(a, b, config.r(), config.scaling(), dropout(config, e.getKey())));

@@ -74,6 +74,30 @@ class AdapterTest {
         assertThrows(JllmException.class, () -> set.setActive("final"));
     }
 
+    @Test
+    void initLoraWeightsFollowPeft() {
+        double[] base = CausalLm.load(BASE).logits(BATCH);
+        var config = new LoraConfig(4, 8, false, List.of("q_proj", "v_proj"), null);
+        for (var init : LoraAdapters.InitLoraWeights.values()) {
+            CausalLm m = CausalLm.load(BASE);
+            LoraAdapters.attachNew(m, config, 1, init);
+            var lora = m.linearsByName().get("model.layers.0.self_attn.q_proj").lora();
+            double maxA = 0, maxB = 0;
+            for (double v : lora.a().value()) maxA = Math.max(maxA, Math.abs(v));
+            for (double v : lora.b().value()) maxB = Math.max(maxB, Math.abs(v));
+            assertTrue(maxA > 0, init + ": A is zero");
+            if (init == LoraAdapters.InitLoraWeights.NONE) {
+                assertTrue(maxB > 0 && maxB <= 0.5, init + ": B should be U(±1/sqrt(r))");
+                assertTrue(maxDiff(base, m.logits(BATCH)) > 0, "init false must change the model");
+            } else {
+                assertEquals(0.0, maxB, init + ": B must start at zero");
+                assertArrayEquals(base, m.logits(BATCH), 0.0, init + ": the model must start unchanged");
+            }
+            if (init == LoraAdapters.InitLoraWeights.DEFAULT) assertTrue(maxA <= 1 / Math.sqrt(64));
+        }
+        assertThrows(JllmException.class, () -> LoraAdapters.InitLoraWeights.parse("pissa"));
+    }
+
     private Path adapterWith(java.util.function.UnaryOperator<List<SafeTensor>> edit) throws Exception {
         Path d = Files.createTempDirectory(dir, "bad");
         Files.copy(FINAL.resolve(LoraConfig.FILE), d.resolve(LoraConfig.FILE));
