@@ -57,9 +57,9 @@ public final class QuickstartCommand implements Callable<Integer> {
 
     @Option(names = "--output-dir", defaultValue = "jllm-quickstart", description = "Folder for the models and the adapter.")
     Path outputDir;
-    @Option(names = "--pretrain-epochs", defaultValue = "60", description = "Epochs over the notes when pretraining.")
+    @Option(names = "--pretrain-epochs", defaultValue = "25", description = "Epochs over the notes when pretraining.")
     double pretrainEpochs;
-    @Option(names = "--finetune-epochs", defaultValue = "20", description = "Epochs over the question/answer pairs when finetuning.")
+    @Option(names = "--finetune-epochs", defaultValue = "25", description = "Epochs over the question/answer pairs when finetuning.")
     double finetuneEpochs;
     @Option(names = "--seed", defaultValue = "42", description = "Seed for the data split, the initialization and shuffling.")
     long seed;
