@@ -54,6 +54,11 @@ class PretrainCommandTest {
         var sample = java.util.regex.Pattern.compile("sample: The cat(.+)").matcher(run.out());
         assertTrue(sample.find() && !sample.group(1).isBlank(), run.out());
         assertTrue(Files.isRegularFile(out.resolve("model.safetensors")) && Files.isRegularFile(out.resolve("tokenizer.json")));
+        // the saved folder runs in the inference engine, and its greedy text is the trainer's own greedy sample
+        Run generated = run("generate", "--model", out.toString(), "--prompt", "The cat", "--max-new-tokens", "4", "--no-do-sample");
+        assertEquals(0, generated.code(), generated.err() + generated.out());
+        assertTrue(generated.out().startsWith(sample.group(1).strip().isEmpty() ? "" : sample.group(1).stripTrailing()),
+                "generate: " + generated.out() + " / pretrain sample: " + sample.group(1));
     }
 
     @Test
