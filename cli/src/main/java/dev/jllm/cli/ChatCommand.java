@@ -32,6 +32,10 @@ public final class ChatCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "Model: a Hugging Face folder or a .gguf file.")
     Path model;
 
+    @Option(names = "--adapter", description = "PEFT LoRA adapter folder to run with (merged into a temporary float32 copy of "
+            + "--model, as merge_and_unload does; --model may then be a bitsandbytes 4-bit folder).")
+    Path adapter;
+
     @Option(names = "--system", description = "System message opening the conversation.")
     String system;
 
@@ -51,7 +55,8 @@ public final class ChatCommand implements Callable<Integer> {
             Parallel.setThreads(threads);
         }
         PrintWriter out = spec.commandLine().getOut();
-        try (TextGenerationPipeline pipeline = TextGenerationPipeline.load(model);
+        try (AdapterMerge source = AdapterMerge.of(model, adapter);
+             TextGenerationPipeline pipeline = TextGenerationPipeline.load(source.folder());
              BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
             GenerationOptions.Builder defaults = pipeline.defaultOptions();
             if (sampling.maxNewTokens == null && sampling.maxLength == null) {

@@ -32,6 +32,10 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "Model: a Hugging Face folder or a .gguf file.")
     Path model;
 
+    @Option(names = "--adapter", description = "PEFT LoRA adapter folder to run with (merged into a temporary float32 copy of "
+            + "--model, as merge_and_unload does; --model may then be a bitsandbytes 4-bit folder).")
+    Path adapter;
+
     @Option(names = "--prompt", required = true, description = "The prompt text (the user message with --chat).")
     String prompt;
 
@@ -58,7 +62,8 @@ public final class GenerateCommand implements Callable<Integer> {
             Parallel.setThreads(threads);
         }
         PrintWriter out = spec.commandLine().getOut();
-        try (TextGenerationPipeline pipeline = TextGenerationPipeline.load(model)) {
+        try (AdapterMerge source = AdapterMerge.of(model, adapter);
+             TextGenerationPipeline pipeline = TextGenerationPipeline.load(source.folder())) {
             GenerationOptions options = sampling.apply(pipeline.defaultOptions());
             java.util.function.Consumer<String> sink = json ? null : piece -> {
                 out.print(piece);

@@ -27,6 +27,10 @@ import java.io.UncheckedIOException;
                 TokenizeCommand.class,
                 TokenizerTrainCommand.class,
                 TrainCommand.class,
+                PretrainCommand.class,
+                FinetuneCommand.class,
+                QuickstartCommand.class,
+                MergeCommand.class,
         })
 public final class Main implements Runnable {
 

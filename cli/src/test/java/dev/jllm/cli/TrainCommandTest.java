@@ -131,6 +131,37 @@ class TrainCommandTest {
     }
 
     @Test
+    void csvWithValidationSplitProgressBarAndCheckpointLimit() throws Exception {
+        Path data = dir.resolve("rows.csv");
+        Files.writeString(data, "text,source\n\"Once upon a time, there was a cat.\",a\nThe dog ran to the park.,b\n"
+                + "Lily liked to play.,c\n\"Tom said \"\"hi\"\".\",d\n");
+        Path out = dir.resolve("csv");
+        Run r = run("train", "--model", Fixtures.resolve("models", "stories260K-hf").toString(), "--dataset", data.toString(),
+                "--output-dir", out.toString(), "--max-steps", "3", "--per-device-train-batch-size", "2", "--logging-steps", "1",
+                "--validation-split", "0.25", "--eval-strategy", "steps", "--eval-steps", "2", "--save-steps", "1",
+                "--save-total-limit", "1", "--progress", "always", "--optim", "adafactor", "--learning-rate", "1e-3");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("3 training row(s), 1 validation row(s)"), r.out());
+        assertTrue(r.out().contains("Step | Training Loss | Validation Loss"), r.out());
+        assertTrue(r.out().contains("'total_flos': "), r.out());
+        assertTrue(r.err().contains("[3/3 ") && r.err().contains("Epoch 1.50/2]"), r.err());
+        assertTrue(Files.isDirectory(out.resolve("checkpoint-2")) && !Files.exists(out.resolve("checkpoint-1")));
+    }
+
+    @Test
+    void plainTextPackedIntoBlocks() throws Exception {
+        Path data = dir.resolve("corpus.txt");
+        Files.writeString(data, "Once upon a time, there was a cat.\n\nThe dog ran to the park.\n\nLily liked to play with her ball.\n");
+        Run r = run("train", "--model", Fixtures.resolve("models", "stories260K-hf").toString(), "--dataset", data.toString(),
+                "--output-dir", dir.resolve("packed").toString(), "--max-steps", "1", "--per-device-train-batch-size", "2",
+                "--pack-block-size", "8", "--learning-rate", "1e-3");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("packed 3 row(s) into "), r.out());
+        var m = java.util.regex.Pattern.compile("'num_tokens': (\\d+)").matcher(r.out());
+        assertTrue(m.find() && Integer.parseInt(m.group(1)) == 16, r.out());
+    }
+
+    @Test
     void badDatasetLineIsReportedWithFileAndLine() throws Exception {
         Path data = dir.resolve("bad.jsonl");
         Files.write(data, List.of("{\"text\":\"fine\"}", "{\"txt\":\"wrong field\"}"));

@@ -73,11 +73,8 @@ public final class StepEngine {
             throw new JllmException("step " + step + ": " + (!Double.isFinite(loss) ? "loss is " + loss : "gradient norm is " + norm)
                     + "; stopping before the update (lower the learning rate or check the data)");
         }
-        double coef = 1.0;
-        if (maxGradNorm > 0) {
-            coef = GradClip.coefficient(norm, maxGradNorm);
-            GradClip.clip(trainable, maxGradNorm);
-        }
+        double coef = maxGradNorm > 0 ? GradClip.coefficient(norm, maxGradNorm) : 1.0;
+        if (coef < 1.0) GradClip.scale(trainable, coef);
         double lr = schedule.lr(step);
         optimizer.step(lr);
         model.zeroGrad();

@@ -46,13 +46,36 @@ public final class Trainer {
     private final java.util.function.Consumer<Path> saver;
     private final PrintWriter out;
     private final Path logFile;
+    private Dataset evalData;
+    private PrintWriter progress;
+    private java.util.function.LongSupplier clock = System::nanoTime;
 
     /** One logging row. */
     public record LogEntry(int step, double loss, double gradNorm, double learningRate, double epoch) {}
 
-    /** transformers' {@code TrainOutput} and its metrics. */
+    /** One evaluation: the token-mean cross-entropy of the validation rows after {@code step} updates. */
+    public record EvalEntry(int step, double loss, double epoch) {
+        public double perplexity() {
+            return Math.exp(loss);
+        }
+    }
+
+    /**
+     * transformers' {@code TrainOutput} and its metrics. {@code totalFlos} is transformers' estimate
+     * {@code 6 · (parameters without the input embedding) · input tokens} (padding included, as {@code numel} counts).
+     */
     public record TrainOutput(int globalStep, double trainingLoss, double trainRuntime, double trainSamplesPerSecond,
-                              double trainStepsPerSecond, long numTokens, double meanTokenAccuracy, List<LogEntry> log) {}
+                              double trainStepsPerSecond, long numTokens, double meanTokenAccuracy, List<LogEntry> log,
+                              double totalFlos, List<EvalEntry> evals) {
+        /** The line transformers prints, {@code TrainOutput(global_step=…, training_loss=…, metrics={…})}. */
+        public String describe() {
+            return String.format(java.util.Locale.ROOT, "TrainOutput(global_step=%d, training_loss=%.6f, metrics={'train_runtime': %.4f, "
+                            + "'train_samples_per_second': %.3f, 'train_steps_per_second': %.3f, 'total_flos': %.1f, 'train_loss': %.6f, "
+                            + "'num_tokens': %d, 'mean_token_accuracy': %.6f})",
+                    globalStep, trainingLoss, trainRuntime, trainSamplesPerSecond, trainStepsPerSecond, totalFlos, trainingLoss,
+                    numTokens, meanTokenAccuracy);
+        }
+    }
 
     /**
      * Saves checkpoints and the result as a Hugging Face folder.
@@ -77,6 +100,51 @@ public final class Trainer {
         this.logFile = logFile;
     }
 
+    /** Validation rows, evaluated as {@code eval_strategy} says and reported in the loss table. */
+    public Trainer withEvalDataset(Dataset evalData) {
+        this.evalData = evalData;
+        return this;
+    }
+
+    /** Draws the progress bar on {@code err} (null: none). */
+    public Trainer withProgressBar(PrintWriter err) {
+        this.progress = err;
+        return this;
+    }
+
+    /** The clock the runtime figures and the progress bar read (tests fix it). */
+    Trainer withClock(java.util.function.LongSupplier nanoClock) {
+        this.clock = nanoClock;
+        return this;
+    }
+
+    /**
+     * transformers' {@code eval_loss} on {@code rows}: batches of {@code per_device_eval_batch_size} in order, each
+     * batch's token-mean cross-entropy counted once per row ({@code loss.repeat(batch_size)}), averaged over the rows.
+     * For equally long rows (packed blocks) this is the token-mean loss that perplexity exponentiates.
+     */
+    public double evaluate(Dataset rows) {
+        var previous = dev.jllm.train.nn.Matmul.precision();
+        dev.jllm.train.nn.Matmul.setPrecision(args.precision());
+        try {
+            double weighted = 0;
+            int counted = 0;
+            var list = rows.examples();
+            for (int i = 0; i < list.size(); i += args.perDeviceEvalBatchSize()) {
+                var part = list.subList(i, Math.min(list.size(), i + args.perDeviceEvalBatchSize()));
+                CausalLm.Result r = model.loss(collator.collate(part), 1.0);
+                // a batch without labels has no loss (transformers would record NaN); it does not count
+                if (r.tokens() == 0) continue;
+                weighted += r.lossSum() / r.tokens() * part.size();
+                counted += part.size();
+            }
+            if (counted == 0) throw new JllmException(rows.source() + ": the validation rows have no label to predict");
+            return weighted / counted;
+        } finally {
+            dev.jllm.train.nn.Matmul.setPrecision(previous);
+        }
+    }
+
     /** Micro-batches of one epoch, as row indices. */
     List<int[]> microBatches(int epoch) {
         int n = data.size();
@@ -90,6 +158,12 @@ public final class Trainer {
                 order[i] = order[j];
                 order[j] = t;
             }
+        }
+        if (args.groupByLength()) {
+            int[] lengths = new int[n];
+            for (int i = 0; i < n; i++) lengths[i] = data.examples().get(i).length();
+            order = dev.jllm.train.data.LengthGroupedSampler.order(lengths, order,
+                    args.perDeviceTrainBatchSize() * args.gradientAccumulationSteps());
         }
         var out = new ArrayList<int[]>();
         for (int i = 0; i < n; i += args.perDeviceTrainBatchSize()) {
@@ -115,8 +189,11 @@ public final class Trainer {
         var groups = ParamGroup.withDecay(model.trainableParameters(), args.weightDecay());
         if (groups.isEmpty()) throw new JllmException("the model has no trainable parameter");
         return switch (args.optim()) {
-            case "adamw_torch" -> new AdamW(groups, args.adamBeta1(), args.adamBeta2(), args.adamEpsilon());
+            // bitsandbytes' paged 32-bit AdamW computes torch's AdamW update; paging only moves its state between
+            // GPU and host memory, which has no counterpart here
+            case "adamw_torch", "paged_adamw_32bit" -> new AdamW(groups, args.adamBeta1(), args.adamBeta2(), args.adamEpsilon());
             case "sgd" -> new Sgd(groups);
+            case "adafactor" -> dev.jllm.train.optim.Adafactor.forTrainer(groups);
             default -> throw new JllmException("optim '" + args.optim() + "' is not one of " + TrainingArguments.OPTIMIZERS);
         };
     }
@@ -131,6 +208,13 @@ public final class Trainer {
         }
     }
 
+    /** transformers' {@code num_parameters(exclude_embeddings=True)}: every parameter but the input embedding. */
+    private long nonEmbeddingParameters() {
+        long n = 0;
+        for (var p : model.parameters()) if (!p.name().equals("model.embed_tokens.weight")) n += p.size();
+        return n;
+    }
+
     private TrainOutput run() {
         model.setGradientCheckpointing(args.gradientCheckpointing());
         int total = totalSteps();
@@ -141,12 +225,19 @@ public final class Trainer {
         var engine = new StepEngine(model, optimizer, schedule, args.maxGradNorm());
         int logEvery = every(args.loggingSteps(), total);
         int saveEvery = args.saveSteps() == 0 ? 0 : every(args.saveSteps(), total);
+        if (!args.evalStrategy().equals("no") && evalData == null) {
+            // as transformers refuses it: an evaluation schedule without rows to evaluate is a mistake, not a no-op
+            throw new JllmException("eval_strategy '" + args.evalStrategy() + "' needs validation rows (e.g. --validation-split), and none were given");
+        }
+        boolean evaluating = evalData != null && !args.evalStrategy().equals("no");
+        int evalEvery = every(args.effectiveEvalSteps(), total);
         Path outputDir = Path.of(args.outputDir());
         var log = new ArrayList<LogEntry>();
-        long start = System.nanoTime();
+        var evals = new ArrayList<EvalEntry>();
+        long start = clock.getAsLong();
         double lossSinceLog = 0, lossTotal = 0;
         int stepsSinceLog = 0, samples = 0;
-        long tokens = 0, correct = 0, counted = 0;
+        long tokens = 0, correct = 0, counted = 0, inputTokens = 0;
         int resumeStep = 0;
         if (args.resumeFromCheckpoint() != null) {
             var state = TrainingCheckpoint.load(Path.of(args.resumeFromCheckpoint()), model.trainableParameters(), optimizer);
@@ -159,6 +250,7 @@ public final class Trainer {
             counted = state.counted();
             lossSinceLog = state.lossSinceLog();
             stepsSinceLog = state.stepsSinceLog();
+            inputTokens = state.inputTokens();
             out.printf("Resuming from %s at step %d%n", args.resumeFromCheckpoint(), resumeStep);
         }
         int samplesBefore = samples;
@@ -166,16 +258,20 @@ public final class Trainer {
         out.printf("Training %d step(s): %d row(s), %d per micro-batch, %d micro-batch(es) per step, %d epoch(s)%n",
                 total, data.size(), args.perDeviceTrainBatchSize(), args.gradientAccumulationSteps(), epochs);
         if (data.truncated() > 0) out.printf("warning: %d row(s) were truncated to the model's maximum length%n", data.truncated());
-        out.println("Step | Training Loss");
+        out.println(evaluating ? "Step | Training Loss | Validation Loss" : "Step | Training Loss");
         out.flush();
+        ProgressBar bar = progress == null ? null : new ProgressBar(progress, total, epochs, clock);
+        if (bar != null) bar.update(resumeStep, (double) resumeStep / perEpoch);
         var logOptions = resumeStep > 0
                 ? new java.nio.file.OpenOption[]{java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND}
                 : new java.nio.file.OpenOption[0];
         int position = 0;
+        String lastLoggedLoss = "No log";
         try (BufferedWriter logWriter = logFile == null ? null : Files.newBufferedWriter(logFile, StandardCharsets.UTF_8, logOptions)) {
             outer:
             for (int epoch = 0; ; epoch++) {
                 List<int[]> micro = microBatches(epoch);
+                int stepsThisEpoch = (micro.size() + args.gradientAccumulationSteps() - 1) / args.gradientAccumulationSteps();
                 for (int s0 = 0, inEpoch = 0; s0 < micro.size(); s0 += args.gradientAccumulationSteps(), inEpoch++) {
                     if (engine.step() >= total) break outer;
                     // Resuming: the data order is a function of (seed, epoch), so skipping the steps already taken
@@ -188,6 +284,7 @@ public final class Trainer {
                         samples += rows.size();
                         Batch b = collator.collate(rows);
                         for (int mask : b.attentionMask()) tokens += mask;
+                        inputTokens += b.inputIds().length;
                         batches.add(b);
                     }
                     var report = engine.run(batches);
@@ -197,12 +294,15 @@ public final class Trainer {
                     correct += report.correct();
                     counted += report.tokens();
                     int step = engine.step();
-                    double epochF = epoch + (double) (inEpoch + 1) / ((micro.size() + args.gradientAccumulationSteps() - 1) / args.gradientAccumulationSteps());
-                    if (step % logEvery == 0 || step == total) {
+                    double epochF = epoch + (double) (inEpoch + 1) / stepsThisEpoch;
+                    boolean logNow = step % logEvery == 0 || step == total;
+                    boolean epochEnd = inEpoch + 1 == stepsThisEpoch;
+                    boolean evalNow = evaluating && (args.evalStrategy().equals("steps") ? step % evalEvery == 0 || step == total : epochEnd || step == total);
+                    if (bar != null && (logNow || evalNow)) bar.clear();
+                    if (logNow) {
                         var entry = new LogEntry(step, lossSinceLog / stepsSinceLog, report.gradNorm(), schedule.lr(step), epochF);
                         log.add(entry);
-                        out.printf(java.util.Locale.ROOT, "%d | %.6f%n", step, entry.loss());
-                        out.flush();
+                        lastLoggedLoss = String.format(java.util.Locale.ROOT, "%.6f", entry.loss());
                         if (logWriter != null) {
                             Map<String, Object> line = new LinkedHashMap<>();
                             line.put("step", entry.step());
@@ -217,11 +317,32 @@ public final class Trainer {
                         lossSinceLog = 0;
                         stepsSinceLog = 0;
                     }
+                    if (evalNow) {
+                        var e = new EvalEntry(step, evaluate(evalData), epochF);
+                        evals.add(e);
+                        // transformers' table shows the latest logged training loss next to each evaluation
+                        out.printf(java.util.Locale.ROOT, "%d | %s | %.6f%n", step, lastLoggedLoss, e.loss());
+                        if (logWriter != null) {
+                            Map<String, Object> line = new LinkedHashMap<>();
+                            line.put("step", step);
+                            line.put("eval_loss", e.loss());
+                            line.put("epoch", epochF);
+                            logWriter.write(JSON.writeValueAsString(line));
+                            logWriter.newLine();
+                            logWriter.flush();
+                        }
+                    } else if (logNow) {
+                        out.printf(java.util.Locale.ROOT, evaluating ? "%d | %s | No log%n" : "%d | %s%n", step, lastLoggedLoss);
+                    }
+                    out.flush();
+                    if (bar != null) bar.update(step, epochF);
                     if (saveEvery > 0 && step % saveEvery == 0 && step < total) {
                         Path dir = outputDir.resolve("checkpoint-" + step);
                         saver.accept(dir);
                         TrainingCheckpoint.save(dir, model.trainableParameters(), optimizer,
-                                new TrainingCheckpoint.State(step, lossTotal, samples, tokens, correct, counted, lossSinceLog, stepsSinceLog));
+                                new TrainingCheckpoint.State(step, lossTotal, samples, tokens, correct, counted, lossSinceLog,
+                                        stepsSinceLog, inputTokens));
+                        if (args.saveTotalLimit() > 0) rotateCheckpoints(outputDir, args.saveTotalLimit());
                     }
                 }
             }
@@ -229,10 +350,35 @@ public final class Trainer {
             throw new JllmException(logFile + ": cannot write the training log: " + e.getMessage(), e);
         }
         saver.accept(outputDir);
-        double runtime = (System.nanoTime() - start) / 1e9;
+        double runtime = (clock.getAsLong() - start) / 1e9;
         int steps = engine.step();
         int run = steps - resumeStep;
         return new TrainOutput(steps, steps == 0 ? 0 : lossTotal / steps, runtime, (samples - samplesBefore) / runtime, run / runtime, tokens,
-                counted == 0 ? 0 : (double) correct / counted, List.copyOf(log));
+                counted == 0 ? 0 : (double) correct / counted, List.copyOf(log),
+                6.0 * nonEmbeddingParameters() * inputTokens, List.copyOf(evals));
+    }
+
+    /**
+     * transformers' {@code _rotate_checkpoints}: keep the {@code limit} newest {@code checkpoint-N} folders (by N),
+     * delete the rest.
+     */
+    static void rotateCheckpoints(Path outputDir, int limit) {
+        var found = new ArrayList<Map.Entry<Integer, Path>>();
+        try (var dirs = Files.list(outputDir)) {
+            for (Path d : (Iterable<Path>) dirs::iterator) {
+                var m = java.util.regex.Pattern.compile("checkpoint-(\\d+)").matcher(d.getFileName().toString());
+                if (Files.isDirectory(d) && m.matches()) found.add(Map.entry(Integer.parseInt(m.group(1)), d));
+            }
+            found.sort(Map.Entry.comparingByKey());
+            for (int i = 0; i < found.size() - limit; i++) deleteTree(found.get(i).getValue());
+        } catch (IOException e) {
+            throw new JllmException(outputDir + ": cannot remove old checkpoints: " + e.getMessage(), e);
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (var walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+        }
     }
 }

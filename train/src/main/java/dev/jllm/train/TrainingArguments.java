@@ -18,7 +18,8 @@ import java.util.Map;
  * JSON) and defaults. {@code logging_steps} and {@code save_steps} below 1 are a fraction of the total steps, as in
  * transformers; {@code save_steps} 0 saves only at the end. {@code shuffle} is jllm's own: false keeps file order.
  * {@code matmul_precision} is jllm's own too (float64, or float32 products summed in float64 per block; see
- * {@link dev.jllm.train.nn.Matmul.Precision}). {@code resume_from_checkpoint} names a {@code checkpoint-N} folder of an earlier run with the same arguments.
+ * {@link dev.jllm.train.nn.Matmul.Precision}). {@code eval_steps} and {@code save_total_limit} take null (transformers'
+ * None) as 0: evaluate as often as logging, keep every checkpoint. {@code resume_from_checkpoint} names a {@code checkpoint-N} folder of an earlier run with the same arguments.
  */
 public record TrainingArguments(
         String outputDir,
@@ -42,16 +43,23 @@ public record TrainingArguments(
         boolean gradientCheckpointing,
         String matmulPrecision,
         String resumeFromCheckpoint,
-        boolean shuffle) {
+        boolean shuffle,
+        String evalStrategy,
+        double evalSteps,
+        int perDeviceEvalBatchSize,
+        int saveTotalLimit,
+        boolean groupByLength) {
 
-    public static final List<String> OPTIMIZERS = List.of("adamw_torch", "sgd");
+    public static final List<String> OPTIMIZERS = List.of("adamw_torch", "sgd", "adafactor", "paged_adamw_32bit");
+    public static final List<String> EVAL_STRATEGIES = List.of("no", "steps", "epoch");
     public static final List<String> MATMUL_PRECISIONS = List.of("float64", "float32");
     private static final ObjectMapper JSON = new ObjectMapper();
     /** JSON name → record component, in declaration order. */
     private static final List<String> FIELDS = List.of("output_dir", "learning_rate", "weight_decay", "num_train_epochs",
             "max_steps", "per_device_train_batch_size", "gradient_accumulation_steps", "warmup_steps", "warmup_ratio",
             "lr_scheduler_type", "max_grad_norm", "seed", "logging_steps", "save_steps", "adam_beta1", "adam_beta2",
-            "adam_epsilon", "optim", "gradient_checkpointing", "matmul_precision", "resume_from_checkpoint", "shuffle");
+            "adam_epsilon", "optim", "gradient_checkpointing", "matmul_precision", "resume_from_checkpoint", "shuffle",
+            "eval_strategy", "eval_steps", "per_device_eval_batch_size", "save_total_limit", "group_by_length");
 
     public TrainingArguments {
         if (outputDir == null || outputDir.isBlank()) throw new JllmException("output_dir is required");
@@ -69,12 +77,22 @@ public record TrainingArguments(
         if (!MATMUL_PRECISIONS.contains(matmulPrecision)) {
             throw new JllmException("matmul_precision '" + matmulPrecision + "' is not one of " + MATMUL_PRECISIONS);
         }
+        if (!EVAL_STRATEGIES.contains(evalStrategy)) throw new JllmException("eval_strategy '" + evalStrategy + "' is not one of " + EVAL_STRATEGIES);
+        if (!(evalSteps >= 0)) throw new JllmException("eval_steps must be >= 0 (0: same as logging_steps), got " + evalSteps);
+        if (perDeviceEvalBatchSize <= 0) throw new JllmException("per_device_eval_batch_size must be >= 1, got " + perDeviceEvalBatchSize);
+        if (saveTotalLimit < 0) throw new JllmException("save_total_limit must be >= 0 (0: keep every checkpoint), got " + saveTotalLimit);
+    }
+
+    /** transformers' rule: {@code eval_steps} unset (0 here) evaluates as often as it logs. */
+    public double effectiveEvalSteps() {
+        return evalSteps > 0 ? evalSteps : loggingSteps;
     }
 
     /** transformers' defaults. */
     public static TrainingArguments defaults(String outputDir) {
         return new TrainingArguments(outputDir, 5e-5, 0.0, 3.0, -1, 8, 1, 0, 0.0, "linear", 1.0, 42, 500, 500,
-                0.9, 0.999, 1e-8, "adamw_torch", false, "float64", null, true);
+                0.9, 0.999, 1e-8, "adamw_torch", false, "float64", null, true,
+                "no", 0, 8, 0, false);
     }
 
     /** These arguments with the given snake_case fields replaced; unknown fields are an error naming the source. */
@@ -109,7 +127,9 @@ public record TrainingArguments(
                 real(source, n, "logging_steps"), real(source, n, "save_steps"), real(source, n, "adam_beta1"),
                 real(source, n, "adam_beta2"), real(source, n, "adam_epsilon"), text(source, n, "optim"),
                 bool(source, n, "gradient_checkpointing"), text(source, n, "matmul_precision"),
-                optText(source, n, "resume_from_checkpoint"), bool(source, n, "shuffle"));
+                optText(source, n, "resume_from_checkpoint"), bool(source, n, "shuffle"),
+                text(source, n, "eval_strategy"), optReal(source, n, "eval_steps"), integer(source, n, "per_device_eval_batch_size"),
+                optInteger(source, n, "save_total_limit"), bool(source, n, "group_by_length"));
     }
 
     public ObjectNode toJson() {
@@ -137,6 +157,11 @@ public record TrainingArguments(
         if (resumeFromCheckpoint == null) n.putNull("resume_from_checkpoint");
         else n.put("resume_from_checkpoint", resumeFromCheckpoint);
         n.put("shuffle", shuffle);
+        n.put("eval_strategy", evalStrategy);
+        n.put("eval_steps", evalSteps);
+        n.put("per_device_eval_batch_size", perDeviceEvalBatchSize);
+        n.put("save_total_limit", saveTotalLimit);
+        n.put("group_by_length", groupByLength);
         return n;
     }
 
@@ -162,6 +187,18 @@ public record TrainingArguments(
         JsonNode v = n.get(field);
         if (v == null || !v.isNumber()) throw new JllmException(source + ": field '" + field + "' must be a number, got " + v);
         return v.asDouble();
+    }
+
+    /** A number, or null for transformers' None (stored as 0). */
+    private static double optReal(String source, JsonNode n, String field) {
+        JsonNode v = n.get(field);
+        return v == null || v.isNull() ? 0 : real(source, n, field);
+    }
+
+    /** An integer, or null for transformers' None (stored as 0). */
+    private static int optInteger(String source, JsonNode n, String field) {
+        JsonNode v = n.get(field);
+        return v == null || v.isNull() ? 0 : integer(source, n, field);
     }
 
     private static int integer(String source, JsonNode n, String field) {

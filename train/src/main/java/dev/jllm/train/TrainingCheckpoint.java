@@ -37,7 +37,7 @@ public final class TrainingCheckpoint {
 
     /** Running totals of a training run at a step boundary. */
     public record State(int globalStep, double lossTotal, int samples, long tokens, long correct, long counted,
-                        double lossSinceLog, int stepsSinceLog) {}
+                        double lossSinceLog, int stepsSinceLog, long inputTokens) {}
 
     public static void save(Path dir, List<Parameter> trainable, Optimizer optimizer, State state) {
         var tensors = new ArrayList<SafeTensor>();
@@ -55,6 +55,7 @@ public final class TrainingCheckpoint {
             n.put("counted_tokens", state.counted());
             n.put("loss_since_log", state.lossSinceLog());
             n.put("steps_since_log", state.stepsSinceLog());
+            n.put("input_tokens", state.inputTokens());
             Path tmp = dir.resolve(STATE_FILE + ".tmp");
             Files.writeString(tmp, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n));
             Files.move(tmp, dir.resolve(STATE_FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
@@ -82,7 +83,9 @@ public final class TrainingCheckpoint {
         }
         var state = new State(n.get("global_step").asInt(), n.get("loss_total").asDouble(), n.get("samples").asInt(),
                 n.get("num_tokens").asLong(), n.get("correct_tokens").asLong(), n.get("counted_tokens").asLong(),
-                n.get("loss_since_log").asDouble(), n.get("steps_since_log").asInt());
+                n.get("loss_since_log").asDouble(), n.get("steps_since_log").asInt(),
+                // older checkpoints lack it; it only feeds total_flos
+                n.path("input_tokens").asLong(0));
         try (SafetensorsFile f = SafetensorsFile.open(optFile)) {
             Map<String, double[]> saved = new HashMap<>();
             for (SafeTensor t : f.tensors()) saved.put(t.name(), t.toDoubleArray());

@@ -15,7 +15,10 @@ import java.util.List;
 import java.util.function.Function;
 
 /**
- * Training rows read from JSON Lines ({@code .jsonl}) or a JSON array ({@code .json}). A row is either
+ * Training rows read from JSON Lines ({@code .jsonl}), a JSON array ({@code .json}), CSV with a header row
+ * ({@code .csv}, RFC 4180 quoting: fields in double quotes may hold commas, doubled quotes and line breaks) or plain
+ * text ({@code .txt}: one document per paragraph, paragraphs separated by blank lines, because a corpus file
+ * usually holds many documents and a paragraph is the largest unit that stays on one topic). A JSON row is either
  * pre-tokenized ({@code input_ids}, optional {@code labels} and {@code attention_mask}) or has a text field that
  * the tokenizer encodes (with its special tokens, as {@code tokenizer(text)} does). Rows longer than
  * {@code maxLength} are cut to it and counted in {@link #truncated}, or rejected when truncation is refused.
@@ -41,7 +44,16 @@ public record Dataset(List<Example> examples, int truncated, Path source) {
         int[] truncated = {0};
         String name = file.getFileName().toString();
         try {
-            if (name.endsWith(".json")) {
+            if (name.endsWith(".csv")) {
+                for (Csv.Row r : Csv.read(file)) {
+                    examples.add(row(r.asJson(JSON), file + ":" + r.line(), textField, encoder, vocabSize, maxLength, truncate, truncated));
+                }
+            } else if (name.endsWith(".txt")) {
+                for (PlainText.Document d : PlainText.paragraphs(file)) {
+                    var node = JSON.createObjectNode().put(textField, d.text());
+                    examples.add(row(node, file + ":" + d.line(), textField, encoder, vocabSize, maxLength, truncate, truncated));
+                }
+            } else if (name.endsWith(".json")) {
                 JsonNode root;
                 try {
                     root = JSON.readTree(Files.readString(file));
@@ -74,6 +86,60 @@ public record Dataset(List<Example> examples, int truncated, Path source) {
         }
         if (examples.isEmpty()) throw new JllmException(file + ": the dataset has no rows");
         return new Dataset(examples, truncated[0], file);
+    }
+
+    /** Training and validation rows. */
+    public record Split(Dataset train, Dataset validation) {}
+
+    /**
+     * Holds out {@code round(fraction · size)} rows (at least one, and at least one left to train on) drawn by a
+     * seeded shuffle, as {@code datasets.train_test_split(test_size, seed)} does; both parts keep the drawn order.
+     */
+    public Split split(double fraction, long seed) {
+        if (!(fraction > 0 && fraction < 1)) throw new JllmException(source + ": validation fraction must lie in (0, 1), got " + fraction);
+        int n = size();
+        if (n < 2) throw new JllmException(source + ": " + n + " row(s) cannot be split into training and validation rows");
+        int held = (int) Math.min(n - 1, Math.max(1, Math.round(fraction * n)));
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) order[i] = i;
+        java.util.Random r = new java.util.Random(seed);
+        for (int i = n - 1; i > 0; i--) {
+            int j = r.nextInt(i + 1);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        var train = new ArrayList<Example>();
+        var validation = new ArrayList<Example>();
+        for (int i = 0; i < n; i++) (i < n - held ? train : validation).add(examples.get(order[i]));
+        return new Split(new Dataset(train, truncated, source), new Dataset(validation, 0, source));
+    }
+
+    /**
+     * Pretraining blocks as transformers' {@code run_clm.py group_texts} makes them: every row's ids concatenated
+     * (with {@code separatorId} after each row when it is ≥ 0, e.g. the EOS token, so documents do not run into each
+     * other), cut into rows of exactly {@code blockSize} tokens; the remainder shorter than a block is dropped.
+     * Labels are the inputs (the loss shifts them), so no position is padding.
+     */
+    public Dataset packed(int blockSize, int separatorId) {
+        if (blockSize < 2) throw new JllmException("block size must be >= 2, got " + blockSize);
+        long total = 0;
+        for (Example e : examples) total += e.length() + (separatorId >= 0 ? 1 : 0);
+        if (total < blockSize) {
+            throw new JllmException(source + ": " + total + " tokens do not fill one block of " + blockSize + " (lower the block size or add text)");
+        }
+        int[] stream = new int[Math.toIntExact(total)];
+        int k = 0;
+        for (Example e : examples) {
+            System.arraycopy(e.inputIds(), 0, stream, k, e.length());
+            k += e.length();
+            if (separatorId >= 0) stream[k++] = separatorId;
+        }
+        var blocks = new ArrayList<Example>();
+        for (int i = 0; i + blockSize <= stream.length; i += blockSize) {
+            blocks.add(new Example(java.util.Arrays.copyOfRange(stream, i, i + blockSize), null, null));
+        }
+        return new Dataset(blocks, 0, source);
     }
 
     private static Example row(JsonNode node, String where, String textField, Function<String, int[]> encoder, int vocabSize,

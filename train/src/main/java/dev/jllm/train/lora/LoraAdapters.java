@@ -41,7 +41,7 @@ public final class LoraAdapters {
                 if (!config.targets(e.getKey())) continue;
                 Parameter a = load(weights, file, e.getKey() + ".lora_A.weight", config.r(), e.getValue().in());
                 Parameter b = load(weights, file, e.getKey() + ".lora_B.weight", e.getValue().out(), config.r());
-                e.getValue().attach(new LinearLayer.Lora(a, b, config.r(), config.scaling()));
+                e.getValue().attach(new LinearLayer.Lora(a, b, config.r(), config.scaling(), dropout(config, e.getKey())));
                 attached++;
             }
             if (attached == 0) throw new JllmException(dir + ": target_modules " + config.targetModules() + " match no layer of the model");
@@ -66,27 +66,68 @@ public final class LoraAdapters {
         return p;
     }
 
-    /**
-     * New adapters as PEFT initializes them ({@code init_lora_weights=True}): A from kaiming_uniform(a=√5), i.e.
-     * U(±1/sqrt(in)), and B zero, so the model starts unchanged.
-     */
+    /** PEFT's {@code init_lora_weights}. */
+    public enum InitLoraWeights {
+        /** {@code True}: A from kaiming_uniform(a=√5), i.e. U(±1/sqrt(in)); B zero, so the model starts unchanged. */
+        DEFAULT,
+        /** {@code "gaussian"}: A from N(0, (1/r)²); B zero. */
+        GAUSSIAN,
+        /** {@code False}: nn.Linear's own initialization for both, A U(±1/sqrt(in)) and B U(±1/sqrt(r)): the model changes at once. */
+        NONE;
+
+        /** {@code true}, {@code false} or {@code gaussian}, as in adapter_config.json. */
+        public static InitLoraWeights parse(String value) {
+            return switch (value.toLowerCase(java.util.Locale.ROOT)) {
+                case "true" -> DEFAULT;
+                case "gaussian" -> GAUSSIAN;
+                case "false" -> NONE;
+                default -> throw new JllmException("init_lora_weights '" + value + "': expected true, false or gaussian");
+            };
+        }
+    }
+
+    /** New adapters with PEFT's default initialization. */
     public static void attachNew(CausalLm model, LoraConfig config, long seed) {
+        attachNew(model, config, seed, InitLoraWeights.DEFAULT);
+    }
+
+    /** New adapters on every target layer, initialized as PEFT's {@code init_lora_weights} says; the base is frozen. */
+    public static void attachNew(CausalLm model, LoraConfig config, long seed, InitLoraWeights init) {
         Random random = new Random(seed);
         int attached = 0;
         for (var e : model.linearsByName().entrySet()) {
             if (!config.targets(e.getKey())) continue;
             LinearLayer lin = e.getValue();
             Parameter a = Parameter.zeros(e.getKey() + ".lora_A.weight", config.r(), lin.in());
-            double bound = 1.0 / Math.sqrt(lin.in());
-            for (int i = 0; i < a.size(); i++) a.value()[i] = (2 * random.nextDouble() - 1) * bound;
             Parameter b = Parameter.zeros(e.getKey() + ".lora_B.weight", lin.out(), config.r());
+            if (init == InitLoraWeights.GAUSSIAN) {
+                for (int i = 0; i < a.size(); i++) a.value()[i] = random.nextGaussian() / config.r();
+            } else {
+                double bound = 1.0 / Math.sqrt(lin.in());
+                for (int i = 0; i < a.size(); i++) a.value()[i] = (2 * random.nextDouble() - 1) * bound;
+            }
+            if (init == InitLoraWeights.NONE) {
+                double bound = 1.0 / Math.sqrt(config.r());
+                for (int i = 0; i < b.size(); i++) b.value()[i] = (2 * random.nextDouble() - 1) * bound;
+            }
             a.setTrainable(true);
             b.setTrainable(true);
-            lin.attach(new LinearLayer.Lora(a, b, config.r(), config.scaling()));
+            lin.attach(new LinearLayer.Lora(a, b, config.r(), config.scaling(), dropout(config, e.getKey())));
             attached++;
         }
         if (attached == 0) throw new JllmException("LoRA target_modules " + config.targetModules() + " match no layer of the model");
         freezeBase(model);
+    }
+
+    private static LinearLayer.Dropout dropout(LoraConfig config, String module) {
+        return config.loraDropout() > 0 ? new LinearLayer.Dropout(config.loraDropout(), module.hashCode()) : null;
+    }
+
+    /** PEFT's train()/eval(): adapter dropout applies only while training. */
+    public static void setTraining(CausalLm model, boolean training) {
+        for (LinearLayer lin : model.linearsByName().values()) {
+            if (lin.lora() != null && lin.lora().dropout() != null) lin.lora().dropout().setActive(training);
+        }
     }
 
     private static void freezeBase(CausalLm model) {
@@ -123,6 +164,8 @@ public final class LoraAdapters {
             Matmul.nn(delta, lora.b().value(), lora.a().value(), lin.out(), lin.in(), lora.rank(), false);
             double[] w = lin.weight().value();
             for (int i = 0; i < w.length; i++) w[i] += lora.scaling() * delta[i];
+            // a 4-bit base holds its dequantized values in w: the merged layer computes in full precision from now on
+            if (lin.frozen() != null) lin.freezeAs(null);
             lin.detach();
         }
     }

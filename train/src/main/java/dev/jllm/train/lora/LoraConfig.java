@@ -15,9 +15,10 @@ import java.util.regex.Pattern;
 /**
  * The subset of PEFT's {@code LoraConfig} this engine implements: rank, alpha, rsLoRA scaling and target modules
  * (a list of module-name suffixes, or one regular expression matched against the full module name, as PEFT does).
- * Dropout must be 0 and bias "none"; other values are rejected rather than silently ignored.
+ * and {@code lora_dropout} on the adapter input while training. Bias must be "none"; other values are rejected rather
+ * than silently ignored.
  */
-public record LoraConfig(int r, double loraAlpha, boolean useRslora, List<String> targetModules, String targetRegex) {
+public record LoraConfig(int r, double loraAlpha, boolean useRslora, List<String> targetModules, String targetRegex, double loraDropout) {
     private static final ObjectMapper JSON = new ObjectMapper();
     public static final String FILE = "adapter_config.json";
 
@@ -25,6 +26,12 @@ public record LoraConfig(int r, double loraAlpha, boolean useRslora, List<String
         if (r <= 0) throw new JllmException("LoRA rank r must be positive, got " + r);
         targetModules = targetModules == null ? List.of() : List.copyOf(targetModules);
         if (targetModules.isEmpty() && targetRegex == null) throw new JllmException("LoRA config names no target_modules");
+        if (!(loraDropout >= 0 && loraDropout < 1)) throw new JllmException("lora_dropout must be in [0, 1), got " + loraDropout);
+    }
+
+    /** Without dropout. */
+    public LoraConfig(int r, double loraAlpha, boolean useRslora, List<String> targetModules, String targetRegex) {
+        this(r, loraAlpha, useRslora, targetModules, targetRegex, 0.0);
     }
 
     /** PEFT's scaling: {@code alpha / r}, or {@code alpha / sqrt(r)} with rsLoRA. */
@@ -50,7 +57,6 @@ public record LoraConfig(int r, double loraAlpha, boolean useRslora, List<String
         if (!root.path("peft_type").asText("LORA").equals("LORA")) {
             throw new JllmException(file + ": peft_type '" + root.path("peft_type").asText() + "' is not LORA");
         }
-        if (root.path("lora_dropout").asDouble(0) != 0) throw new JllmException(file + ": lora_dropout must be 0 here");
         if (!root.path("bias").asText("none").equals("none")) throw new JllmException(file + ": bias must be \"none\"");
         if (root.path("use_dora").asBoolean(false)) throw new JllmException(file + ": DoRA is not supported");
         if (root.path("fan_in_fan_out").asBoolean(false)) throw new JllmException(file + ": fan_in_fan_out is not supported");
@@ -61,7 +67,9 @@ public record LoraConfig(int r, double loraAlpha, boolean useRslora, List<String
         if (targets.isTextual()) regex = targets.asText();
         else if (targets.isArray()) targets.forEach(t -> list.add(t.asText()));
         else throw new JllmException(file + ": field 'target_modules' must be a list or a string");
-        return new LoraConfig(root.path("r").asInt(), root.path("lora_alpha").asDouble(8), root.path("use_rslora").asBoolean(false), list, regex);
+        double dropout = root.path("lora_dropout").asDouble(0);
+        if (!(dropout >= 0 && dropout < 1)) throw new JllmException(file + ": lora_dropout must be in [0, 1), got " + root.path("lora_dropout"));
+        return new LoraConfig(root.path("r").asInt(), root.path("lora_alpha").asDouble(8), root.path("use_rslora").asBoolean(false), list, regex, dropout);
     }
 
     /** An {@code adapter_config.json} PEFT loads. */
@@ -72,7 +80,7 @@ public record LoraConfig(int r, double loraAlpha, boolean useRslora, List<String
         n.put("base_model_name_or_path", baseModelName);
         n.put("r", r);
         n.put("lora_alpha", loraAlpha);
-        n.put("lora_dropout", 0.0);
+        n.put("lora_dropout", loraDropout);
         n.put("use_rslora", useRslora);
         n.put("use_dora", false);
         n.put("bias", "none");

@@ -89,6 +89,14 @@ public final class CausalLm {
         return new LinearLayer(w, b);
     }
 
+    /**
+     * A model from weights already read (every name of {@link #expectedShapes}, row-major float64): for loaders of
+     * other storage formats, such as bitsandbytes' 4-bit checkpoints.
+     */
+    public static CausalLm of(ModelConfig config, Map<String, double[]> weights) {
+        return new CausalLm(config, weights);
+    }
+
     /** Loads a Hugging Face folder ({@code config.json} + safetensors, single or sharded). */
     public static CausalLm load(Path folder) {
         ModelConfig config = ModelConfig.fromJson(folder);

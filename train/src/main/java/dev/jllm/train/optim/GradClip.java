@@ -3,19 +3,27 @@ package dev.jllm.train.optim;
 import dev.jllm.train.nn.Parameter;
 
 import java.util.List;
+import java.util.stream.IntStream;
 
 /** {@code torch.nn.utils.clip_grad_norm_} with the L2 norm over all given gradients together. */
 public final class GradClip {
     private GradClip() {}
 
-    /** The global L2 norm of the gradients, NaN or infinite when one of them is. */
+    /**
+     * The global L2 norm of the gradients, NaN or infinite when one of them is. Each parameter's sum of squares is
+     * taken in parallel and the sums are added in parameter order, so the result does not depend on scheduling.
+     */
     public static double globalNorm(List<Parameter> parameters) {
+        double[] partial = new double[parameters.size()];
+        IntStream.range(0, parameters.size()).parallel().forEach(i -> {
+            double[] g = parameters.get(i).grad();
+            if (g == null) return;
+            double s = 0;
+            for (double x : g) s += x * x;
+            partial[i] = s;
+        });
         double sum = 0;
-        for (Parameter p : parameters) {
-            double[] g = p.grad();
-            if (g == null) continue;
-            for (double x : g) sum += x * x;
-        }
+        for (double s : partial) sum += s;
         return Math.sqrt(sum);
     }
 
@@ -28,13 +36,16 @@ public final class GradClip {
     public static double clip(List<Parameter> parameters, double maxNorm) {
         double norm = globalNorm(parameters);
         double coef = coefficient(norm, maxNorm);
-        if (coef < 1.0) {
-            for (Parameter p : parameters) {
-                double[] g = p.grad();
-                if (g == null) continue;
-                for (int i = 0; i < g.length; i++) g[i] *= coef;
-            }
-        }
+        if (coef < 1.0) scale(parameters, coef);
         return norm;
+    }
+
+    /** Multiplies every gradient by {@code factor}. */
+    public static void scale(List<Parameter> parameters, double factor) {
+        parameters.parallelStream().forEach(p -> {
+            double[] g = p.grad();
+            if (g == null) return;
+            for (int i = 0; i < g.length; i++) g[i] *= factor;
+        });
     }
 }

@@ -1,0 +1,316 @@
+package dev.jllm.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.jllm.core.JllmException;
+import dev.jllm.core.quant.bnb.ComputeDtype;
+import dev.jllm.core.quant.bnb.QuantType;
+import dev.jllm.text.tokenizer.Tokenizer;
+import dev.jllm.train.Trainer;
+import dev.jllm.train.TrainingArguments;
+import dev.jllm.train.data.Batch;
+import dev.jllm.train.data.Collator;
+import dev.jllm.train.data.Example;
+import dev.jllm.train.lora.LoraAdapters;
+import dev.jllm.train.lora.LoraConfig;
+import dev.jllm.train.lora.TrainableParameters;
+import dev.jllm.train.model.CausalLm;
+import dev.jllm.train.quant.BitsAndBytesConfig;
+import dev.jllm.train.quant.QuantizedModels;
+import dev.jllm.train.sft.SftDataset;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
+
+/**
+ * {@code jllm finetune}: LoRA / QLoRA supervised finetuning with the names of PEFT's {@code LoraConfig},
+ * transformers' {@code BitsAndBytesConfig} and {@code TrainingArguments}, and TRL {@code SFTTrainer}'s data handling.
+ */
+@Command(name = "finetune",
+        description = {"Finetune a LoRA adapter (optionally on a 4-bit NF4/FP4 base: QLoRA) on a JSON Lines / JSON dataset of "
+                + "text, prompt/completion or pre-tokenized rows, with TRL SFTTrainer semantics (EOS appended, loss on the "
+                + "completion only), and save the adapter in PEFT's format in --output-dir.",
+                "Options are named after their Python fields (LoraConfig, BitsAndBytesConfig, TrainingArguments, SFTConfig) in "
+                        + "kebab-case; --config takes the same names in snake_case, and the command line overrides it."})
+public final class FinetuneCommand implements Callable<Integer> {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** --config keys this command reads itself; every other key is a TrainingArguments field. */
+    private static final Set<String> OWN_KEYS = Set.of("r", "lora_r", "lora_alpha", "lora_dropout", "target_modules", "use_rslora",
+            "bias", "use_dora", "init_adapter", "init_lora_weights", "load_in_4bit", "bnb_4bit_quant_type", "bnb_4bit_compute_dtype",
+            "bnb_4bit_use_double_quant", "max_length", "dataset_text_field", "prompt_field", "completion_field",
+            "completion_only_loss", "eval_split", "log_file");
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", required = true, description = "Hugging Face model folder, full precision or bitsandbytes 4-bit (*-bnb-4bit).")
+    Path model;
+    @Option(names = "--dataset", required = true, description = "Rows as JSON Lines (.jsonl) or a JSON array (.json).")
+    Path dataset;
+    @Option(names = "--config", description = "JSON file of snake_case fields (LoRA, bitsandbytes, SFT and TrainingArguments names).")
+    Path config;
+    @Option(names = "--output-dir", description = "Where the adapter (and checkpoint-N folders) go.")
+    String outputDir;
+
+    @Option(names = "--lora-r", description = "LoRA rank r (PEFT default 8).")
+    Integer loraR;
+    @Option(names = "--lora-alpha", description = "LoRA alpha; scaling alpha/r, or alpha/sqrt(r) with --use-rslora (PEFT default 8).")
+    Double loraAlpha;
+    @Option(names = "--lora-dropout", description = "Dropout on the adapter input while training (PEFT default 0).")
+    Double loraDropout;
+    @Option(names = "--target-modules", split = ",", description = "Module-name suffixes (q_proj,v_proj), one regular expression "
+            + "matched against full module names, or all-linear (default q_proj,v_proj as PEFT chooses for Llama).")
+    List<String> targetModules;
+    @Option(names = "--use-rslora", negatable = true, description = "rsLoRA scaling alpha/sqrt(r).")
+    Boolean useRslora;
+    @Option(names = "--init-lora-weights", description = "New adapter initialization: true (A kaiming-uniform, B zero), gaussian (A ~ N(0, 1/r²), B zero) or false (both random).")
+    String initLoraWeights;
+    @Option(names = "--init-adapter", description = "Continue training this PEFT adapter folder instead of a new one.")
+    Path initAdapter;
+
+    @Option(names = "--load-in-4bit", negatable = true, description = "Quantize the linear layers to 4 bits at load (QLoRA).")
+    Boolean loadIn4bit;
+    @Option(names = "--bnb-4bit-quant-type", description = "nf4 or fp4 (default nf4 here; transformers' default is fp4).")
+    String quantType;
+    @Option(names = "--bnb-4bit-compute-dtype", description = "float32, bfloat16 or float16 (default float32).")
+    String computeDtype;
+    @Option(names = "--bnb-4bit-use-double-quant", negatable = true, description = "Quantize the block absmax values again (8-bit, blocks of 256).")
+    Boolean doubleQuant;
+
+    @Option(names = "--max-length", description = "SFTConfig max_length: rows are cut to this many tokens (default 1024).")
+    Integer maxLength;
+    @Option(names = "--dataset-text-field", description = "Field of text rows (default text).")
+    String textField;
+    @Option(names = "--prompt-field", description = "Field of the prompt in prompt/completion rows (default prompt).")
+    String promptField;
+    @Option(names = "--completion-field", description = "Field of the completion (default completion).")
+    String completionField;
+    @Option(names = "--completion-only-loss", negatable = true, description = "Loss on the completion only (default true).")
+    Boolean completionOnlyLoss;
+    @Option(names = "--eval-split", description = "Fraction of rows (the last ones) held out; their mean loss is printed as eval_loss (default 0).")
+    Double evalSplit;
+
+    @Option(names = "--learning-rate", description = "Peak learning rate (default 2e-4, the QLoRA value).")
+    Double learningRate;
+    @Option(names = "--weight-decay", description = "Decoupled weight decay (default 0).")
+    Double weightDecay;
+    @Option(names = "--num-train-epochs", description = "Epochs when --max-steps is not set (default 3).")
+    Double numTrainEpochs;
+    @Option(names = "--max-steps", description = "Optimizer steps; overrides --num-train-epochs when > 0.")
+    Integer maxSteps;
+    @Option(names = "--per-device-train-batch-size", description = "Rows per micro-batch (default 8).")
+    Integer batchSize;
+    @Option(names = "--gradient-accumulation-steps", description = "Micro-batches per optimizer step (default 1).")
+    Integer accumulation;
+    @Option(names = "--warmup-steps", description = "Linear warmup steps (default 0).")
+    Integer warmupSteps;
+    @Option(names = "--warmup-ratio", description = "Warmup as a fraction of all steps, when --warmup-steps is 0.")
+    Double warmupRatio;
+    @Option(names = "--lr-scheduler-type", description = "linear, cosine, constant, ... (default linear).")
+    String scheduler;
+    @Option(names = "--max-grad-norm", description = "Gradient clipping norm; 0 disables (default 1.0).")
+    Double maxGradNorm;
+    @Option(names = "--seed", description = "Seed for shuffling and adapter initialization (default 42).")
+    Long seed;
+    @Option(names = "--logging-steps", description = "Log every N steps (default 500).")
+    Double loggingSteps;
+    @Option(names = "--save-steps", description = "Save checkpoint-N every N steps; 0 only at the end (default 500).")
+    Double saveSteps;
+    @Option(names = "--optim", description = "adamw_torch, paged_adamw_32bit (same update) or sgd.")
+    String optim;
+    @Option(names = "--gradient-checkpointing", negatable = true, description = "Recompute activations in backward (on by default for 4-bit models, as prepare_model_for_kbit_training does).")
+    Boolean gradientCheckpointing;
+    @Option(names = "--shuffle", negatable = true, description = "Shuffle rows each epoch (default); --no-shuffle keeps file order.")
+    Boolean shuffle;
+    @Option(names = "--group-by-length", negatable = true, description = "Batch rows of similar length together (transformers' LengthGroupedSampler).")
+    Boolean groupByLength;
+    @Option(names = "--log-file", description = "One JSON line per logging step.")
+    Path logFile;
+
+    @Override
+    public Integer call() throws Exception {
+        ObjectNode file = config == null ? JSON.createObjectNode() : readConfig(config);
+        ObjectNode own = JSON.createObjectNode();
+        ObjectNode trainingFields = JSON.createObjectNode();
+        for (Iterator<Map.Entry<String, JsonNode>> it = file.fields(); it.hasNext(); ) {
+            var e = it.next();
+            (OWN_KEYS.contains(e.getKey()) ? own : trainingFields).set(e.getKey(), e.getValue());
+        }
+        if (!own.path("bias").asText("none").equals("none")) throw new JllmException(config + ": bias '" + own.path("bias").asText() + "': only \"none\" is implemented");
+        if (own.path("use_dora").asBoolean(false)) throw new JllmException(config + ": use_dora is not implemented");
+
+        PrintWriter out = spec.commandLine().getOut();
+        QuantizedModels.Loaded loaded = QuantizedModels.load(model);
+        CausalLm lm = loaded.model();
+        BitsAndBytesConfig bnb = loaded.quantization();
+        boolean want4bit = pick(loadIn4bit, own, "load_in_4bit", false);
+        if (want4bit && bnb == null) {
+            bnb = new BitsAndBytesConfig(QuantType.parse(pick(quantType, own, "bnb_4bit_quant_type", "nf4")),
+                    ComputeDtype.parse(pick(computeDtype, own, "bnb_4bit_compute_dtype", "float32")),
+                    pick(doubleQuant, own, "bnb_4bit_use_double_quant", false), null);
+            int n = QuantizedModels.quantize(lm, bnb);
+            out.printf(Locale.ROOT, "quantized %d linear layers to %s%s (compute dtype %s)%n", n, bnb.quantType().bnbName(),
+                    bnb.useDoubleQuant() ? " with double quantization" : "", bnb.computeDtype().pythonName());
+        } else if (bnb != null) {
+            out.printf(Locale.ROOT, "loaded a bitsandbytes %s checkpoint%n", bnb.quantType().bnbName());
+        }
+        if (bnb != null) QuantizedModels.prepareForKbitTraining(lm);
+
+        ObjectNode o = trainingFields.deepCopy();
+        if (!o.has("learning_rate")) o.put("learning_rate", 2e-4);
+        if (bnb != null && !o.has("gradient_checkpointing")) o.put("gradient_checkpointing", true);
+        if (outputDir != null) o.put("output_dir", outputDir);
+        if (learningRate != null) o.put("learning_rate", learningRate);
+        if (weightDecay != null) o.put("weight_decay", weightDecay);
+        if (numTrainEpochs != null) o.put("num_train_epochs", numTrainEpochs);
+        if (maxSteps != null) o.put("max_steps", maxSteps);
+        if (batchSize != null) o.put("per_device_train_batch_size", batchSize);
+        if (accumulation != null) o.put("gradient_accumulation_steps", accumulation);
+        if (warmupSteps != null) o.put("warmup_steps", warmupSteps);
+        if (warmupRatio != null) o.put("warmup_ratio", warmupRatio);
+        if (scheduler != null) o.put("lr_scheduler_type", scheduler);
+        if (maxGradNorm != null) o.put("max_grad_norm", maxGradNorm);
+        if (seed != null) o.put("seed", seed);
+        if (loggingSteps != null) o.put("logging_steps", loggingSteps);
+        if (saveSteps != null) o.put("save_steps", saveSteps);
+        if (optim != null) o.put("optim", optim);
+        if (gradientCheckpointing != null) o.put("gradient_checkpointing", gradientCheckpointing);
+        if (shuffle != null) o.put("shuffle", shuffle);
+        if (groupByLength != null) o.put("group_by_length", groupByLength);
+        if (!o.has("output_dir")) throw new JllmException("--output-dir is required (or output_dir in --config)");
+        TrainingArguments args = TrainingArguments.defaults(o.path("output_dir").asText()).with(config != null ? config + " and the command line" : "command line", o);
+
+        LoraConfig lora;
+        double dropout = pick(loraDropout, own, "lora_dropout", 0.0);
+        Path init = initAdapter != null ? initAdapter : own.has("init_adapter") ? Path.of(own.path("init_adapter").asText()) : null;
+        if (init != null) {
+            if (loraDropout != null || own.has("lora_dropout")) throw new JllmException("--init-adapter takes lora_dropout from its adapter_config.json; do not give --lora-dropout too");
+            lora = LoraAdapters.attach(lm, init);
+            out.println("continuing adapter " + init + " (r=" + lora.r() + ", alpha=" + lora.loraAlpha() + ")");
+        } else {
+            int r = loraR != null ? loraR : own.has("r") ? own.path("r").asInt() : own.path("lora_r").asInt(8);
+            lora = newLoraConfig(lm, r, pick(loraAlpha, own, "lora_alpha", 8.0), pick(useRslora, own, "use_rslora", false), targets(own), dropout);
+            JsonNode initNode = own.get("init_lora_weights");
+            String initName = initLoraWeights != null ? initLoraWeights : initNode == null || initNode.isNull() ? "true" : initNode.asText();
+            LoraAdapters.attachNew(lm, lora, args.seed(), LoraAdapters.InitLoraWeights.parse(initName));
+        }
+        out.println(TrainableParameters.of(lm));
+
+        Function<String, int[]> encoder = null;
+        int padId = 0, eosId = -1;
+        if (Files.isRegularFile(model.resolve("tokenizer.json")) || Files.isRegularFile(model.resolve("tokenizer.model"))) {
+            Tokenizer tokenizer = Tokenizer.load(model);
+            encoder = text -> tokenizer.encode(text, true);
+            eosId = tokenizer.eosTokenId().orElse(-1);
+            padId = tokenizer.padTokenId().orElse(Math.max(eosId, 0));
+        }
+        var fields = new SftDataset.Fields(pick(textField, own, "dataset_text_field", "text"), pick(promptField, own, "prompt_field", "prompt"),
+                pick(completionField, own, "completion_field", "completion"), pick(completionOnlyLoss, own, "completion_only_loss", true));
+        SftDataset data = SftDataset.load(dataset, fields, encoder, eosId, lm.config().vocabSize(),
+                pick(maxLength, own, "max_length", 1024), pick(evalSplit, own, "eval_split", 0.0));
+        out.printf(Locale.ROOT, "dataset: %d training rows, %d held out, %d cut to max_length%n", data.train().size(), data.eval().size(), data.truncated());
+
+        LoraConfig adapter = lora;
+        String baseName = model.toAbsolutePath().normalize().getFileName().toString();
+        Path log = logFile != null ? logFile : own.has("log_file") ? Path.of(own.path("log_file").asText()) : null;
+        Trainer trainer = new Trainer(lm, args, data.train(), padId, out, log, dir -> LoraAdapters.save(lm, adapter, dir, baseName));
+        if (data.eval().size() > 0) {
+            LoraAdapters.setTraining(lm, false);
+            out.printf(Locale.ROOT, "eval_loss before training: %.6f%n", evalLoss(lm, data.eval().examples(), padId, args.perDeviceTrainBatchSize()));
+            LoraAdapters.setTraining(lm, true);
+        }
+        Trainer.TrainOutput result = trainer.train();
+        out.printf(Locale.ROOT, "TrainOutput(global_step=%d, training_loss=%.6f, metrics={'train_runtime': %.4f, 'train_loss': %.6f})%n",
+                result.globalStep(), result.trainingLoss(), result.trainRuntime(), result.trainingLoss());
+        LoraAdapters.setTraining(lm, false);
+        if (data.eval().size() > 0) out.printf(Locale.ROOT, "eval_loss after training: %.6f%n", evalLoss(lm, data.eval().examples(), padId, args.perDeviceTrainBatchSize()));
+        out.println("saved adapter to " + args.outputDir());
+        out.flush();
+        return 0;
+    }
+
+    /** Token-mean cross-entropy over held-out rows, the way Trainer.evaluate reports eval_loss for causal LMs. */
+    static double evalLoss(CausalLm lm, List<Example> rows, int padId, int batchSize) {
+        Collator collator = new Collator(padId);
+        double sum = 0;
+        long tokens = 0;
+        for (int i = 0; i < rows.size(); i += batchSize) {
+            Batch b = collator.collate(rows.subList(i, Math.min(rows.size(), i + batchSize)));
+            CausalLm.Result r = lm.loss(b, 1.0);
+            sum += r.lossSum();
+            tokens += r.tokens();
+        }
+        return tokens == 0 ? Double.NaN : sum / tokens;
+    }
+
+    private List<String> targets(ObjectNode own) {
+        if (targetModules != null) return targetModules;
+        JsonNode t = own.get("target_modules");
+        if (t == null || t.isNull()) return List.of("q_proj", "v_proj");
+        if (t.isTextual()) return List.of(t.asText());
+        var list = new ArrayList<String>();
+        t.forEach(n -> list.add(n.asText()));
+        return list;
+    }
+
+    /** PEFT's target_modules: a list of suffixes, one string as a full-match regex, or all-linear (every projection). */
+    static LoraConfig newLoraConfig(CausalLm lm, int r, double alpha, boolean rslora, List<String> targets, double dropout) {
+        if (targets.size() == 1 && targets.getFirst().equals("all-linear")) {
+            var names = new LinkedHashSet<String>();
+            for (String m : lm.linearsByName().keySet()) names.add(m.substring(m.lastIndexOf('.') + 1));
+            return new LoraConfig(r, alpha, rslora, List.copyOf(names), null, dropout);
+        }
+        if (targets.size() == 1 && targets.getFirst().matches(".*[\\\\.*+?()\\[\\]|^$].*")) {
+            return new LoraConfig(r, alpha, rslora, List.of(), targets.getFirst(), dropout);
+        }
+        return new LoraConfig(r, alpha, rslora, targets, null, dropout);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> T pick(T cli, ObjectNode own, String key, T dflt) {
+        if (cli != null) return cli;
+        JsonNode v = own.get(key);
+        if (v == null || v.isNull()) return dflt;
+        Object value;
+        if (dflt instanceof Boolean) {
+            if (!v.isBoolean()) throw new JllmException("--config field '" + key + "' must be true or false, got " + v);
+            value = v.asBoolean();
+        } else if (dflt instanceof Integer) {
+            if (!v.isIntegralNumber()) throw new JllmException("--config field '" + key + "' must be an integer, got " + v);
+            value = v.asInt();
+        } else if (dflt instanceof Double) {
+            if (!v.isNumber()) throw new JllmException("--config field '" + key + "' must be a number, got " + v);
+            value = v.asDouble();
+        } else {
+            if (!v.isTextual()) throw new JllmException("--config field '" + key + "' must be a string, got " + v);
+            value = v.asText();
+        }
+        return (T) value;
+    }
+
+    private static ObjectNode readConfig(Path file) {
+        try {
+            JsonNode n = JSON.readTree(Files.readString(file));
+            if (!(n instanceof ObjectNode obj)) throw new JllmException(file + ": expected a JSON object of snake_case settings");
+            return obj;
+        } catch (IOException e) {
+            throw new JllmException(file + ": cannot read the config: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,170 @@
+package dev.jllm.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.jllm.core.safetensors.SafeTensor;
+import dev.jllm.core.safetensors.SafetensorsFile;
+import dev.jllm.testkit.Conformance;
+import dev.jllm.testkit.Fixtures;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class FinetuneCommandTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final double LOSS_RTOL = 1e-4;
+    private static final double ADAPTER_ATOL = 1e-4;
+
+    @TempDir
+    Path dir;
+
+    record Run(int code, String out, String err) {}
+
+    static Run run(String... args) {
+        var cli = Main.newCommandLine();
+        var out = new StringWriter();
+        var err = new StringWriter();
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        int code = cli.execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    /**
+     * The acceptance check of issue 6: every LoRA reference run (training/ runs of kind lora, and quant/qlora on the
+     * NF4 base) reproduced through {@code jllm finetune --init-adapter ... --no-shuffle} with the reference's settings:
+     * every logged loss within 1e-4 relative, the final adapter within 1e-4.
+     */
+    @Test
+    @Tag("conformance")
+    void loraReferenceRunsThroughTheCli() throws Exception {
+        var area = new Conformance("finetune");
+        var runs = new ArrayList<Path>();
+        for (Path run : Fixtures.list(Fixtures.resolve("training"), Files::isDirectory)) {
+            if (Files.isRegularFile(run.resolve("config.json")) && JSON.readTree(run.resolve("config.json").toFile()).path("kind").asText().equals("lora")) runs.add(run);
+        }
+        for (Path run : Fixtures.list(Fixtures.resolve("quant"), Files::isDirectory)) {
+            if (Files.isRegularFile(run.resolve("config.json")) && Files.isRegularFile(run.resolve("log.json"))
+                    && JSON.readTree(run.resolve("config.json").toFile()).path("kind").asText().equals("lora")) runs.add(run);
+        }
+        for (Path run : runs) {
+            String name = Fixtures.root().relativize(run).toString();
+            area.check(name, () -> replay(run));
+        }
+        area.finish();
+    }
+
+    private void replay(Path run) throws Exception {
+        JsonNode config = JSON.readTree(run.resolve("config.json").toFile());
+        JsonNode hp = config.path("hyperparameters");
+        Path work = Files.createTempDirectory(dir, "run");
+        Path rows = work.resolve("rows.jsonl");
+        var lines = new ArrayList<String>();
+        for (JsonNode step : JSON.readTree(run.resolve("inputs.json").toFile()).path("steps")) {
+            for (JsonNode mb : step.path("micro_batches")) {
+                for (int r = 0; r < mb.path("input_ids").size(); r++) {
+                    var row = JSON.createObjectNode();
+                    row.set("input_ids", mb.path("input_ids").get(r));
+                    row.set("attention_mask", mb.path("attention_mask").get(r));
+                    row.set("labels", mb.path("labels").get(r));
+                    lines.add(JSON.writeValueAsString(row));
+                }
+            }
+        }
+        Files.write(rows, lines);
+        Path base = hp.path("base").asText("").equals("nf4") ? Fixtures.resolve("quant", "stories260K-hf-bnb-nf4")
+                : Fixtures.root().resolve(hp.path("base_model").asText());
+        Path init = hp.has("init_from") ? Fixtures.root().resolve(hp.path("init_from").asText()) : run.resolve("initial_adapter");
+        Path out = work.resolve("out");
+        Path log = work.resolve("log.jsonl");
+        Run r = run("finetune", "--model", base.toString(), "--dataset", rows.toString(), "--init-adapter", init.toString(),
+                "--no-shuffle", "--no-gradient-checkpointing", "--output-dir", out.toString(), "--log-file", log.toString(),
+                "--learning-rate", hp.path("learning_rate").asText(), "--weight-decay", hp.path("weight_decay").asText(),
+                "--warmup-steps", hp.path("warmup_steps").asText(), "--max-steps", hp.path("num_training_steps").asText(),
+                "--max-grad-norm", hp.path("max_grad_norm").asText(), "--per-device-train-batch-size", hp.path("per_device_train_batch_size").asText(),
+                "--gradient-accumulation-steps", hp.path("gradient_accumulation_steps").asText(),
+                "--lr-scheduler-type", hp.path("lr_scheduler_type").asText(), "--logging-steps", "1", "--save-steps", "0");
+        if (r.code() != 0) throw new AssertionError("exit " + r.code() + ": " + r.err());
+        JsonNode expected = JSON.readTree(run.resolve("log.json").toFile()).path("steps");
+        List<String> logged = Files.readAllLines(log);
+        if (logged.size() != expected.size()) throw new AssertionError(logged.size() + " logged steps, expected " + expected.size());
+        for (int i = 0; i < expected.size(); i++) {
+            double want = expected.get(i).path("loss").asDouble();
+            double got = JSON.readTree(logged.get(i)).path("loss").asDouble();
+            if (Math.abs(got - want) > LOSS_RTOL * Math.abs(want)) throw new AssertionError("step " + i + " loss " + got + ", expected " + want);
+        }
+        try (var want = SafetensorsFile.open(run.resolve("final_adapter").resolve("adapter_model.safetensors"));
+             var got = SafetensorsFile.open(out.resolve("adapter_model.safetensors"))) {
+            if (got.tensors().size() != want.tensors().size()) throw new AssertionError(got.tensors().size() + " adapter tensors");
+            for (SafeTensor t : want.tensors()) {
+                float[] e = t.toFloatArray(), a = got.tensor(t.name()).toFloatArray();
+                for (int i = 0; i < e.length; i++) {
+                    if (Math.abs(e[i] - a[i]) > ADAPTER_ATOL) throw new AssertionError(t.name() + "[" + i + "] = " + a[i] + ", expected " + e[i]);
+                }
+            }
+        }
+    }
+
+    @Test
+    void quantizeThenMergeWritesLoadableFolders() throws Exception {
+        Path base = Fixtures.resolve("models", "stories260K-hf");
+        Path q = dir.resolve("q");
+        Run r = run("quantize", "--model", base.toString(), "--quant-type", "nf4", "--double-quant", "--output", q.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("quantized 35 linear layers to nf4 with double quantization"), r.out());
+        // the written layers are byte-identical to the bitsandbytes-format fixture
+        try (var mine = SafetensorsFile.open(q.resolve("model.safetensors"));
+             var ref = SafetensorsFile.open(Fixtures.resolve("quant", "stories260K-hf-bnb-nf4", "model.safetensors"))) {
+            for (String n : List.of("model.layers.0.self_attn.q_proj.weight", "model.layers.4.mlp.down_proj.weight.absmax")) {
+                assertArrayEquals(ref.tensor(n).data().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE),
+                        mine.tensor(n).data().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), n);
+            }
+        }
+        Path merged = dir.resolve("merged");
+        r = run("merge", "--model", q.toString(), "--adapter", Fixtures.resolve("training", "lora", "final_adapter").toString(), "--output", merged.toString());
+        assertEquals(0, r.code(), r.err());
+        assertFalse(Files.readString(merged.resolve("config.json")).contains("quantization_config"));
+        try (var m = SafetensorsFile.open(merged.resolve("model.safetensors"))) {
+            assertEquals(48, m.tensors().size());
+        }
+    }
+
+    @Test
+    void generateWithAdapterEqualsTheMergedModel() {
+        Path merged = dir.resolve("m");
+        String adapter = Fixtures.resolve("training", "lora", "final_adapter").toString();
+        String base = Fixtures.resolve("models", "stories260K-hf").toString();
+        assertEquals(0, run("merge", "--model", base, "--adapter", adapter, "--output", merged.toString()).code());
+        Run withAdapter = run("generate", "--model", base, "--adapter", adapter, "--prompt", "Once upon a time", "--max-new-tokens", "16");
+        Run onMerged = run("generate", "--model", merged.toString(), "--prompt", "Once upon a time", "--max-new-tokens", "16");
+        assertEquals(0, withAdapter.code(), withAdapter.err());
+        String text = withAdapter.out().lines().findFirst().orElseThrow();
+        assertEquals(onMerged.out().lines().findFirst().orElseThrow(), text);
+    }
+
+    @Test
+    void badAdapterIsAClearError() throws Exception {
+        Path adapter = dir.resolve("bad");
+        Files.createDirectories(adapter);
+        Path src = Fixtures.resolve("training", "lora", "final_adapter");
+        Files.copy(src.resolve("adapter_config.json"), adapter.resolve("adapter_config.json"));
+        try (var f = SafetensorsFile.open(src.resolve("adapter_model.safetensors"))) {
+            var kept = new ArrayList<>(f.tensors());
+            kept.removeFirst();
+            dev.jllm.core.safetensors.SafetensorsWriter.write(adapter.resolve("adapter_model.safetensors"), kept, java.util.Map.of());
+        }
+        Run r = run("merge", "--model", Fixtures.resolve("models", "stories260K-hf").toString(), "--adapter", adapter.toString(),
+                "--output", dir.resolve("out").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("missing tensor"), r.err());
+    }
+}

@@ -1,0 +1,161 @@
+package dev.jllm.core.quant.bnb;
+
+import dev.jllm.core.JllmException;
+
+import java.util.Arrays;
+import java.util.stream.IntStream;
+
+/**
+ * A matrix in bitsandbytes' 4-bit format: the row-major elements in blocks of 64, each block scaled by its absmax
+ * (stored plainly, or double-quantized), each element a 4-bit code, two codes per byte with the first in the high
+ * nibble. The matrix products read the packed bytes in place, one row at a time, so the weight is never dequantized
+ * as a whole: the forward {@code y = x·Wᵀ} and the input gradient {@code dx = dy·W} of a frozen linear layer.
+ *
+ * @param shape  PyTorch shape, {@code [out, in]} for a linear weight
+ * @param absmax per-block absmax when not double-quantized, else null
+ * @param nested the double-quantized absmax, else null
+ */
+public record Bnb4bitWeight(QuantType type, long[] shape, byte[] packed, float[] absmax, DoubleQuant nested) {
+    public static final int BLOCK = 64;
+
+    public Bnb4bitWeight {
+        long n = 1;
+        for (long d : shape) n = Math.multiplyExact(n, d);
+        if (packed.length != (n + 1) / 2) {
+            throw new JllmException("4-bit weight of shape " + Arrays.toString(shape) + ": " + packed.length
+                    + " packed bytes, expected " + (n + 1) / 2);
+        }
+        long blocks = (n + BLOCK - 1) / BLOCK;
+        if ((absmax == null) == (nested == null)) throw new JllmException("4-bit weight: exactly one of absmax and its double quantization must be given");
+        int have = absmax != null ? absmax.length : nested.absmaxQ().length;
+        if (have != blocks) throw new JllmException("4-bit weight of shape " + Arrays.toString(shape) + ": " + have + " absmax values, expected " + blocks);
+        if (nested != null && nested.nestedAbsmax().length != (blocks + DoubleQuant.NESTED_BLOCK - 1) / DoubleQuant.NESTED_BLOCK) {
+            throw new JllmException("4-bit weight: " + nested.nestedAbsmax().length + " nested absmax values, expected "
+                    + (blocks + DoubleQuant.NESTED_BLOCK - 1) / DoubleQuant.NESTED_BLOCK);
+        }
+    }
+
+    /** Quantizes row-major values as bitsandbytes' {@code quantize_4bit(blocksize=64)} does. */
+    public static Bnb4bitWeight quantize(float[] values, long[] shape, QuantType type, boolean doubleQuant) {
+        int n = values.length;
+        int blocks = (n + BLOCK - 1) / BLOCK;
+        float[] absmax = new float[blocks];
+        byte[] packed = new byte[(n + 1) / 2];
+        int[] idx = new int[n + 1];
+        idx[n] = type.zeroCode();
+        for (int b = 0; b < blocks; b++) {
+            int from = b * BLOCK, to = Math.min(n, from + BLOCK);
+            float max = 0;
+            for (int i = from; i < to; i++) max = Math.max(max, Math.abs(values[i]));
+            absmax[b] = max;
+            float inv = 1.0f / max;
+            for (int i = from; i < to; i++) idx[i] = type.index(values[i] * inv);
+        }
+        for (int i = 0; i < packed.length; i++) packed[i] = (byte) (idx[2 * i] << 4 | idx[2 * i + 1]);
+        return doubleQuant ? new Bnb4bitWeight(type, shape.clone(), packed, null, DoubleQuant.of(absmax))
+                : new Bnb4bitWeight(type, shape.clone(), packed, absmax, null);
+    }
+
+    public long elementCount() {
+        long n = 1;
+        for (long d : shape) n *= d;
+        return n;
+    }
+
+    public int rows() {
+        return (int) shape[0];
+    }
+
+    public int cols() {
+        return (int) (elementCount() / shape[0]);
+    }
+
+    /** The absmax each block is scaled by (restored from the double quantization when there is one). */
+    public float[] blockAbsmax() {
+        return nested != null ? nested.restore() : absmax.clone();
+    }
+
+    /** The unpacked codes, one per element. */
+    public byte[] indices() {
+        int n = (int) elementCount();
+        byte[] out = new byte[n];
+        for (int i = 0; i < n; i++) out[i] = (byte) code(i);
+        return out;
+    }
+
+    private int code(int i) {
+        int b = packed[i >> 1] & 0xFF;
+        return (i & 1) == 0 ? b >>> 4 : b & 0xF;
+    }
+
+    /** {@code code[idx] * absmax}, row-major, as bitsandbytes' {@code dequantize_4bit} returns it. */
+    public float[] dequantize() {
+        int n = (int) elementCount();
+        float[] scale = blockAbsmax();
+        float[] out = new float[n];
+        for (int i = 0; i < n; i++) out[i] = type.code(code(i)) * scale[i / BLOCK];
+        return out;
+    }
+
+    /**
+     * One dequantized row into {@code out} (float64, for the training engine), rounded to the compute dtype as
+     * bitsandbytes dequantizes into {@code bnb_4bit_compute_dtype} before its matrix product.
+     */
+    private void row(int r, float[] scale, double[] out, ComputeDtype dtype) {
+        int cols = cols();
+        int base = r * cols;
+        for (int c = 0; c < cols; c++) {
+            int i = base + c;
+            out[c] = dtype.round(type.code(code(i)) * scale[i / BLOCK]);
+        }
+    }
+
+    private static double[] rounded(double[] x, int n, ComputeDtype dtype) {
+        if (dtype == ComputeDtype.FLOAT32_EXACT) return x;
+        double[] out = new double[n];
+        for (int i = 0; i < n; i++) out[i] = dtype.round(x[i]);
+        return out;
+    }
+
+    /**
+     * {@code y[rows, out] (+)= x[rows, in] · Wᵀ}, reading W's codes in place a row at a time (each weight row is
+     * dequantized into a small buffer, then dotted with every input row). Rows of W run in parallel.
+     */
+    public void matmulTransposed(double[] y, double[] x0, int rows, boolean accumulate, ComputeDtype dtype) {
+        int out = rows(), in = cols();
+        float[] scale = blockAbsmax();
+        double[] x = rounded(x0, rows * in, dtype);
+        IntStream.range(0, out).parallel().forEach(o -> {
+            double[] w = new double[in];
+            row(o, scale, w, dtype);
+            for (int r = 0; r < rows; r++) {
+                int xo = r * in;
+                double s = 0;
+                for (int c = 0; c < in; c++) s += x[xo + c] * w[c];
+                if (accumulate) y[r * out + o] += s;
+                else y[r * out + o] = s;
+            }
+        });
+    }
+
+    /** {@code dx[rows, in] += dy[rows, out] · W}: the input gradient of a frozen layer (W gets no gradient). */
+    public void matmulAccumulate(double[] dx, double[] dy0, int rows, ComputeDtype dtype) {
+        int out = rows(), in = cols();
+        float[] scale = blockAbsmax();
+        double[] dy = rounded(dy0, rows * out, dtype);
+        int chunks = Math.max(1, Math.min(rows, Runtime.getRuntime().availableProcessors()));
+        IntStream.range(0, chunks).parallel().forEach(chunk -> {
+            int r0 = (int) ((long) rows * chunk / chunks), r1 = (int) ((long) rows * (chunk + 1) / chunks);
+            double[] w = new double[in];
+            for (int o = 0; o < out; o++) {
+                row(o, scale, w, dtype);
+                for (int r = r0; r < r1; r++) {
+                    double g = dy[r * out + o];
+                    if (g == 0) continue;
+                    int xo = r * in;
+                    for (int c = 0; c < in; c++) dx[xo + c] += g * w[c];
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,108 @@
+package dev.jllm.core.quant.bnb;
+
+import dev.jllm.core.JllmException;
+import dev.jllm.core.safetensors.Checkpoint;
+import dev.jllm.core.safetensors.SafeTensor;
+import dev.jllm.core.safetensors.SafetensorsWriter;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class Bnb4bitWeightTest {
+    private static float[] random(int n, long seed) {
+        Random r = new Random(seed);
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = (float) r.nextGaussian();
+        return v;
+    }
+
+    @Test
+    void codesOfTheTableValuesAreThemselves() {
+        for (QuantType t : QuantType.values()) {
+            float[] codes = t.codes();
+            for (int i = 0; i < 16; i++) {
+                if (t == QuantType.FP4 && i == 8) continue; // -0 and +0 are one value; +0 takes code 0
+                assertEquals(i, t.index(codes[i]), t + " code " + i);
+            }
+        }
+    }
+
+    @Test
+    void oddElementCountPadsWithTheZeroCode() {
+        for (QuantType t : QuantType.values()) {
+            Bnb4bitWeight w = Bnb4bitWeight.quantize(new float[]{1, -1, 0.5f}, new long[]{3}, t, false);
+            assertEquals(2, w.packed().length);
+            assertEquals(t.zeroCode(), w.packed()[1] & 0xF);
+            assertEquals(1f, w.dequantize()[0]);
+            assertEquals(-1f, w.dequantize()[1]);
+        }
+    }
+
+    @Test
+    void inPlaceProductsEqualTheDequantizedMatrix() {
+        int out = 37, in = 70, rows = 5;
+        Bnb4bitWeight w = Bnb4bitWeight.quantize(random(out * in, 1), new long[]{out, in}, QuantType.NF4, true);
+        float[] d = w.dequantize();
+        double[] x = new double[rows * in];
+        double[] dy = new double[rows * out];
+        Random r = new Random(2);
+        for (int i = 0; i < x.length; i++) x[i] = r.nextGaussian();
+        for (int i = 0; i < dy.length; i++) dy[i] = r.nextGaussian();
+        double[] y = new double[rows * out];
+        w.matmulTransposed(y, x, rows, false, ComputeDtype.FLOAT32_EXACT);
+        double[] dx = new double[rows * in];
+        w.matmulAccumulate(dx, dy, rows, ComputeDtype.FLOAT32_EXACT);
+        for (int i = 0; i < rows; i++) {
+            for (int o = 0; o < out; o++) {
+                double s = 0;
+                for (int c = 0; c < in; c++) s += x[i * in + c] * d[o * in + c];
+                assertEquals(s, y[i * out + o], 1e-12);
+            }
+            for (int c = 0; c < in; c++) {
+                double s = 0;
+                for (int o = 0; o < out; o++) s += dy[i * out + o] * d[o * in + c];
+                assertEquals(s, dx[i * in + c], 1e-12);
+            }
+        }
+    }
+
+    @Test
+    void safetensorsLayoutRoundTrips(@TempDir Path dir) {
+        List<SafeTensor> tensors = new ArrayList<>();
+        Bnb4bitWeight a = Bnb4bitWeight.quantize(random(300 * 64, 3), new long[]{300, 64}, QuantType.NF4, true);
+        Bnb4bitWeight b = Bnb4bitWeight.quantize(random(9 * 7, 4), new long[]{9, 7}, QuantType.FP4, false);
+        tensors.addAll(BnbLayout.tensors("a.weight", a));
+        tensors.addAll(BnbLayout.tensors("b.weight", b));
+        SafetensorsWriter.write(dir.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
+        try (Checkpoint c = Checkpoint.open(dir)) {
+            assertTrue(BnbLayout.isQuantized(c, "a.weight"));
+            assertArrayEquals(a.dequantize(), BnbLayout.read(c, "a.weight").dequantize());
+            assertArrayEquals(b.dequantize(), BnbLayout.read(c, "b.weight").dequantize());
+            assertArrayEquals(a.packed(), BnbLayout.read(c, "a.weight").packed());
+        }
+    }
+
+    @Test
+    void missingPartsAreNamed(@TempDir Path dir) {
+        Bnb4bitWeight a = Bnb4bitWeight.quantize(random(128, 5), new long[]{2, 64}, QuantType.NF4, true);
+        List<SafeTensor> tensors = new ArrayList<>(BnbLayout.tensors("a.weight", a));
+        tensors.removeIf(t -> t.name().equals("a.weight.nested_absmax"));
+        SafetensorsWriter.write(dir.resolve("model.safetensors"), tensors, Map.of());
+        try (Checkpoint c = Checkpoint.open(dir)) {
+            JllmException e = assertThrows(JllmException.class, () -> BnbLayout.read(c, "a.weight"));
+            assertTrue(e.getMessage().contains("a.weight.nested_absmax"), e.getMessage());
+        }
+    }
+
+    @Test
+    void wrongByteCountIsRejected() {
+        assertThrows(JllmException.class, () -> new Bnb4bitWeight(QuantType.NF4, new long[]{4, 64}, new byte[10], new float[4], null));
+    }
+}

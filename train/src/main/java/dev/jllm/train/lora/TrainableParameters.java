@@ -1,0 +1,40 @@
+package dev.jllm.train.lora;
+
+import dev.jllm.train.model.CausalLm;
+import dev.jllm.train.nn.LinearLayer;
+import dev.jllm.train.nn.Parameter;
+
+import java.util.IdentityHashMap;
+import java.util.Locale;
+
+/**
+ * PEFT's {@code print_trainable_parameters}: trainable and total element counts, adapters included. A 4-bit weight
+ * counts its original elements, as PEFT doubles the packed byte count of a {@code Params4bit}.
+ */
+public record TrainableParameters(long trainable, long all) {
+    public static TrainableParameters of(CausalLm model) {
+        var seen = new IdentityHashMap<Parameter, Boolean>();
+        long trainable = 0, all = 0;
+        for (Parameter p : model.parameters()) {
+            if (seen.put(p, true) != null) continue;
+            all += p.size();
+            if (p.trainable()) trainable += p.size();
+        }
+        for (LinearLayer lin : model.linearsByName().values()) {
+            if (lin.lora() == null) continue;
+            for (Parameter p : new Parameter[]{lin.lora().a(), lin.lora().b()}) {
+                if (seen.put(p, true) != null) continue;
+                all += p.size();
+                if (p.trainable()) trainable += p.size();
+            }
+        }
+        return new TrainableParameters(trainable, all);
+    }
+
+    /** {@code trainable params: 1,024 || all params: 9,999 || trainable%: 10.2410}, as PEFT prints it. */
+    @Override
+    public String toString() {
+        return String.format(Locale.ROOT, "trainable params: %,d || all params: %,d || trainable%%: %.4f", trainable, all,
+                all == 0 ? 0.0 : 100.0 * trainable / all);
+    }
+}

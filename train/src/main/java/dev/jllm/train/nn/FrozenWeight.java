@@ -1,0 +1,16 @@
+package dev.jllm.train.nn;
+
+/**
+ * A linear layer's weight kept in another representation (4-bit, 8-bit) that computes the layer's products itself.
+ * It is frozen: backward asks only for the input gradient. Matrices are {@code [out, in]} as in {@link LinearLayer}.
+ */
+public interface FrozenWeight {
+    /** {@code y[rows, out] = x[rows, in] · Wᵀ} (overwrites y). */
+    void forward(double[] y, double[] x, int rows);
+
+    /** {@code dx[rows, in] += dy[rows, out] · W}. */
+    void inputGradient(double[] dx, double[] dy, int rows);
+
+    /** The weight as float64 values, for merging an adapter or saving a dequantized copy. */
+    double[] dequantized();
+}

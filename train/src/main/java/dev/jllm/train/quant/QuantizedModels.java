@@ -1,0 +1,169 @@
+package dev.jllm.train.quant;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.jllm.core.JllmException;
+import dev.jllm.core.quant.bnb.Bnb4bitWeight;
+import dev.jllm.core.quant.bnb.BnbLayout;
+import dev.jllm.core.safetensors.Checkpoint;
+import dev.jllm.core.safetensors.SafeTensor;
+import dev.jllm.core.safetensors.SafetensorsWriter;
+import dev.jllm.model.config.ModelConfig;
+import dev.jllm.train.model.CausalLm;
+import dev.jllm.train.model.HfFolderWriter;
+import dev.jllm.train.nn.LinearLayer;
+import dev.jllm.train.nn.Parameter;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * 4-bit models for QLoRA: quantizing a loaded model at load time as transformers + bitsandbytes do, loading
+ * pre-quantized {@code *-bnb-4bit} checkpoints, saving in that layout, and {@code prepare_model_for_kbit_training}.
+ * The linear layers' float64 weights keep the dequantized values (what merging an adapter adds to); the products
+ * read the packed codes.
+ */
+public final class QuantizedModels {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private QuantizedModels() {}
+
+    /** A loaded model and its quantization (null for a full-precision checkpoint). */
+    public record Loaded(CausalLm model, BitsAndBytesConfig quantization) {}
+
+    /** Loads a folder, full precision or bitsandbytes 4-bit (detected from config.json's quantization_config). */
+    public static Loaded load(Path folder) {
+        Path configFile = Files.isDirectory(folder) ? folder.resolve("config.json") : folder;
+        JsonNode root;
+        try {
+            root = JSON.readTree(Files.readString(configFile));
+        } catch (IOException e) {
+            throw new JllmException(configFile + ": cannot read the model config: " + e.getMessage(), e);
+        }
+        BitsAndBytesConfig bnb = BitsAndBytesConfig.fromModelConfig(configFile.toString(), root);
+        if (bnb == null) return new Loaded(CausalLm.load(folder), null);
+        ModelConfig config = ModelConfig.fromJson(folder);
+        var weights = new LinkedHashMap<String, double[]>();
+        var packed = new HashMap<String, Bnb4bitWeight>();
+        try (Checkpoint ckpt = Checkpoint.open(folder)) {
+            for (var e : CausalLm.expectedShapes(config).entrySet()) {
+                String name = e.getKey();
+                if (BnbLayout.isQuantized(ckpt, name)) {
+                    Bnb4bitWeight w = BnbLayout.read(ckpt, name);
+                    if (!Arrays.equals(w.shape(), e.getValue())) {
+                        throw new JllmException(folder + ": 4-bit tensor '" + name + "' has shape " + Arrays.toString(w.shape())
+                                + ", expected " + Arrays.toString(e.getValue()) + " from config.json");
+                    }
+                    if (w.type() != bnb.quantType()) {
+                        throw new JllmException(folder + ": tensor '" + name + "' is " + w.type().bnbName() + " but quantization_config says " + bnb.quantType().bnbName());
+                    }
+                    packed.put(name, w);
+                    weights.put(name, toDoubles(w.dequantize()));
+                } else {
+                    if (!ckpt.has(name)) throw new JllmException(folder + ": checkpoint has no tensor '" + name + "'");
+                    SafeTensor t = ckpt.tensor(name);
+                    if (!Arrays.equals(t.shape(), e.getValue())) {
+                        throw new JllmException(folder + ": tensor '" + name + "' has shape " + Arrays.toString(t.shape())
+                                + ", expected " + Arrays.toString(e.getValue()) + " from config.json");
+                    }
+                    weights.put(name, t.toDoubleArray());
+                }
+            }
+        }
+        CausalLm model = CausalLm.of(config, weights);
+        for (var e : model.linearsByName().entrySet()) {
+            Bnb4bitWeight w = packed.get(e.getKey() + ".weight");
+            if (w != null) e.getValue().freezeAs(new QuantizedLinear(w, bnb.computeDtype()));
+        }
+        if (packed.isEmpty()) throw new JllmException(folder + ": config.json declares 4-bit quantization but no tensor is stored in bitsandbytes' 4-bit layout");
+        return new Loaded(model, bnb);
+    }
+
+    /** Quantizes every linear layer the config selects (not the output head), as loading with it would. */
+    public static int quantize(CausalLm model, BitsAndBytesConfig config) {
+        int n = 0;
+        for (var e : model.linearsByName().entrySet()) {
+            if (!config.quantizes(e.getKey()) || e.getValue().frozen() != null) continue;
+            LinearLayer lin = e.getValue();
+            double[] v = lin.weight().value();
+            float[] f = new float[v.length];
+            for (int i = 0; i < f.length; i++) f[i] = (float) v[i];
+            Bnb4bitWeight w = Bnb4bitWeight.quantize(f, new long[]{lin.out(), lin.in()}, config.quantType(), config.useDoubleQuant());
+            float[] back = w.dequantize();
+            for (int i = 0; i < v.length; i++) v[i] = back[i];
+            lin.freezeAs(new QuantizedLinear(w, config.computeDtype()));
+            n++;
+        }
+        return n;
+    }
+
+    /**
+     * PEFT's {@code prepare_model_for_kbit_training}: every base parameter frozen, gradient checkpointing on. Norms
+     * need no up-cast: this engine keeps them in float64 already.
+     */
+    public static void prepareForKbitTraining(CausalLm model) {
+        for (Parameter p : model.parameters()) p.setTrainable(false);
+        model.setGradientCheckpointing(true);
+    }
+
+    /**
+     * Writes {@code model.safetensors} with the 4-bit layers in bitsandbytes' layout and everything else float32,
+     * {@code config.json} with the quantization_config, and the tokenizer files of {@code sourceFolder}.
+     */
+    public static void save(CausalLm model, BitsAndBytesConfig config, Path sourceFolder, Path outDir) {
+        var frozen = new HashMap<String, QuantizedLinear>();
+        for (var e : model.linearsByName().entrySet()) {
+            if (e.getValue().frozen() instanceof QuantizedLinear q) frozen.put(e.getKey() + ".weight", q);
+        }
+        var tensors = new ArrayList<SafeTensor>();
+        for (Parameter p : model.parameters()) {
+            QuantizedLinear q = frozen.get(p.name());
+            if (q != null) {
+                tensors.addAll(BnbLayout.tensors(p.name(), q.weight()));
+                continue;
+            }
+            long[] shape = Arrays.stream(p.shape()).asLongStream().toArray();
+            double[] v = p.value();
+            float[] f = new float[v.length];
+            for (int i = 0; i < f.length; i++) f[i] = (float) v[i];
+            tensors.add(SafeTensor.ofFloats(p.name(), shape, f));
+        }
+        try {
+            Files.createDirectories(outDir);
+            SafetensorsWriter.write(outDir.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
+            ObjectNode root = (ObjectNode) JSON.readTree(Files.readString(sourceFolder.resolve("config.json")));
+            root.set("quantization_config", config.toJson());
+            write(outDir.resolve("config.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(root));
+            for (String name : HfFolderWriter.COPIED) {
+                Path src = sourceFolder.resolve(name);
+                if (name.equals("config.json") || !Files.isRegularFile(src)) continue;
+                if (src.toAbsolutePath().normalize().equals(outDir.resolve(name).toAbsolutePath().normalize())) continue;
+                Path tmp = outDir.resolve(name + ".tmp");
+                Files.copy(src, tmp, StandardCopyOption.REPLACE_EXISTING);
+                Files.move(tmp, outDir.resolve(name), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            }
+        } catch (IOException e) {
+            throw new JllmException(outDir + ": cannot save the 4-bit model: " + e.getMessage(), e);
+        }
+    }
+
+    private static void write(Path file, String text) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.writeString(tmp, text);
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private static double[] toDoubles(float[] f) {
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) d[i] = f[i];
+        return d;
+    }
+}

@@ -1,0 +1,170 @@
+package dev.jllm.train.sft;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.jllm.core.JllmException;
+import dev.jllm.train.data.Dataset;
+import dev.jllm.train.data.Example;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * TRL {@code SFTTrainer}'s dataset preparation: a row has a text field (language modelling on all of it), a
+ * prompt and a completion (loss on the completion only, as {@code completion_only_loss} defaults), or is
+ * pre-tokenized ({@code input_ids}, optional {@code labels}). The prompt and the whole text are tokenized with the
+ * tokenizer's special tokens (BOS), EOS is appended so the model learns to stop, then rows are cut to
+ * {@code max_length}. Padding is masked by position in the collator, so an EOS equal to the pad token keeps its
+ * label.
+ *
+ * @param eval the held-out split (empty when none was asked for)
+ */
+public record SftDataset(Dataset train, Dataset eval, int truncated) {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** How rows are read. */
+    public record Fields(String text, String prompt, String completion, boolean completionOnlyLoss) {
+        public static Fields defaults() {
+            return new Fields("text", "prompt", "completion", true);
+        }
+    }
+
+    /**
+     * @param encoder   text → ids with special tokens (BOS), as {@code tokenizer(text)} does
+     * @param eosId     appended to every tokenized row; -1 when the tokenizer has none
+     * @param evalShare fraction of rows (the last ones, in file order) held out for evaluation; 0 for none
+     */
+    public static SftDataset load(Path file, Fields fields, Function<String, int[]> encoder, int eosId, int vocabSize,
+                                  int maxLength, double evalShare) {
+        if (maxLength < 2) throw new JllmException("max_length must be at least 2, got " + maxLength);
+        if (evalShare < 0 || evalShare >= 1) throw new JllmException("eval split " + evalShare + " must be in [0, 1)");
+        List<JsonNode> rows = read(file);
+        var examples = new ArrayList<Example>();
+        int truncated = 0;
+        for (int i = 0; i < rows.size(); i++) {
+            String where = file + (file.toString().endsWith(".json") ? ": element " + i : ":" + (i + 1));
+            Example e = row(rows.get(i), where, fields, encoder, eosId, vocabSize);
+            if (e.length() > maxLength) {
+                truncated++;
+                e = new Example(Arrays.copyOf(e.inputIds(), maxLength), e.labels() == null ? null : Arrays.copyOf(e.labels(), maxLength),
+                        e.attentionMask() == null ? null : Arrays.copyOf(e.attentionMask(), maxLength));
+            }
+            examples.add(e);
+        }
+        if (examples.isEmpty()) throw new JllmException(file + ": the dataset has no rows");
+        int nEval = (int) Math.round(examples.size() * evalShare);
+        if (evalShare > 0 && nEval == 0) nEval = 1;
+        if (nEval >= examples.size()) throw new JllmException(file + ": " + examples.size() + " rows leave none to train on after holding out " + nEval);
+        var train = new Dataset(examples.subList(0, examples.size() - nEval), truncated, file);
+        var eval = new Dataset(examples.subList(examples.size() - nEval, examples.size()), 0, file);
+        return new SftDataset(train, eval, truncated);
+    }
+
+    private static Example row(JsonNode node, String where, Fields f, Function<String, int[]> encoder, int eosId, int vocabSize) {
+        if (node == null || !node.isObject()) throw new JllmException(where + ": expected a JSON object");
+        int[] ids;
+        int[] labels;
+        int[] mask = null;
+        if (node.has("input_ids")) {
+            ids = ints(node.get("input_ids"), where, "input_ids");
+            if (node.has("attention_mask")) {
+                mask = ints(node.get("attention_mask"), where, "attention_mask");
+                if (mask.length != ids.length) throw new JllmException(where + ": 'attention_mask' has " + mask.length + " entries, 'input_ids' " + ids.length);
+            }
+            if (node.has("labels")) {
+                labels = ints(node.get("labels"), where, "labels");
+            } else {
+                labels = ids.clone();
+                if (mask != null) for (int i = 0; i < ids.length; i++) if (mask[i] == 0) labels[i] = -100;
+            }
+            if (labels.length != ids.length) throw new JllmException(where + ": 'labels' has " + labels.length + " entries, 'input_ids' " + ids.length);
+        } else if (node.has(f.prompt()) || node.has(f.completion())) {
+            String prompt = text(node, f.prompt(), where);
+            String completion = text(node, f.completion(), where);
+            need(encoder, where);
+            int[] promptIds = encoder.apply(prompt);
+            ids = withEos(encoder.apply(prompt + completion), eosId);
+            labels = ids.clone();
+            if (f.completionOnlyLoss()) {
+                for (int i = 0; i < Math.min(promptIds.length, labels.length); i++) labels[i] = -100;
+            }
+        } else if (node.has(f.text())) {
+            need(encoder, where);
+            ids = withEos(encoder.apply(text(node, f.text(), where)), eosId);
+            labels = ids.clone();
+        } else if (node.has("messages")) {
+            throw new JllmException(where + ": conversational rows ('messages') need the chat template, which finetune does not apply yet; "
+                    + "give prompt/completion or text rows");
+        } else {
+            var names = new ArrayList<String>();
+            node.fieldNames().forEachRemaining(names::add);
+            throw new JllmException(where + ": no '" + f.text() + "', '" + f.prompt() + "'/'" + f.completion() + "' or 'input_ids' field; fields present: " + names);
+        }
+        if (ids.length == 0) throw new JllmException(where + ": the row has no tokens");
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] < 0 || ids[i] >= vocabSize) throw new JllmException(where + ": token id " + ids[i] + " at position " + i + " is outside [0, " + vocabSize + ")");
+            if (labels[i] != -100 && (labels[i] < 0 || labels[i] >= vocabSize)) throw new JllmException(where + ": label " + labels[i] + " at position " + i + " is neither -100 nor in [0, " + vocabSize + ")");
+        }
+        return new Example(ids, labels, mask);
+    }
+
+    private static int[] withEos(int[] ids, int eosId) {
+        if (eosId < 0 || (ids.length > 0 && ids[ids.length - 1] == eosId)) return ids;
+        int[] out = Arrays.copyOf(ids, ids.length + 1);
+        out[ids.length] = eosId;
+        return out;
+    }
+
+    private static void need(Function<String, int[]> encoder, String where) {
+        if (encoder == null) throw new JllmException(where + ": a text row needs a tokenizer, and the model folder has none");
+    }
+
+    private static String text(JsonNode node, String field, String where) {
+        JsonNode v = node.get(field);
+        if (v == null || !v.isTextual()) throw new JllmException(where + ": field '" + field + "' must be a string");
+        return v.asText();
+    }
+
+    private static int[] ints(JsonNode array, String where, String field) {
+        if (!array.isArray()) throw new JllmException(where + ": '" + field + "' must be an array of integers");
+        int[] out = new int[array.size()];
+        for (int i = 0; i < out.length; i++) {
+            JsonNode v = array.get(i);
+            if (!v.isIntegralNumber() || !v.canConvertToInt()) throw new JllmException(where + ": '" + field + "'[" + i + "] is not an integer: " + v);
+            out[i] = v.asInt();
+        }
+        return out;
+    }
+
+    private static List<JsonNode> read(Path file) {
+        var rows = new ArrayList<JsonNode>();
+        try {
+            if (file.toString().endsWith(".json")) {
+                JsonNode root = JSON.readTree(Files.readString(file));
+                if (!root.isArray()) throw new JllmException(file + ": a .json dataset must be an array of objects (use .jsonl for JSON Lines)");
+                root.forEach(rows::add);
+            } else {
+                List<String> lines = Files.readAllLines(file);
+                for (int i = 0; i < lines.size(); i++) {
+                    if (lines.get(i).isBlank()) continue;
+                    try {
+                        rows.add(JSON.readTree(lines.get(i)));
+                    } catch (JsonProcessingException e) {
+                        throw new JllmException(file + ":" + (i + 1) + ": not valid JSON: " + e.getOriginalMessage());
+                    }
+                }
+            }
+        } catch (JsonProcessingException e) {
+            throw new JllmException(file + ": not valid JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new JllmException(file + ": cannot read the dataset: " + e.getMessage(), e);
+        }
+        return rows;
+    }
+}
