@@ -197,20 +197,20 @@ final class QuantDots {
                 long q0 = o0 + 16 + 32L * p, q1 = o1 + 16 + 32L * p;
                 FloatVector x0 = FloatVector.fromArray(F, x, xb), x1 = FloatVector.fromArray(F, x, xb + 16);
                 FloatVector x2 = FloatVector.fromArray(F, x, xb + 32), x3 = FloatVector.fromArray(F, x, xb + 48);
-                IntVector i0 = (IntVector) ByteVector.fromMemorySegment(B, s, q0, LE).convertShape(VectorOperators.B2I, I, 0);
-                IntVector i1 = (IntVector) ByteVector.fromMemorySegment(B, s, q0 + 16, LE).convertShape(VectorOperators.B2I, I, 0);
+                IntVector i0 = (IntVector) ByteVector.fromMemorySegment(B, s, q0, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector i1 = (IntVector) ByteVector.fromMemorySegment(B, s, q0 + 16, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
                 FloatVector lo = ((FloatVector) i0.and(15).convert(VectorOperators.I2F, 0)).mul(x0);
                 lo = ((FloatVector) i1.and(15).convert(VectorOperators.I2F, 0)).fma(x1, lo);
-                FloatVector hi = ((FloatVector) i0.lanewise(VectorOperators.LSHR, 4).and(15).convert(VectorOperators.I2F, 0)).mul(x2);
-                hi = ((FloatVector) i1.lanewise(VectorOperators.LSHR, 4).and(15).convert(VectorOperators.I2F, 0)).fma(x3, hi);
+                FloatVector hi = ((FloatVector) i0.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).mul(x2);
+                hi = ((FloatVector) i1.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(x3, hi);
                 a0 = lo.fma(FloatVector.broadcast(F, d0 * (int) ((sc0 >>> (16 * p)) & 0xFF)), a0);
                 a0 = hi.fma(FloatVector.broadcast(F, d0 * (int) ((sc0 >>> (16 * p + 8)) & 0xFF)), a0);
-                IntVector j0 = (IntVector) ByteVector.fromMemorySegment(B, s, q1, LE).convertShape(VectorOperators.B2I, I, 0);
-                IntVector j1 = (IntVector) ByteVector.fromMemorySegment(B, s, q1 + 16, LE).convertShape(VectorOperators.B2I, I, 0);
+                IntVector j0 = (IntVector) ByteVector.fromMemorySegment(B, s, q1, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector j1 = (IntVector) ByteVector.fromMemorySegment(B, s, q1 + 16, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
                 FloatVector lo1 = ((FloatVector) j0.and(15).convert(VectorOperators.I2F, 0)).mul(x0);
                 lo1 = ((FloatVector) j1.and(15).convert(VectorOperators.I2F, 0)).fma(x1, lo1);
-                FloatVector hi1 = ((FloatVector) j0.lanewise(VectorOperators.LSHR, 4).and(15).convert(VectorOperators.I2F, 0)).mul(x2);
-                hi1 = ((FloatVector) j1.lanewise(VectorOperators.LSHR, 4).and(15).convert(VectorOperators.I2F, 0)).fma(x3, hi1);
+                FloatVector hi1 = ((FloatVector) j0.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).mul(x2);
+                hi1 = ((FloatVector) j1.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(x3, hi1);
                 b0 = lo1.fma(FloatVector.broadcast(F, d1 * (int) ((sc1 >>> (16 * p)) & 0xFF)), b0);
                 b0 = hi1.fma(FloatVector.broadcast(F, d1 * (int) ((sc1 >>> (16 * p + 8)) & 0xFF)), b0);
             }
