@@ -51,10 +51,11 @@ public final class Q4_KWeights extends AbstractWeights {
             int blocks = cols / BLOCK;
             float[] xsum = QuantDots.groupSums(x, xOff, cols, 32);
             float[] pair = new float[2];
-            QuantDots.MinScratch mins = new QuantDots.MinScratch(blocks);
+            float[] xsumWide = QuantDots.xsumWide(xsum);
+            float[] scales = new float[32];
             int r = r0;
             for (; r + 1 < r1; r += 2) {
-                QuantDots.q4_KPair(data, r * rowBytes, (r + 1) * rowBytes, blocks, x, xOff, xsum, pair, mins);
+                QuantDots.q4_KPair(data, r * rowBytes, (r + 1) * rowBytes, blocks, x, xOff, xsumWide, scales, pair);
                 y[yOff + r] = pair[0];
                 y[yOff + r + 1] = pair[1];
             }

@@ -4,13 +4,13 @@ import dev.jllm.core.kernel.Simd;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 
 /**
@@ -23,7 +23,6 @@ import java.nio.ByteOrder;
  */
 final class QuantDots {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
-    static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
     static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
     static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
     static final boolean AVAILABLE = Simd.F.length() == 16;
@@ -178,30 +177,23 @@ final class QuantDots {
     /**
      * Two Q4_K rows at once (measured 1.2x the rows/s of one at a time): the x loads and loop overhead are shared and
      * the two rows give the core two independent dependency chains. Writes the rows' dots to out[0] and out[1].
+     *
+     * <p>The 6-bit scales and mins are unpacked in byte lanes ({@link #scalesAndMins}) and the min terms accumulate
+     * in a vector against {@code xsumWide} (per block: eight zeros, then the eight sub-block sums of x): unpacking
+     * and applying them with scalar code took more issue slots than the block's vector work.
      */
-    static void q4_KPair(MemorySegment s, long base0, long base1, int blocks, float[] x, int xOff, float[] xsum32, float[] out, MinScratch mins) {
+    static void q4_KPair(MemorySegment s, long base0, long base1, int blocks, float[] x, int xOff, float[] xsumWide,
+                         float[] scales, float[] out) {
         FloatVector a0 = FloatVector.zero(F), b0 = FloatVector.zero(F);
+        FloatVector mins0 = FloatVector.zero(F), mins1 = FloatVector.zero(F);
         for (int b = 0; b < blocks; b++) {
             long o0 = base0 + 144L * b, o1 = base1 + 144L * b;
-                        int u0 = s.get(I32, o0 + 4), u1 = s.get(I32, o0 + 8), u2 = s.get(I32, o0 + 12);
-            long sc0 = (u0 & 0x3f3f3f3fL) | ((long) ((u2 & 0x0f0f0f0f) | (((u0 >>> 6) & 0x03030303) << 4)) << 32);
-            long mn0 = (u1 & 0x3f3f3f3fL) | ((long) (((u2 >>> 4) & 0x0f0f0f0f) | (((u1 >>> 6) & 0x03030303) << 4)) << 32);
-            u0 = s.get(I32, o1 + 4); u1 = s.get(I32, o1 + 8); u2 = s.get(I32, o1 + 12);
-            long sc1 = (u0 & 0x3f3f3f3fL) | ((long) ((u2 & 0x0f0f0f0f) | (((u0 >>> 6) & 0x03030303) << 4)) << 32);
-            long mn1 = (u1 & 0x3f3f3f3fL) | ((long) (((u2 >>> 4) & 0x0f0f0f0f) | (((u1 >>> 6) & 0x03030303) << 4)) << 32);
-            int sb = 8 * b;
-            LONG_LE.set(mins.codes0, sb, mn0);
-            LONG_LE.set(mins.codes1, sb, mn1);
-            FloatVector.broadcast(F8, f16(s, o0 + 2)).intoArray(mins.dmin0, sb);
-            FloatVector.broadcast(F8, f16(s, o1 + 2)).intoArray(mins.dmin1, sb);
-            // the sixteen sub-block scales of both rows times d, in one vector: scalar extraction cost more than the block's vector work
-            byte[] sb8 = mins.scaleCodes;
-            float[] scales = mins.scales;
-            LONG_LE.set(sb8, 0, sc0);
-            LONG_LE.set(sb8, 8, sc1);
-            FloatVector.broadcast(F8, f16(s, o0)).intoArray(scales, 0);
-            FloatVector.broadcast(F8, f16(s, o1)).intoArray(scales, 8);
-            ((FloatVector) ByteVector.fromArray(B, sb8, 0).convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, scales, 0)).intoArray(scales, 0);
+            FloatVector xs = FloatVector.fromArray(F, xsumWide, 16 * b);
+            FloatVector v0 = scalesAndMins(s, o0), v1 = scalesAndMins(s, o1);
+            v0.intoArray(scales, 0);
+            v1.intoArray(scales, 16);
+            mins0 = v0.fma(xs, mins0);
+            mins1 = v1.fma(xs, mins1);
             int xb = xOff + 256 * b;
             for (int p = 0; p < 4; p++, xb += 64) {
                 long q0 = o0 + 16 + 32L * p, q1 = o1 + 16 + 32L * p;
@@ -221,45 +213,40 @@ final class QuantDots {
                 lo1 = ((FloatVector) j1.and(15).convert(VectorOperators.I2F, 0)).fma(x1, lo1);
                 FloatVector hi1 = ((FloatVector) j0.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).mul(x2);
                 hi1 = ((FloatVector) j1.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(x3, hi1);
-                b0 = lo1.fma(FloatVector.broadcast(F, scales[8 + 2 * p]), b0);
-                b0 = hi1.fma(FloatVector.broadcast(F, scales[9 + 2 * p]), b0);
+                b0 = lo1.fma(FloatVector.broadcast(F, scales[16 + 2 * p]), b0);
+                b0 = hi1.fma(FloatVector.broadcast(F, scales[17 + 2 * p]), b0);
             }
         }
-        out[0] = a0.reduceLanes(VectorOperators.ADD) - minSum(mins.codes0, mins.dmin0, xsum32, blocks);
-        out[1] = b0.reduceLanes(VectorOperators.ADD) - minSum(mins.codes1, mins.dmin1, xsum32, blocks);
-    }
-    private static final VarHandle LONG_LE = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
-
-    /**
-     * The min terms Σ_b dmin_b·Σ_j m_bj·xsum_bj of two Q4_K rows, gathered during the block loop (the eight 6-bit
-     * mins of a block as bytes, its dmin repeated eight times) and summed afterwards 16 lanes at a time: done per
-     * block in scalar code they took ~15% of the kernel's time.
-     */
-    static final class MinScratch {
-        final byte[] codes0, codes1;
-        final float[] dmin0, dmin1;
-        final byte[] scaleCodes = new byte[16];
-        final float[] scales = new float[16];
-
-        MinScratch(int blocks) {
-            int n = 8 * blocks + 8;
-            codes0 = new byte[n];
-            codes1 = new byte[n];
-            dmin0 = new float[n];
-            dmin1 = new float[n];
-        }
+        out[0] = a0.reduceLanes(VectorOperators.ADD) - mins0.reduceLanes(VectorOperators.ADD);
+        out[1] = b0.reduceLanes(VectorOperators.ADD) - mins1.reduceLanes(VectorOperators.ADD);
     }
 
-    private static float minSum(byte[] codes, float[] dmin, float[] xsum32, int blocks) {
-        FloatVector acc = FloatVector.zero(F);
-        int n = 8 * blocks, i = 0;
-        for (; i + 16 <= n; i += 16) {
-            FloatVector m = (FloatVector) ByteVector.fromArray(B, codes, i).convertShape(VectorOperators.B2F, F, 0);
-            acc = m.mul(FloatVector.fromArray(F, xsum32, i)).fma(FloatVector.fromArray(F, dmin, i), acc);
-        }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) sum += codes[i] * xsum32[i] * dmin[i];
-        return sum;
+    // Byte-lane unpacking of the twelve scale bytes u of a Q4_K block into [sc_0..sc_7, m_0..m_7]:
+    // j < 4: sc_j = u[j] & 63, m_j = u[j+4] & 63; j >= 4: sc_j = (u[j+4] & 15) | (u[j-4] >> 6) << 4,
+    // m_j = (u[j+4] >> 4) | (u[j] >> 6) << 4.
+    private static final VectorShuffle<Byte> LOW_SOURCE = VectorShuffle.fromValues(B, 0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11);
+    private static final VectorShuffle<Byte> TOP_SOURCE = VectorShuffle.fromValues(B, 0, 0, 0, 0, 0, 1, 2, 3, 0, 0, 0, 0, 4, 5, 6, 7);
+    private static final ByteVector LOW_MASK = ByteVector.fromArray(B, new byte[]{63, 63, 63, 63, 15, 15, 15, 15, 63, 63, 63, 63, 0, 0, 0, 0}, 0);
+    private static final ByteVector NIBBLE_MASK = ByteVector.fromArray(B, new byte[]{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 15, 15, 15, 15}, 0);
+    private static final ByteVector TOP_MASK = ByteVector.fromArray(B, new byte[]{0, 0, 0, 0, 48, 48, 48, 48, 0, 0, 0, 0, 48, 48, 48, 48}, 0);
+    private static final VectorMask<Float> HIGH_HALF = VectorMask.fromLong(F, 0xFF00L);
+
+    /** [d·sc_0 .. d·sc_7, dmin·m_0 .. dmin·m_7] of the Q4_K block at {@code o}. */
+    private static FloatVector scalesAndMins(MemorySegment s, long o) {
+        ByteVector u = ByteVector.fromMemorySegment(B, s, o + 4, LE);
+        ByteVector low = u.rearrange(LOW_SOURCE);
+        ByteVector codes = low.and(LOW_MASK)
+                .or(low.lanewise(VectorOperators.LSHR, 4).and(NIBBLE_MASK))
+                .or(u.rearrange(TOP_SOURCE).lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4).and(TOP_MASK));
+        FloatVector dd = FloatVector.broadcast(F, f16(s, o)).blend(f16(s, o + 2), HIGH_HALF);
+        return ((FloatVector) codes.convertShape(VectorOperators.B2F, F, 0)).mul(dd);
+    }
+
+    /** Per block: eight zeros, then the block's eight sub-block sums (lines up with {@link #scalesAndMins}). */
+    static float[] xsumWide(float[] xsum32) {
+        float[] wide = new float[2 * xsum32.length];
+        for (int b = 0; b < xsum32.length / 8; b++) System.arraycopy(xsum32, 8 * b, wide, 16 * b + 8, 8);
+        return wide;
     }
 
     /**
