@@ -20,7 +20,7 @@ import java.util.Random;
  *
  * <pre>
  * java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp bench/target/jllm-bench.jar \
- *      dev.jllm.bench.KernelReport [sgemm] [decode] [rounds=N] [mib=N]
+ *      dev.jllm.bench.KernelReport [sgemm] [decode] [kernels] [rounds=N] [mib=N]
  * </pre>
  */
 public final class KernelReport {
@@ -36,7 +36,7 @@ public final class KernelReport {
             else if (a.equals("kernels")) kernels = true;
             else if (a.startsWith("rounds=")) rounds = Integer.parseInt(a.substring(7));
             else if (a.startsWith("mib=")) mib = Integer.parseInt(a.substring(4));
-            else throw new IllegalArgumentException("unknown argument " + a + " (sgemm, decode, rounds=N, mib=N)");
+            else throw new IllegalArgumentException("unknown argument " + a + " (sgemm, decode, kernels, rounds=N, mib=N)");
         }
         if (!sgemm && !decode && !kernels) sgemm = decode = true;
         System.out.println("jllm kernel report: " + Runtime.getRuntime().availableProcessors() + " CPUs, vector species "
