@@ -3,6 +3,7 @@ package dev.jllm.bench;
 import dev.jllm.core.gguf.GgmlType;
 import dev.jllm.core.kernel.Gemm;
 import dev.jllm.core.kernel.Parallel;
+import dev.jllm.core.tensor.Q4_KWeights;
 import dev.jllm.core.tensor.WeightMatrix;
 
 import java.lang.foreign.Arena;
@@ -19,28 +20,30 @@ import java.util.Random;
  *
  * <pre>
  * java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp bench/target/jllm-bench.jar \
- *      dev.jllm.bench.KernelReport [sgemm] [decode] [rounds=N] [mib=N]
+ *      dev.jllm.bench.KernelReport [sgemm] [decode] [kernels] [rounds=N] [mib=N]
  * </pre>
  */
 public final class KernelReport {
     private static final int[] SIZES = {576, 1536, 2048, 4096};
 
     public static void main(String[] args) {
-        boolean sgemm = args.length == 0, decode = args.length == 0;
+        boolean sgemm = args.length == 0, decode = args.length == 0, kernels = false;
         int rounds = 5;
         int mib = 1024;
         for (String a : args) {
             if (a.equals("sgemm")) sgemm = true;
             else if (a.equals("decode")) decode = true;
+            else if (a.equals("kernels")) kernels = true;
             else if (a.startsWith("rounds=")) rounds = Integer.parseInt(a.substring(7));
             else if (a.startsWith("mib=")) mib = Integer.parseInt(a.substring(4));
-            else throw new IllegalArgumentException("unknown argument " + a + " (sgemm, decode, rounds=N, mib=N)");
+            else throw new IllegalArgumentException("unknown argument " + a + " (sgemm, decode, kernels, rounds=N, mib=N)");
         }
-        if (!sgemm && !decode) sgemm = decode = true;
+        if (!sgemm && !decode && !kernels) sgemm = decode = true;
         System.out.println("jllm kernel report: " + Runtime.getRuntime().availableProcessors() + " CPUs, vector species "
                 + jdk.incubator.vector.FloatVector.SPECIES_PREFERRED + ", best of " + rounds + " alternating rounds");
         if (sgemm) sgemmReport(rounds);
         if (decode) decodeReport(rounds, mib);
+        if (kernels) kernelReport(rounds);
         System.exit(0);
     }
 
@@ -105,6 +108,49 @@ public final class KernelReport {
             Gemm.sgemm(m, n, k, a, b, c);
             Gemm.sgemm(m, a, packed, c);
             OpenBlas.sgemm(m, n, k, a, b, c);
+        }
+    }
+
+    /**
+     * In-cache, single-thread decode kernel throughput (256x4096 matrices, under 2 MB): what the kernels compute per
+     * second when memory is not the limit. Contenders alternate within each round; the best of many short windows is
+     * kept, which filters out the time slices other processes take on a shared machine.
+     */
+    static void kernelReport(int rounds) {
+        Parallel.setThreads(1);
+        int rows = 256, cols = 4096;
+        float[] x = new float[cols], y = new float[rows];
+        for (int i = 0; i < x.length; i++) x[i] = (float) Math.sin(i);
+        Map<String, Runnable> contenders = new LinkedHashMap<>();
+        try (Arena arena = Arena.ofShared()) {
+            WeightMatrix q8 = DecodeWorkload.weightSet(arena, GgmlType.Q8_0, rows, cols, 1, 7)[0];
+            WeightMatrix q4 = DecodeWorkload.weightSet(arena, GgmlType.Q4_K, rows, cols, 1, 7)[0];
+            contenders.put("Q8_0", () -> q8.matvec(x, y));
+            contenders.put("Q4_K float", () -> {
+                Q4_KWeights.setInt8Activations(false);
+                q4.matvec(x, y);
+            });
+            contenders.put("Q4_K int8", () -> {
+                Q4_KWeights.setInt8Activations(true);
+                q4.matvec(x, y);
+            });
+            int reps = 20;
+            Map<String, Double> best = new LinkedHashMap<>();
+            long warmEnd = System.nanoTime() + 2_000_000_000L;
+            while (System.nanoTime() < warmEnd) contenders.values().forEach(Runnable::run);
+            for (int r = 0; r < Math.max(rounds, 200); r++) {
+                for (var e : contenders.entrySet()) {
+                    double t = time(() -> {
+                        for (int i = 0; i < reps; i++) e.getValue().run();
+                    });
+                    best.merge(e.getKey(), t, Math::min);
+                }
+            }
+            System.out.printf("%nIn-cache decode kernels, 1 thread, %dx%d, best of %d windows of %d matvecs%n", rows, cols, Math.max(rounds, 200), reps);
+            double base = best.get("Q8_0");
+            for (var e : best.entrySet()) {
+                System.out.printf("%-12s %10.2f Mrows/s %8.2fx Q8_0%n", e.getKey(), rows * reps / e.getValue() / 1e6, base / e.getValue());
+            }
         }
     }
 

@@ -9,6 +9,17 @@ import java.lang.foreign.MemorySegment;
 public final class Q4_KWeights extends AbstractWeights {
     private static final int BLOCK = Q4_K.BLOCK;
     private static final int BYTES = Q4_K.BYTES;
+    /** {@code -Djllm.int8=true} selects {@link Int8Dots} for decode; off by default: measured slower in-cache than the float kernel (0.56x vs 0.65x Q8_0 rows/s, `KernelReport kernels`) because the Vector API has no 8/16-bit multiply-add, so each 16-bit product vector must be widened to ints before its scale. */
+    private static volatile boolean INT8_ACTIVATIONS = !"false".equalsIgnoreCase(System.getProperty("jllm.int8", "false").trim());
+
+    /** Whether decode uses the int8-activation kernel (true) or the float reference kernel (false). */
+    public static void setInt8Activations(boolean on) {
+        INT8_ACTIVATIONS = on;
+    }
+
+    public static boolean int8Activations() {
+        return INT8_ACTIVATIONS;
+    }
 
     Q4_KWeights(MemorySegment data, int rows, int cols) {
         super(data, rows, cols);
@@ -32,13 +43,19 @@ public final class Q4_KWeights extends AbstractWeights {
 
     @Override
     void dotRows(int r0, int r1, float[] x, int xOff, float[] y, int yOff) {
-        if (QuantDots.enabled()) {
+        if (QuantDots.enabled() && INT8_ACTIVATIONS) {
+            int blocks = cols / BLOCK;
+            Int8Dots.Activation a = Int8Dots.quantize(x, xOff, cols);
+            for (int r = r0; r < r1; r++) y[yOff + r] = Int8Dots.q4_K(data, r * rowBytes, blocks, a);
+        } else if (QuantDots.enabled()) {
             int blocks = cols / BLOCK;
             float[] xsum = QuantDots.groupSums(x, xOff, cols, 32);
             float[] pair = new float[2];
+            float[] xsumWide = QuantDots.xsumWide(xsum);
+            float[] scales = new float[32];
             int r = r0;
             for (; r + 1 < r1; r += 2) {
-                QuantDots.q4_KPair(data, r * rowBytes, (r + 1) * rowBytes, blocks, x, xOff, xsum, pair);
+                QuantDots.q4_KPair(data, r * rowBytes, (r + 1) * rowBytes, blocks, x, xOff, xsumWide, scales, pair);
                 y[yOff + r] = pair[0];
                 y[yOff + r + 1] = pair[1];
             }

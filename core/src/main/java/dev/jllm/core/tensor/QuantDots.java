@@ -4,7 +4,9 @@ import dev.jllm.core.kernel.Simd;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -175,49 +177,78 @@ final class QuantDots {
     /**
      * Two Q4_K rows at once (measured 1.2x the rows/s of one at a time): the x loads and loop overhead are shared and
      * the two rows give the core two independent dependency chains. Writes the rows' dots to out[0] and out[1].
+     *
+     * <p>The 6-bit scales and mins are unpacked in byte lanes ({@link #scalesAndMins}) and the min terms accumulate
+     * in a vector against {@code xsumWide} (per block: eight zeros, then the eight sub-block sums of x): unpacking
+     * and applying them with scalar code took more issue slots than the block's vector work.
      */
-    static void q4_KPair(MemorySegment s, long base0, long base1, int blocks, float[] x, int xOff, float[] xsum32, float[] out) {
+    static void q4_KPair(MemorySegment s, long base0, long base1, int blocks, float[] x, int xOff, float[] xsumWide,
+                         float[] scales, float[] out) {
         FloatVector a0 = FloatVector.zero(F), b0 = FloatVector.zero(F);
-        float mins0 = 0, mins1 = 0;
+        FloatVector mins0 = FloatVector.zero(F), mins1 = FloatVector.zero(F);
         for (int b = 0; b < blocks; b++) {
             long o0 = base0 + 144L * b, o1 = base1 + 144L * b;
-            float d0 = f16(s, o0), d1 = f16(s, o1);
-            int u0 = s.get(I32, o0 + 4), u1 = s.get(I32, o0 + 8), u2 = s.get(I32, o0 + 12);
-            long sc0 = (u0 & 0x3f3f3f3fL) | ((long) ((u2 & 0x0f0f0f0f) | (((u0 >>> 6) & 0x03030303) << 4)) << 32);
-            long mn0 = (u1 & 0x3f3f3f3fL) | ((long) (((u2 >>> 4) & 0x0f0f0f0f) | (((u1 >>> 6) & 0x03030303) << 4)) << 32);
-            u0 = s.get(I32, o1 + 4); u1 = s.get(I32, o1 + 8); u2 = s.get(I32, o1 + 12);
-            long sc1 = (u0 & 0x3f3f3f3fL) | ((long) ((u2 & 0x0f0f0f0f) | (((u0 >>> 6) & 0x03030303) << 4)) << 32);
-            long mn1 = (u1 & 0x3f3f3f3fL) | ((long) (((u2 >>> 4) & 0x0f0f0f0f) | (((u1 >>> 6) & 0x03030303) << 4)) << 32);
-            int sb = 8 * b;
-            float m0 = 0, m1 = 0;
-            for (int j = 0; j < 8; j++) { float xs = xsum32[sb + j]; m0 += (int) ((mn0 >>> (8 * j)) & 0xFF) * xs; m1 += (int) ((mn1 >>> (8 * j)) & 0xFF) * xs; }
-            mins0 += f16(s, o0 + 2) * m0; mins1 += f16(s, o1 + 2) * m1;
+            FloatVector xs = FloatVector.fromArray(F, xsumWide, 16 * b);
+            FloatVector v0 = scalesAndMins(s, o0), v1 = scalesAndMins(s, o1);
+            v0.intoArray(scales, 0);
+            v1.intoArray(scales, 16);
+            mins0 = v0.fma(xs, mins0);
+            mins1 = v1.fma(xs, mins1);
             int xb = xOff + 256 * b;
             for (int p = 0; p < 4; p++, xb += 64) {
                 long q0 = o0 + 16 + 32L * p, q1 = o1 + 16 + 32L * p;
                 FloatVector x0 = FloatVector.fromArray(F, x, xb), x1 = FloatVector.fromArray(F, x, xb + 16);
                 FloatVector x2 = FloatVector.fromArray(F, x, xb + 32), x3 = FloatVector.fromArray(F, x, xb + 48);
-                IntVector i0 = (IntVector) ByteVector.fromMemorySegment(B, s, q0, LE).convertShape(VectorOperators.B2I, I, 0);
-                IntVector i1 = (IntVector) ByteVector.fromMemorySegment(B, s, q0 + 16, LE).convertShape(VectorOperators.B2I, I, 0);
+                IntVector i0 = (IntVector) ByteVector.fromMemorySegment(B, s, q0, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector i1 = (IntVector) ByteVector.fromMemorySegment(B, s, q0 + 16, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
                 FloatVector lo = ((FloatVector) i0.and(15).convert(VectorOperators.I2F, 0)).mul(x0);
                 lo = ((FloatVector) i1.and(15).convert(VectorOperators.I2F, 0)).fma(x1, lo);
-                FloatVector hi = ((FloatVector) i0.lanewise(VectorOperators.LSHR, 4).and(15).convert(VectorOperators.I2F, 0)).mul(x2);
-                hi = ((FloatVector) i1.lanewise(VectorOperators.LSHR, 4).and(15).convert(VectorOperators.I2F, 0)).fma(x3, hi);
-                a0 = lo.fma(FloatVector.broadcast(F, d0 * (int) ((sc0 >>> (16 * p)) & 0xFF)), a0);
-                a0 = hi.fma(FloatVector.broadcast(F, d0 * (int) ((sc0 >>> (16 * p + 8)) & 0xFF)), a0);
-                IntVector j0 = (IntVector) ByteVector.fromMemorySegment(B, s, q1, LE).convertShape(VectorOperators.B2I, I, 0);
-                IntVector j1 = (IntVector) ByteVector.fromMemorySegment(B, s, q1 + 16, LE).convertShape(VectorOperators.B2I, I, 0);
+                FloatVector hi = ((FloatVector) i0.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).mul(x2);
+                hi = ((FloatVector) i1.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(x3, hi);
+                a0 = lo.fma(FloatVector.broadcast(F, scales[2 * p]), a0);
+                a0 = hi.fma(FloatVector.broadcast(F, scales[2 * p + 1]), a0);
+                IntVector j0 = (IntVector) ByteVector.fromMemorySegment(B, s, q1, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector j1 = (IntVector) ByteVector.fromMemorySegment(B, s, q1 + 16, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
                 FloatVector lo1 = ((FloatVector) j0.and(15).convert(VectorOperators.I2F, 0)).mul(x0);
                 lo1 = ((FloatVector) j1.and(15).convert(VectorOperators.I2F, 0)).fma(x1, lo1);
-                FloatVector hi1 = ((FloatVector) j0.lanewise(VectorOperators.LSHR, 4).and(15).convert(VectorOperators.I2F, 0)).mul(x2);
-                hi1 = ((FloatVector) j1.lanewise(VectorOperators.LSHR, 4).and(15).convert(VectorOperators.I2F, 0)).fma(x3, hi1);
-                b0 = lo1.fma(FloatVector.broadcast(F, d1 * (int) ((sc1 >>> (16 * p)) & 0xFF)), b0);
-                b0 = hi1.fma(FloatVector.broadcast(F, d1 * (int) ((sc1 >>> (16 * p + 8)) & 0xFF)), b0);
+                FloatVector hi1 = ((FloatVector) j0.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).mul(x2);
+                hi1 = ((FloatVector) j1.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(x3, hi1);
+                b0 = lo1.fma(FloatVector.broadcast(F, scales[16 + 2 * p]), b0);
+                b0 = hi1.fma(FloatVector.broadcast(F, scales[17 + 2 * p]), b0);
             }
         }
-        out[0] = a0.reduceLanes(VectorOperators.ADD) - mins0;
-        out[1] = b0.reduceLanes(VectorOperators.ADD) - mins1;
+        out[0] = a0.reduceLanes(VectorOperators.ADD) - mins0.reduceLanes(VectorOperators.ADD);
+        out[1] = b0.reduceLanes(VectorOperators.ADD) - mins1.reduceLanes(VectorOperators.ADD);
     }
+
+    // Byte-lane unpacking of the twelve scale bytes u of a Q4_K block into [sc_0..sc_7, m_0..m_7]:
+    // j < 4: sc_j = u[j] & 63, m_j = u[j+4] & 63; j >= 4: sc_j = (u[j+4] & 15) | (u[j-4] >> 6) << 4,
+    // m_j = (u[j+4] >> 4) | (u[j] >> 6) << 4.
+    private static final VectorShuffle<Byte> LOW_SOURCE = VectorShuffle.fromValues(B, 0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11);
+    private static final VectorShuffle<Byte> TOP_SOURCE = VectorShuffle.fromValues(B, 0, 0, 0, 0, 0, 1, 2, 3, 0, 0, 0, 0, 4, 5, 6, 7);
+    private static final ByteVector LOW_MASK = ByteVector.fromArray(B, new byte[]{63, 63, 63, 63, 15, 15, 15, 15, 63, 63, 63, 63, 0, 0, 0, 0}, 0);
+    private static final ByteVector NIBBLE_MASK = ByteVector.fromArray(B, new byte[]{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 15, 15, 15, 15}, 0);
+    private static final ByteVector TOP_MASK = ByteVector.fromArray(B, new byte[]{0, 0, 0, 0, 48, 48, 48, 48, 0, 0, 0, 0, 48, 48, 48, 48}, 0);
+    private static final VectorMask<Float> HIGH_HALF = VectorMask.fromLong(F, 0xFF00L);
+
+    /** [d·sc_0 .. d·sc_7, dmin·m_0 .. dmin·m_7] of the Q4_K block at {@code o}. */
+    private static FloatVector scalesAndMins(MemorySegment s, long o) {
+        ByteVector u = ByteVector.fromMemorySegment(B, s, o + 4, LE);
+        ByteVector low = u.rearrange(LOW_SOURCE);
+        ByteVector codes = low.and(LOW_MASK)
+                .or(low.lanewise(VectorOperators.LSHR, 4).and(NIBBLE_MASK))
+                .or(u.rearrange(TOP_SOURCE).lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4).and(TOP_MASK));
+        FloatVector dd = FloatVector.broadcast(F, f16(s, o)).blend(f16(s, o + 2), HIGH_HALF);
+        return ((FloatVector) codes.convertShape(VectorOperators.B2F, F, 0)).mul(dd);
+    }
+
+    /** Per block: eight zeros, then the block's eight sub-block sums (lines up with {@link #scalesAndMins}). */
+    static float[] xsumWide(float[] xsum32) {
+        float[] wide = new float[2 * xsum32.length];
+        for (int b = 0; b < xsum32.length / 8; b++) System.arraycopy(xsum32, 8 * b, wide, 16 * b + 8, 8);
+        return wide;
+    }
+
     /**
      * Q5_K row: as Q4_K with the fifth bit from qh (bit 2p for the low sub-block of pair p, 2p+1 for the high). The
      * pair kernel is a separate method that keeps its accumulators in {@code acc}: one method holding all the vector
