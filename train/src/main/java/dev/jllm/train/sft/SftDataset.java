@@ -44,12 +44,11 @@ public record SftDataset(Dataset train, Dataset eval, int truncated) {
                                   int maxLength, double evalShare) {
         if (maxLength < 2) throw new JllmException("max_length must be at least 2, got " + maxLength);
         if (evalShare < 0 || evalShare >= 1) throw new JllmException("eval split " + evalShare + " must be in [0, 1)");
-        List<JsonNode> rows = read(file);
+        List<Row> rows = read(file);
         var examples = new ArrayList<Example>();
         int truncated = 0;
-        for (int i = 0; i < rows.size(); i++) {
-            String where = file + (file.toString().endsWith(".json") ? ": element " + i : ":" + (i + 1));
-            Example e = row(rows.get(i), where, fields, encoder, eosId, vocabSize);
+        for (Row r : rows) {
+            Example e = row(r.node(), r.where(), fields, encoder, eosId, vocabSize);
             if (e.length() > maxLength) {
                 truncated++;
                 e = new Example(Arrays.copyOf(e.inputIds(), maxLength), e.labels() == null ? null : Arrays.copyOf(e.labels(), maxLength),
@@ -142,19 +141,22 @@ public record SftDataset(Dataset train, Dataset eval, int truncated) {
         return out;
     }
 
-    private static List<JsonNode> read(Path file) {
-        var rows = new ArrayList<JsonNode>();
+    /** A row and where it came from ({@code file:line} or {@code file: element i}), for error messages. */
+    private record Row(JsonNode node, String where) {}
+
+    private static List<Row> read(Path file) {
+        var rows = new ArrayList<Row>();
         try {
             if (file.toString().endsWith(".json")) {
                 JsonNode root = JSON.readTree(Files.readString(file));
                 if (!root.isArray()) throw new JllmException(file + ": a .json dataset must be an array of objects (use .jsonl for JSON Lines)");
-                root.forEach(rows::add);
+                for (int i = 0; i < root.size(); i++) rows.add(new Row(root.get(i), file + ": element " + i));
             } else {
                 List<String> lines = Files.readAllLines(file);
                 for (int i = 0; i < lines.size(); i++) {
                     if (lines.get(i).isBlank()) continue;
                     try {
-                        rows.add(JSON.readTree(lines.get(i)));
+                        rows.add(new Row(JSON.readTree(lines.get(i)), file + ":" + (i + 1)));
                     } catch (JsonProcessingException e) {
                         throw new JllmException(file + ":" + (i + 1) + ": not valid JSON: " + e.getOriginalMessage());
                     }
