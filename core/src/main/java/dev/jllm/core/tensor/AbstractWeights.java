@@ -70,6 +70,34 @@ abstract sealed class AbstractWeights implements WeightMatrix, Gemm.PanelSource
         return type() + "[" + rows + ", " + cols + "]";
     }
 
+    /** A GGML block decoder (the scalar reference dequantization of the block at {@code offset}). */
+    @FunctionalInterface
+    interface BlockDecoder {
+        void dequantizeBlock(MemorySegment data, long offset, float[] dst, int dstOff);
+    }
+
+    /** Scalar reference path of the block types: dequantizes {@code blocks} consecutive blocks from {@code base}. */
+    final void dequantizeBlocksScalar(BlockDecoder decoder, long base, int blocks, float[] dst, int dstOff) {
+        int block = type().blockSize(), bytes = type().typeSize();
+        for (int b = 0; b < blocks; b++) decoder.dequantizeBlock(data, base + (long) b * bytes, dst, dstOff + b * block);
+    }
+
+    /**
+     * Scalar reference dot product of the row at {@code base}: dequantize one block at a time, then multiply-add in
+     * float32. The vector kernels are tested against it; {@code -Djllm.vector=false} selects it.
+     */
+    final float dotBlocksScalar(BlockDecoder decoder, long base, float[] x, int xOff) {
+        int block = type().blockSize(), bytes = type().typeSize();
+        float[] w = new float[block];
+        float sum = 0;
+        for (int b = 0; b < cols / block; b++) {
+            decoder.dequantizeBlock(data, base + (long) b * bytes, w, 0);
+            int xb = xOff + b * block;
+            for (int j = 0; j < block; j++) sum += w[j] * x[xb + j];
+        }
+        return sum;
+    }
+
     /** Writes W[row, k0 .. k0+count) to dst; k0 and count are multiples of the block size (or reach the end). */
     abstract void dequantizeRange(int row, int k0, int count, float[] dst, int dstOff);
 

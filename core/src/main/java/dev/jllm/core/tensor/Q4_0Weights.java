@@ -27,7 +27,7 @@ public final class Q4_0Weights extends AbstractWeights {
             QuantRows.q4_0(data, base, blocks, dst, dstOff);
             return;
         }
-        for (int b = 0; b < blocks; b++) Q4_0.dequantizeBlock(data, base + (long) b * BYTES, dst, dstOff + b * BLOCK);
+        dequantizeBlocksScalar(Q4_0::dequantizeBlock, base, blocks, dst, dstOff);
     }
 
     @Override
@@ -37,19 +37,7 @@ public final class Q4_0Weights extends AbstractWeights {
             float[] xsum = QuantDots.groupSums(x, xOff, cols, 32);
             for (int r = r0; r < r1; r++) y[yOff + r] = QuantDots.q4_0(data, r * rowBytes, blocks, x, xOff, xsum);
         } else {
-            for (int r = r0; r < r1; r++) y[yOff + r] = dotScalar(r * rowBytes, x, xOff);
+            for (int r = r0; r < r1; r++) y[yOff + r] = dotBlocksScalar(Q4_0::dequantizeBlock, r * rowBytes, x, xOff);
         }
-    }
-
-    /** Reference path: dequantize one block at a time, then multiply-add in float32. */
-    private float dotScalar(long base, float[] x, int xOff) {
-        float[] w = new float[BLOCK];
-        float sum = 0;
-        for (int b = 0; b < cols / BLOCK; b++) {
-            Q4_0.dequantizeBlock(data, base + (long) b * BYTES, w, 0);
-            int xb = xOff + b * BLOCK;
-            for (int j = 0; j < BLOCK; j++) sum += w[j] * x[xb + j];
-        }
-        return sum;
     }
 }

@@ -27,7 +27,7 @@ public final class Q5_KWeights extends AbstractWeights {
             QuantRows.q5_K(data, base, blocks, dst, dstOff);
             return;
         }
-        for (int b = 0; b < blocks; b++) Q5_K.dequantizeBlock(data, base + (long) b * BYTES, dst, dstOff + b * BLOCK);
+        dequantizeBlocksScalar(Q5_K::dequantizeBlock, base, blocks, dst, dstOff);
     }
 
     @Override
@@ -38,19 +38,7 @@ public final class Q5_KWeights extends AbstractWeights {
             float[] acc = new float[32];
             for (int r = r0; r < r1; r++) y[yOff + r] = QuantDots.q5_K(data, r * rowBytes, blocks, x, xOff, xsum, acc);
         } else {
-            for (int r = r0; r < r1; r++) y[yOff + r] = dotScalar(r * rowBytes, x, xOff);
+            for (int r = r0; r < r1; r++) y[yOff + r] = dotBlocksScalar(Q5_K::dequantizeBlock, r * rowBytes, x, xOff);
         }
-    }
-
-    /** Reference path: dequantize one block at a time, then multiply-add in float32. */
-    private float dotScalar(long base, float[] x, int xOff) {
-        float[] w = new float[BLOCK];
-        float sum = 0;
-        for (int b = 0; b < cols / BLOCK; b++) {
-            Q5_K.dequantizeBlock(data, base + (long) b * BYTES, w, 0);
-            int xb = xOff + b * BLOCK;
-            for (int j = 0; j < BLOCK; j++) sum += w[j] * x[xb + j];
-        }
-        return sum;
     }
 }
