@@ -76,9 +76,13 @@ public final class Main implements Runnable {
         return t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
     }
 
-    /** Every command's help shows each option's default, so no command has to remember to ask for it. */
+    /**
+     * Every command accepts {@code --help}/{@code --version} and its help shows each option's default, so no command
+     * has to remember to ask for either.
+     */
     private static void showDefaults(CommandLine cli) {
         cli.getCommandSpec().usageMessage().showDefaultValues(true);
+        if (!(cli.getCommand() instanceof CommandLine.HelpCommand)) cli.getCommandSpec().mixinStandardHelpOptions(true);
         for (CommandLine sub : cli.getSubcommands().values()) showDefaults(sub);
     }
 }
