@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jllm.core.JllmException;
 import dev.jllm.core.quant.bnb.ComputeDtype;
 import dev.jllm.core.quant.bnb.QuantType;
+import dev.jllm.text.chat.ChatTemplate;
 import dev.jllm.text.tokenizer.Tokenizer;
 import dev.jllm.train.Trainer;
 import dev.jllm.train.TrainingArguments;
@@ -44,8 +45,9 @@ import java.util.function.Function;
  */
 @Command(name = "finetune",
         description = {"Finetune a LoRA adapter (optionally on a 4-bit NF4/FP4 base: QLoRA) on a JSON Lines / JSON dataset of "
-                + "text, prompt/completion or pre-tokenized rows, with TRL SFTTrainer semantics (EOS appended, loss on the "
-                + "completion only), and save the adapter in PEFT's format in --output-dir.",
+                + "text, prompt/completion, conversational (messages, formatted by the model's chat template) or pre-tokenized "
+                + "rows, with TRL SFTTrainer semantics (EOS appended to text, loss on the completion only, or on assistant turns "
+                + "with --assistant-only-loss), and save the adapter in PEFT's format in --output-dir.",
                 "Options are named after their Python fields (LoraConfig, BitsAndBytesConfig, TrainingArguments, SFTConfig) in "
                         + "kebab-case; --config takes the same names in snake_case, and the command line overrides it."})
 public final class FinetuneCommand implements Callable<Integer> {
@@ -54,7 +56,7 @@ public final class FinetuneCommand implements Callable<Integer> {
     private static final Set<String> OWN_KEYS = Set.of("r", "lora_r", "lora_alpha", "lora_dropout", "target_modules", "use_rslora",
             "bias", "use_dora", "init_adapter", "init_lora_weights", "load_in_4bit", "bnb_4bit_quant_type", "bnb_4bit_compute_dtype",
             "bnb_4bit_use_double_quant", "max_length", "dataset_text_field", "prompt_field", "completion_field",
-            "completion_only_loss", "eval_split", "log_file");
+            "completion_only_loss", "assistant_only_loss", "eval_split", "log_file");
 
     @Spec
     CommandSpec spec;
@@ -103,6 +105,9 @@ public final class FinetuneCommand implements Callable<Integer> {
     String completionField;
     @Option(names = "--completion-only-loss", negatable = true, description = "Loss on the completion only (default true).")
     Boolean completionOnlyLoss;
+    @Option(names = "--assistant-only-loss", negatable = true, description = "SFTConfig assistant_only_loss: on 'messages' rows, loss only on "
+            + "the assistant tokens the chat template marks with {% generation %} (default false: every token).")
+    Boolean assistantOnlyLoss;
     @Option(names = "--eval-split", description = "Fraction of rows (the last ones) held out; their mean loss is printed as eval_loss (default 0).")
     Double evalSplit;
 
@@ -221,8 +226,9 @@ public final class FinetuneCommand implements Callable<Integer> {
             padId = tokenizer.padTokenId().orElse(Math.max(eosId, 0));
         }
         var fields = new SftDataset.Fields(pick(textField, own, "dataset_text_field", "text"), pick(promptField, own, "prompt_field", "prompt"),
-                pick(completionField, own, "completion_field", "completion"), pick(completionOnlyLoss, own, "completion_only_loss", true));
-        SftDataset data = SftDataset.load(dataset, fields, encoder, eosId, lm.config().vocabSize(),
+                pick(completionField, own, "completion_field", "completion"), pick(completionOnlyLoss, own, "completion_only_loss", true),
+                pick(assistantOnlyLoss, own, "assistant_only_loss", false));
+        SftDataset data = SftDataset.load(dataset, fields, encoder, () -> ChatTemplate.loadWithTokenizer(model), eosId, lm.config().vocabSize(),
                 pick(maxLength, own, "max_length", 1024), pick(evalSplit, own, "eval_split", 0.0));
         out.printf(Locale.ROOT, "dataset: %d training rows, %d held out, %d cut to max_length%n", data.train().size(), data.eval().size(), data.truncated());
 

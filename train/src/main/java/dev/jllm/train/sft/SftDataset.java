@@ -4,6 +4,9 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jllm.core.JllmException;
+import dev.jllm.text.chat.ChatOptions;
+import dev.jllm.text.chat.ChatResult;
+import dev.jllm.text.chat.ChatTemplate;
 import dev.jllm.train.data.Dataset;
 import dev.jllm.train.data.Example;
 
@@ -12,16 +15,23 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
 
 /**
  * TRL {@code SFTTrainer}'s dataset preparation: a row has a text field (language modelling on all of it), a
  * prompt and a completion (loss on the completion only, as {@code completion_only_loss} defaults), or is
- * pre-tokenized ({@code input_ids}, optional {@code labels}). The prompt and the whole text are tokenized with the
- * tokenizer's special tokens (BOS), EOS is appended so the model learns to stop, then rows are cut to
- * {@code max_length}. Padding is masked by position in the collator, so an EOS equal to the pad token keeps its
- * label.
+ * pre-tokenized ({@code input_ids}, optional {@code labels}), or is a conversation ({@code messages}). The prompt and
+ * the whole text are tokenized with the tokenizer's special tokens (BOS), EOS is appended so the model learns to stop,
+ * then rows are cut to {@code max_length}. A conversation is formatted and tokenized by the model's chat template
+ * ({@code apply_chat_template(messages, tools=row.tools, **row.chat_template_kwargs)}, without added special tokens
+ * since the template writes them, and without an appended EOS, as TRL does); its loss covers every token, or with
+ * {@code assistant_only_loss} only the tokens inside the template's {@code {% generation %}} blocks. Padding is masked
+ * by position in the collator, so an EOS equal to the pad token keeps its label.
  *
  * @param eval the held-out split (empty when none was asked for)
  */
@@ -29,26 +39,46 @@ public record SftDataset(Dataset train, Dataset eval, int truncated) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** How rows are read. */
-    public record Fields(String text, String prompt, String completion, boolean completionOnlyLoss) {
-        public static Fields defaults() {
-            return new Fields("text", "prompt", "completion", true);
+    public record Fields(String text, String prompt, String completion, boolean completionOnlyLoss, boolean assistantOnlyLoss) {
+        public Fields(String text, String prompt, String completion, boolean completionOnlyLoss) {
+            this(text, prompt, completion, completionOnlyLoss, false);
         }
+
+        public static Fields defaults() {
+            return new Fields("text", "prompt", "completion", true, false);
+        }
+
+        public Fields withAssistantOnlyLoss(boolean b) {
+            return new Fields(text, prompt, completion, completionOnlyLoss, b);
+        }
+    }
+
+    /** transformers' marker of assistant text in a chat template, which {@code return_assistant_tokens_mask} needs. */
+    private static final Pattern GENERATION_TAG = Pattern.compile("\\{%-?\\s*generation\\s*-?%}");
+
+    /** Without a chat template: conversational rows are refused. */
+    public static SftDataset load(Path file, Fields fields, Function<String, int[]> encoder, int eosId, int vocabSize,
+                                  int maxLength, double evalShare) {
+        return load(file, fields, encoder, null, eosId, vocabSize, maxLength, evalShare);
     }
 
     /**
      * @param encoder   text → ids with special tokens (BOS), as {@code tokenizer(text)} does
+     * @param chat      the model's chat template with its tokenizer as encoder ({@link ChatTemplate#loadWithTokenizer}),
+     *                  asked for only when a {@code messages} row appears; null when there is none
      * @param eosId     appended to every tokenized row; -1 when the tokenizer has none
      * @param evalShare fraction of rows (the last ones, in file order) held out for evaluation; 0 for none
      */
-    public static SftDataset load(Path file, Fields fields, Function<String, int[]> encoder, int eosId, int vocabSize,
-                                  int maxLength, double evalShare) {
+    public static SftDataset load(Path file, Fields fields, Function<String, int[]> encoder, Supplier<ChatTemplate> chat,
+                                  int eosId, int vocabSize, int maxLength, double evalShare) {
         if (maxLength < 2) throw new JllmException("max_length must be at least 2, got " + maxLength);
         if (evalShare < 0 || evalShare >= 1) throw new JllmException("eval split " + evalShare + " must be in [0, 1)");
         List<Row> rows = read(file);
         var examples = new ArrayList<Example>();
         int truncated = 0;
+        var conversations = new Conversations(chat, fields.assistantOnlyLoss());
         for (Row r : rows) {
-            Example e = row(r.node(), r.where(), fields, encoder, eosId, vocabSize);
+            Example e = row(r.node(), r.where(), fields, encoder, conversations, eosId, vocabSize);
             if (e.length() > maxLength) {
                 truncated++;
                 e = new Example(Arrays.copyOf(e.inputIds(), maxLength), e.labels() == null ? null : Arrays.copyOf(e.labels(), maxLength),
@@ -65,8 +95,12 @@ public record SftDataset(Dataset train, Dataset eval, int truncated) {
         return new SftDataset(train, eval, truncated);
     }
 
-    private static Example row(JsonNode node, String where, Fields f, Function<String, int[]> encoder, int eosId, int vocabSize) {
+    private static Example row(JsonNode node, String where, Fields f, Function<String, int[]> encoder, Conversations chat,
+                               int eosId, int vocabSize) {
         if (node == null || !node.isObject()) throw new JllmException(where + ": expected a JSON object");
+        if (f.assistantOnlyLoss() && !node.has("messages")) {
+            throw new JllmException(where + ": assistant_only_loss applies to conversational rows ('messages') only; this row has none");
+        }
         int[] ids;
         int[] labels;
         int[] mask = null;
@@ -98,8 +132,9 @@ public record SftDataset(Dataset train, Dataset eval, int truncated) {
             ids = withEos(encoder.apply(text(node, f.text(), where)), eosId);
             labels = ids.clone();
         } else if (node.has("messages")) {
-            throw new JllmException(where + ": conversational rows ('messages') need the chat template, which finetune does not apply yet; "
-                    + "give prompt/completion or text rows");
+            int[][] idsAndLabels = chat.tokenize(node, where);
+            ids = idsAndLabels[0];
+            labels = idsAndLabels[1];
         } else {
             var names = new ArrayList<String>();
             node.fieldNames().forEachRemaining(names::add);
@@ -111,6 +146,78 @@ public record SftDataset(Dataset train, Dataset eval, int truncated) {
             if (labels[i] != -100 && (labels[i] < 0 || labels[i] >= vocabSize)) throw new JllmException(where + ": label " + labels[i] + " at position " + i + " is neither -100 nor in [0, " + vocabSize + ")");
         }
         return new Example(ids, labels, mask);
+    }
+
+    /** Formats {@code messages} rows with the chat template, fetched (and checked) once, on the first such row. */
+    private static final class Conversations {
+        private final Supplier<ChatTemplate> source;
+        private final boolean assistantOnlyLoss;
+        private ChatTemplate template;
+
+        Conversations(Supplier<ChatTemplate> source, boolean assistantOnlyLoss) {
+            this.source = source;
+            this.assistantOnlyLoss = assistantOnlyLoss;
+        }
+
+        private ChatTemplate template(String where) {
+            if (template != null) return template;
+            if (source == null) throw new JllmException(where + ": conversational rows ('messages') need the model's chat template and tokenizer, and there are none");
+            ChatTemplate t = source.get();
+            if (assistantOnlyLoss && t.names().stream().noneMatch(n -> GENERATION_TAG.matcher(t.source(n)).find())) {
+                throw new JllmException(t.origin() + ": assistant_only_loss needs a chat template that marks assistant turns with "
+                        + "{% generation %}...{% endgeneration %}, and this one has no {% generation %} block; give a template that has, "
+                        + "or train on every token (no --assistant-only-loss)");
+            }
+            return template = t;
+        }
+
+        /** The row's input ids and labels (-100 outside the assistant turns with assistant_only_loss). */
+        int[][] tokenize(JsonNode node, String where) {
+            JsonNode messages = node.get("messages");
+            if (!messages.isArray()) throw new JllmException(where + ": 'messages' must be a list of {\"role\": ..., \"content\": ...} objects");
+            var list = new ArrayList<JsonNode>(messages.size());
+            for (int i = 0; i < messages.size(); i++) {
+                JsonNode m = messages.get(i);
+                if (!m.isObject() || !m.path("role").isTextual()) {
+                    throw new JllmException(where + ": 'messages'[" + i + "] must be an object with a string 'role', got " + m);
+                }
+                list.add(m);
+            }
+            if (list.isEmpty()) throw new JllmException(where + ": 'messages' is empty");
+            ChatOptions options = ChatOptions.defaults().withTokenize(true).withReturnAssistantTokensMask(assistantOnlyLoss);
+            JsonNode tools = node.get("tools");
+            if (tools != null && !tools.isNull()) {
+                if (!tools.isArray()) throw new JllmException(where + ": 'tools' must be a list or null");
+                var toolList = new ArrayList<JsonNode>();
+                tools.forEach(toolList::add);
+                options = options.withTools(toolList);
+            }
+            JsonNode kwargs = node.get("chat_template_kwargs");
+            if (kwargs != null && !kwargs.isNull()) {
+                if (!kwargs.isObject()) throw new JllmException(where + ": 'chat_template_kwargs' must be an object");
+                Map<String, Object> variables = new LinkedHashMap<>();
+                for (Map.Entry<String, JsonNode> e : kwargs.properties()) variables.put(e.getKey(), e.getValue());
+                options = options.withVariables(variables);
+            }
+            ChatResult r;
+            try {
+                r = template(where).applyChatTemplate(list, options);
+            } catch (JllmException e) {
+                throw new JllmException(where + ": " + e.getMessage(), e);
+            }
+            int[] ids = r.inputIds();
+            int[] labels = ids.clone();
+            if (assistantOnlyLoss) {
+                int kept = 0;
+                for (int i = 0; i < ids.length; i++) {
+                    if (r.assistantMask()[i] == 0) labels[i] = -100;
+                    else kept++;
+                }
+                // TRL raises here too: a row without assistant tokens would train on nothing.
+                if (kept == 0) throw new JllmException(where + ": assistant_only_loss is on but the chat template marked no assistant tokens in this row");
+            }
+            return new int[][]{ids, labels};
+        }
     }
 
     private static int[] withEos(int[] ids, int eosId) {
