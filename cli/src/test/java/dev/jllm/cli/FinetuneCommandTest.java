@@ -167,4 +167,55 @@ class FinetuneCommandTest {
         assertEquals(2, r.code());
         assertTrue(r.err().contains("missing tensor"), r.err());
     }
+
+    private static final String CHAT_ROWS = """
+            {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Once upon a time"}]}
+            {"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Tell a story"}, {"role": "assistant", "content": "Lily had a ball."}]}
+            """;
+
+    private Run finetuneChat(Path model, String... extra) throws Exception {
+        Path rows = Files.writeString(Files.createTempFile(dir, "chat", ".jsonl"), CHAT_ROWS);
+        var args = new ArrayList<>(List.of("finetune", "--model", model.toString(), "--dataset", rows.toString(), "--max-steps", "2",
+                "--per-device-train-batch-size", "2", "--save-steps", "0", "--output-dir", Files.createTempDirectory(dir, "out").toString()));
+        args.addAll(List.of(extra));
+        return run(args.toArray(String[]::new));
+    }
+
+    private static double trainingLoss(Run r) {
+        var m = java.util.regex.Pattern.compile("training_loss=([0-9.]+)").matcher(r.out());
+        assertTrue(m.find(), r.out());
+        return Double.parseDouble(m.group(1));
+    }
+
+    @Test
+    void messagesRowsTrainThroughTheChatTemplate() throws Exception {
+        Path base = Fixtures.resolve("models", "stories260K-hf");
+        Run all = finetuneChat(base);
+        assertEquals(0, all.code(), all.err());
+        assertTrue(all.out().contains("dataset: 2 training rows, 0 held out, 0 cut to max_length"), all.out());
+
+        // stories260K's template has no {% generation %} block: assistant_only_loss is refused, as TRL does.
+        Run refused = finetuneChat(base, "--assistant-only-loss");
+        assertEquals(2, refused.code(), refused.out());
+        assertTrue(refused.err().contains("assistant_only_loss needs a chat template") && refused.err().contains("{% generation %}"), refused.err());
+
+        // The same model with a template that marks the assistant turns (chat_template.jinja wins over tokenizer_config.json).
+        Path marked = dir.resolve("marked");
+        Files.createDirectories(marked);
+        try (var files = Files.list(base)) {
+            for (Path f : files.toList()) Files.createSymbolicLink(marked.resolve(f.getFileName()), f.toAbsolutePath());
+        }
+        Files.writeString(marked.resolve("chat_template.jinja"), "{{ bos_token }}{% for message in messages %}"
+                + "{% if message['role'] == 'system' %}{{ message['content'] + '\\n\\n' }}"
+                + "{% elif message['role'] == 'user' %}{{ 'User: ' + message['content'] + '\\n' }}"
+                + "{% elif message['role'] == 'assistant' %}{{ 'Assistant: ' }}{% generation %}{{ message['content'] + eos_token }}{% endgeneration %}{{ '\\n' }}"
+                + "{% endif %}{% endfor %}");
+        Run assistantOnly = finetuneChat(marked, "--assistant-only-loss");
+        assertEquals(0, assistantOnly.code(), assistantOnly.err());
+        Run markedAll = finetuneChat(marked);
+        assertEquals(0, markedAll.code(), markedAll.err());
+        // Same rows and weights, fewer labelled tokens: the losses differ.
+        assertNotEquals(trainingLoss(markedAll), trainingLoss(assistantOnly));
+        assertEquals(trainingLoss(all), trainingLoss(markedAll), 1e-12, "the generation markers do not change the rendered text");
+    }
 }
