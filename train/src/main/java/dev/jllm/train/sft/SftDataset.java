@@ -66,7 +66,7 @@ public record SftDataset(Dataset train, Dataset eval, int truncated) {
      * @param encoder   text → ids with special tokens (BOS), as {@code tokenizer(text)} does
      * @param chat      the model's chat template with its tokenizer as encoder ({@link ChatTemplate#loadWithTokenizer}),
      *                  asked for only when a {@code messages} row appears; null when there is none
-     * @param eosId     appended to every tokenized row; -1 when the tokenizer has none
+     * @param eosId     appended to tokenized text and prompt/completion rows; -1 when the tokenizer has none
      * @param evalShare fraction of rows (the last ones, in file order) held out for evaluation; 0 for none
      */
     public static SftDataset load(Path file, Fields fields, Function<String, int[]> encoder, Supplier<ChatTemplate> chat,
@@ -199,9 +199,10 @@ public record SftDataset(Dataset train, Dataset eval, int truncated) {
                 for (Map.Entry<String, JsonNode> e : kwargs.properties()) variables.put(e.getKey(), e.getValue());
                 options = options.withVariables(variables);
             }
+            ChatTemplate chat = template(where);
             ChatResult r;
             try {
-                r = template(where).applyChatTemplate(list, options);
+                r = chat.applyChatTemplate(list, options);
             } catch (JllmException e) {
                 throw new JllmException(where + ": " + e.getMessage(), e);
             }
