@@ -25,7 +25,8 @@ import java.util.regex.Pattern;
 /**
  * TRL {@code SFTTrainer}'s dataset preparation: a row has a text field (language modelling on all of it), a
  * prompt and a completion (loss on the completion only, as {@code completion_only_loss} defaults), or is
- * pre-tokenized ({@code input_ids}, optional {@code labels}), or is a conversation ({@code messages}). The prompt and
+ * pre-tokenized ({@code input_ids}, optional {@code labels}), or is a conversation ({@code messages}, or a prompt and a
+ * completion that are lists of messages: the prompt's length with the generation prompt is masked). The prompt and
  * the whole text are tokenized with the tokenizer's special tokens (BOS), EOS is appended so the model learns to stop,
  * then rows are cut to {@code max_length}. A conversation is formatted and tokenized by the model's chat template
  * ({@code apply_chat_template(messages, tools=row.tools, **row.chat_template_kwargs)}, without added special tokens
@@ -98,8 +99,9 @@ public record SftDataset(Dataset train, Dataset eval, int truncated) {
     private static Example row(JsonNode node, String where, Fields f, Function<String, int[]> encoder, Conversations chat,
                                int eosId, int vocabSize) {
         if (node == null || !node.isObject()) throw new JllmException(where + ": expected a JSON object");
-        if (f.assistantOnlyLoss() && !node.has("messages")) {
-            throw new JllmException(where + ": assistant_only_loss applies to conversational rows ('messages') only; this row has none");
+        if (f.assistantOnlyLoss() && !node.has("messages") && !node.path(f.prompt()).isArray()) {
+            throw new JllmException(where + ": assistant_only_loss applies to conversational rows ('messages', or prompt/completion "
+                    + "message lists) only; this row is not one");
         }
         int[] ids;
         int[] labels;
@@ -117,6 +119,10 @@ public record SftDataset(Dataset train, Dataset eval, int truncated) {
                 if (mask != null) for (int i = 0; i < ids.length; i++) if (mask[i] == 0) labels[i] = -100;
             }
             if (labels.length != ids.length) throw new JllmException(where + ": 'labels' has " + labels.length + " entries, 'input_ids' " + ids.length);
+        } else if (node.path(f.prompt()).isArray() || node.path(f.completion()).isArray()) {
+            int[][] idsAndLabels = chat.tokenize(node, where, f);
+            ids = idsAndLabels[0];
+            labels = idsAndLabels[1];
         } else if (node.has(f.prompt()) || node.has(f.completion())) {
             String prompt = text(node, f.prompt(), where);
             String completion = text(node, f.completion(), where);
@@ -171,19 +177,48 @@ public record SftDataset(Dataset train, Dataset eval, int truncated) {
             return template = t;
         }
 
-        /** The row's input ids and labels (-100 outside the assistant turns with assistant_only_loss). */
+        /** A {@code messages} row's input ids and labels (-100 outside the assistant turns with assistant_only_loss). */
         int[][] tokenize(JsonNode node, String where) {
-            JsonNode messages = node.get("messages");
-            if (!messages.isArray()) throw new JllmException(where + ": 'messages' must be a list of {\"role\": ..., \"content\": ...} objects");
+            List<JsonNode> messages = messages(node, "messages", where);
+            ChatResult r = apply(messages, options(node, where), where);
+            return new int[][]{r.inputIds(), labels(r, where)};
+        }
+
+        /**
+         * A conversational prompt/completion row (both lists of messages), as TRL's SFTTrainer tokenizes it: the prompt
+         * with the generation prompt, then prompt + completion; with completion_only_loss the first as many tokens as
+         * the prompt has are -100.
+         */
+        int[][] tokenize(JsonNode node, String where, Fields f) {
+            List<JsonNode> prompt = messages(node, f.prompt(), where);
+            List<JsonNode> completion = messages(node, f.completion(), where);
+            ChatOptions options = options(node, where);
+            int promptLength = apply(prompt, options.withAddGenerationPrompt(true).withReturnAssistantTokensMask(false), where).inputIds().length;
+            var all = new ArrayList<>(prompt);
+            all.addAll(completion);
+            ChatResult r = apply(all, options, where);
+            int[] labels = labels(r, where);
+            if (f.completionOnlyLoss()) Arrays.fill(labels, 0, Math.min(promptLength, labels.length), -100);
+            return new int[][]{r.inputIds(), labels};
+        }
+
+        private static List<JsonNode> messages(JsonNode node, String field, String where) {
+            JsonNode messages = node.get(field);
+            if (messages == null || !messages.isArray()) throw new JllmException(where + ": '" + field + "' must be a list of {\"role\": ..., \"content\": ...} objects");
             var list = new ArrayList<JsonNode>(messages.size());
             for (int i = 0; i < messages.size(); i++) {
                 JsonNode m = messages.get(i);
                 if (!m.isObject() || !m.path("role").isTextual()) {
-                    throw new JllmException(where + ": 'messages'[" + i + "] must be an object with a string 'role', got " + m);
+                    throw new JllmException(where + ": '" + field + "'[" + i + "] must be an object with a string 'role', got " + m);
                 }
                 list.add(m);
             }
-            if (list.isEmpty()) throw new JllmException(where + ": 'messages' is empty");
+            if (list.isEmpty()) throw new JllmException(where + ": '" + field + "' is empty");
+            return list;
+        }
+
+        /** tokenize=True, the mask when asked, and the row's own {@code tools} and {@code chat_template_kwargs}. */
+        private ChatOptions options(JsonNode node, String where) {
             ChatOptions options = ChatOptions.defaults().withTokenize(true).withReturnAssistantTokensMask(assistantOnlyLoss);
             JsonNode tools = node.get("tools");
             if (tools != null && !tools.isNull()) {
@@ -199,25 +234,30 @@ public record SftDataset(Dataset train, Dataset eval, int truncated) {
                 for (Map.Entry<String, JsonNode> e : kwargs.properties()) variables.put(e.getKey(), e.getValue());
                 options = options.withVariables(variables);
             }
+            return options;
+        }
+
+        private ChatResult apply(List<JsonNode> messages, ChatOptions options, String where) {
             ChatTemplate chat = template(where);
-            ChatResult r;
             try {
-                r = chat.applyChatTemplate(list, options);
+                return chat.applyChatTemplate(messages, options);
             } catch (JllmException e) {
                 throw new JllmException(where + ": " + e.getMessage(), e);
             }
-            int[] ids = r.inputIds();
-            int[] labels = ids.clone();
+        }
+
+        private int[] labels(ChatResult r, String where) {
+            int[] labels = r.inputIds().clone();
             if (assistantOnlyLoss) {
                 int kept = 0;
-                for (int i = 0; i < ids.length; i++) {
+                for (int i = 0; i < labels.length; i++) {
                     if (r.assistantMask()[i] == 0) labels[i] = -100;
                     else kept++;
                 }
                 // TRL raises here too: a row without assistant tokens would train on nothing.
                 if (kept == 0) throw new JllmException(where + ": assistant_only_loss is on but the chat template marked no assistant tokens in this row");
             }
-            return new int[][]{ids, labels};
+            return labels;
         }
     }
 

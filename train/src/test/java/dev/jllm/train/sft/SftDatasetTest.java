@@ -74,8 +74,8 @@ class SftDatasetTest {
     /** stories260K's own template, with the assistant's answer and EOS inside {% generation %} as TRL's examples do. */
     private static final String GENERATION_TEMPLATE = "{{ bos_token }}{% for message in messages %}"
             + "{% if message['role'] == 'user' %}{{ 'User: ' + message['content'] + '\\n' }}"
-            + "{% elif message['role'] == 'assistant' %}{{ 'Assistant: ' }}{% generation %}{{ message['content'] + eos_token }}{% endgeneration %}{{ '\\n' }}"
-            + "{% endif %}{% endfor %}";
+            + "{% elif message['role'] == 'assistant' %}{{ 'Assistant:' }}{% generation %}{{ ' ' + message['content'] + eos_token }}{% endgeneration %}{{ '\\n' }}"
+            + "{% endif %}{% endfor %}{% if add_generation_prompt %}{{ 'Assistant:' }}{% endif %}";
     private static final String CONVERSATION = "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi\"}, "
             + "{\"role\": \"assistant\", \"content\": \"Once upon a time\"}]}\n";
 
@@ -115,7 +115,7 @@ class SftDatasetTest {
         var e = loadChat(CONVERSATION, generationTemplate(), true).train().examples().getFirst();
         assertArrayEquals(CONVERSATION_IDS, e.inputIds());
         int[] expected = CONVERSATION_IDS.clone();
-        // Tokens of "Once upon a time</s>" (from " Once", which holds its 'O', through </s>) keep their labels; the rest,
+        // Tokens of " Once upon a time</s>" (from " Once", which holds the span's first character, through </s>) keep their labels; the rest,
         // "Assistant: " and the newline after the turn included, are -100.
         int first = 17, last = 21;
         for (int i = 0; i < expected.length; i++) if (i < first || i > last) expected[i] = -100;
@@ -132,5 +132,22 @@ class SftDatasetTest {
         assertTrue(e.getMessage().contains("assistant_only_loss applies to conversational rows"), e.getMessage());
         e = assertThrows(JllmException.class, () -> loadChat("{\"messages\": [{\"content\": \"Hi\"}]}\n", generationTemplate(), false));
         assertTrue(e.getMessage().contains("chat.jsonl:1") && e.getMessage().contains("'role'"), e.getMessage());
+    }
+
+    private static final String PROMPT_COMPLETION = "{\"prompt\": [{\"role\": \"user\", \"content\": \"Hi\"}], "
+            + "\"completion\": [{\"role\": \"assistant\", \"content\": \"Once upon a time\"}]}\n";
+
+    @Test
+    void conversationalPromptCompletionMasksThePromptWithItsGenerationPrompt() throws Exception {
+        // The prompt "<s>User: Hi\nAssistant:" (add_generation_prompt) is the first 17 tokens of the whole conversation.
+        var e = loadChat(PROMPT_COMPLETION, generationTemplate(), false).train().examples().getFirst();
+        assertArrayEquals(CONVERSATION_IDS, e.inputIds());
+        int[] expected = CONVERSATION_IDS.clone();
+        Arrays.fill(expected, 0, 17, -100);
+        assertArrayEquals(expected, e.labels());
+        // With assistant_only_loss too, the newline after the turn (outside the generation block) is masked as well.
+        e = loadChat(PROMPT_COMPLETION, generationTemplate(), true).train().examples().getFirst();
+        Arrays.fill(expected, 22, expected.length, -100);
+        assertArrayEquals(expected, e.labels());
     }
 }
