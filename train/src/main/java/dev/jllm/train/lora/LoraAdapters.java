@@ -22,7 +22,9 @@ import java.util.Random;
 /**
  * Attaches, saves and merges LoRA adapters in PEFT's on-disk format: {@code adapter_config.json} plus
  * {@code adapter_model.safetensors} with keys {@code base_model.model.<module>.lora_A.weight} ({@code [r, in]}) and
- * {@code ...lora_B.weight} ({@code [out, r]}). Attaching freezes every base parameter: only A and B train.
+ * {@code ...lora_B.weight} ({@code [out, r]}). Attaching freezes every base parameter: only A and B train, plus the
+ * biases PEFT's {@code bias} option names ({@code all}: every bias of the model; {@code lora_only}: those of adapted
+ * layers), which the adapter file then carries under their own names ({@code base_model.model.<module>.bias}).
  */
 public final class LoraAdapters {
     public static final String WEIGHTS = "adapter_model.safetensors";
@@ -45,12 +47,25 @@ public final class LoraAdapters {
                 attached++;
             }
             if (attached == 0) throw new JllmException(dir + ": target_modules " + config.targetModules() + " match no layer of the model");
-            if (weights.tensors().size() != 2 * attached) {
-                throw new JllmException(file + ": " + weights.tensors().size() + " tensors, but the config targets " + attached
-                        + " layers (" + 2 * attached + " tensors expected)");
+            List<Parameter> biases = trainedBiases(model, config);
+            for (Parameter bias : biases) {
+                String key = PEFT_PREFIX + bias.name();
+                // a bias the adapter does not carry keeps the base model's value, as PEFT's load_state_dict(strict=False) does
+                if (!weights.has(key)) continue;
+                SafeTensor t = weights.tensor(key);
+                if (!Arrays.equals(t.shape(), new long[]{bias.size()})) {
+                    throw new JllmException(file + ": tensor '" + key + "' has shape " + Arrays.toString(t.shape()) + ", expected [" + bias.size() + "]");
+                }
+                System.arraycopy(t.toDoubleArray(), 0, bias.value(), 0, bias.size());
+                attached++;
+            }
+            int expected = attached + (int) model.linearsByName().values().stream().filter(l -> l.lora() != null).count();
+            if (weights.tensors().size() != expected) {
+                throw new JllmException(file + ": " + weights.tensors().size() + " tensors, but the config (bias " + config.bias().pythonName()
+                        + ") accounts for " + expected);
             }
         }
-        freezeBase(model);
+        freezeBase(model, config);
         return config;
     }
 
@@ -115,8 +130,29 @@ public final class LoraAdapters {
             lin.attach(new LinearLayer.Lora(a, b, config.r(), config.scaling(), dropout(config, e.getKey())));
             attached++;
         }
-        if (attached == 0) throw new JllmException("LoRA target_modules " + config.targetModules() + " match no layer of the model");
-        freezeBase(model);
+        if (attached == 0) {
+            throw new JllmException("LoRA target_modules " + config.targetModules()
+                    + (config.layersToTransform().isEmpty() ? "" : " with layers_to_transform " + config.layersToTransform()) + " match no layer of the model");
+        }
+        freezeBase(model, config);
+    }
+
+    /**
+     * The biases PEFT's {@code bias} trains: {@code all}, every parameter whose name holds "bias" (mark_only_lora_as_trainable);
+     * {@code lora_only}, the biases of adapted layers. A Llama model has no biases, so there both leave only A and B.
+     */
+    static List<Parameter> trainedBiases(CausalLm model, LoraConfig config) {
+        var out = new ArrayList<Parameter>();
+        switch (config.bias()) {
+            case NONE -> { }
+            case ALL -> {
+                for (Parameter p : model.parameters()) if (p.name().contains("bias")) out.add(p);
+            }
+            case LORA_ONLY -> {
+                for (LinearLayer lin : model.linearsByName().values()) if (lin.lora() != null && lin.bias() != null) out.add(lin.bias());
+            }
+        }
+        return out;
     }
 
     private static LinearLayer.Dropout dropout(LoraConfig config, String module) {
@@ -130,8 +166,9 @@ public final class LoraAdapters {
         }
     }
 
-    private static void freezeBase(CausalLm model) {
+    private static void freezeBase(CausalLm model, LoraConfig config) {
         for (Parameter p : model.parameters()) p.setTrainable(false);
+        for (Parameter p : trainedBiases(model, config)) p.setTrainable(true);
     }
 
     /** Writes {@code adapter_config.json} and {@code adapter_model.safetensors} (float32) into {@code dir}. */
@@ -143,6 +180,9 @@ public final class LoraAdapters {
                 int[] s = p.shape();
                 tensors.add(SafeTensor.ofFloats(PEFT_PREFIX + p.name(), new long[]{s[0], s[1]}, toFloats(p.value())));
             }
+        }
+        for (Parameter bias : trainedBiases(model, config)) {
+            tensors.add(SafeTensor.ofFloats(PEFT_PREFIX + bias.name(), new long[]{bias.size()}, toFloats(bias.value())));
         }
         try {
             Files.createDirectories(dir);
