@@ -24,7 +24,9 @@ import java.util.Random;
  * {@code adapter_model.safetensors} with keys {@code base_model.model.<module>.lora_A.weight} ({@code [r, in]}) and
  * {@code ...lora_B.weight} ({@code [out, r]}). Attaching freezes every base parameter: only A and B train, plus the
  * biases PEFT's {@code bias} option names ({@code all}: every bias of the model; {@code lora_only}: those of adapted
- * layers), which the adapter file then carries under their own names ({@code base_model.model.<module>.bias}).
+ * layers), which the adapter file then carries under PEFT's state-dict names: {@code base_model.model.<module>.bias},
+ * or {@code base_model.model.<module>.base_layer.bias} for an adapted module, whose original layer PEFT wraps as
+ * {@code base_layer}.
  */
 public final class LoraAdapters {
     public static final String WEIGHTS = "adapter_model.safetensors";
@@ -49,7 +51,9 @@ public final class LoraAdapters {
             if (attached == 0) throw new JllmException(dir + ": target_modules " + config.targetModules() + " match no layer of the model");
             List<Parameter> biases = trainedBiases(model, config);
             for (Parameter bias : biases) {
-                String key = PEFT_PREFIX + bias.name();
+                String key = biasKey(model, bias);
+                // files written by PEFT before its LoRA layers wrapped a base_layer name the bias plainly
+                if (!weights.has(key)) key = PEFT_PREFIX + bias.name();
                 // a bias the adapter does not carry keeps the base model's value, as PEFT's load_state_dict(strict=False) does
                 if (!weights.has(key)) continue;
                 SafeTensor t = weights.tensor(key);
@@ -166,6 +170,14 @@ public final class LoraAdapters {
         }
     }
 
+    /** The bias's key in PEFT's adapter file: an adapted module's own layer sits under {@code base_layer} in PEFT's model. */
+    static String biasKey(CausalLm model, Parameter bias) {
+        for (var e : model.linearsByName().entrySet()) {
+            if (e.getValue().bias() == bias && e.getValue().lora() != null) return PEFT_PREFIX + e.getKey() + ".base_layer.bias";
+        }
+        return PEFT_PREFIX + bias.name();
+    }
+
     private static void freezeBase(CausalLm model, LoraConfig config) {
         for (Parameter p : model.parameters()) p.setTrainable(false);
         for (Parameter p : trainedBiases(model, config)) p.setTrainable(true);
@@ -182,7 +194,7 @@ public final class LoraAdapters {
             }
         }
         for (Parameter bias : trainedBiases(model, config)) {
-            tensors.add(SafeTensor.ofFloats(PEFT_PREFIX + bias.name(), new long[]{bias.size()}, toFloats(bias.value())));
+            tensors.add(SafeTensor.ofFloats(biasKey(model, bias), new long[]{bias.size()}, toFloats(bias.value())));
         }
         try {
             Files.createDirectories(dir);

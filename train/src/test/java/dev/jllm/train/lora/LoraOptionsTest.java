@@ -117,7 +117,10 @@ class LoraOptionsTest {
         try (var f = SafetensorsFile.open(saved.resolve(LoraAdapters.WEIGHTS))) {
             var keys = new TreeSet<String>();
             for (SafeTensor t : f.tensors()) keys.add(t.name());
+            // PEFT's names: an unadapted module's bias plainly, an adapted one's under the base_layer PEFT wraps it as
             assertTrue(keys.contains("base_model.model.model.layers.0.self_attn.q_proj.bias"), keys.toString());
+            assertTrue(keys.contains("base_model.model.model.layers.1.self_attn.q_proj.base_layer.bias"), keys.toString());
+            assertFalse(keys.contains("base_model.model.model.layers.1.self_attn.q_proj.bias"), keys.toString());
             assertTrue(keys.contains("base_model.model.model.layers.1.mlp.down_proj.bias"), keys.toString());
             assertTrue(keys.contains("base_model.model.model.layers.1.self_attn.v_proj.lora_B.weight"), keys.toString());
             assertFalse(keys.contains("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight"), keys.toString());
@@ -131,6 +134,30 @@ class LoraOptionsTest {
         Batch batch = TinyModels.batch(a.config().vocabSize(), 3);
         assertArrayEquals(a.logits(batch), b.logits(batch), 0.0);
         for (LinearLayer lin : b.linearsByName().values()) assertTrue(lin.bias().trainable(), lin.bias().name());
+    }
+
+    @Test
+    void anOlderPeftFileWithPlainBiasNamesLoadsToo() throws Exception {
+        CausalLm a = TinyModels.model(TinyModels.LLAMA, 1);
+        LoraConfig config = config(QV, List.of(), List.of(), LoraConfig.Bias.LORA_ONLY);
+        LoraAdapters.attachNew(a, config, 7, LoraAdapters.InitLoraWeights.NONE);
+        for (Parameter p : a.trainableParameters()) for (int i = 0; i < p.size(); i++) p.value()[i] = (float) (0.1 * (i % 7) - 0.3);
+        LoraAdapters.save(a, config, dir, "tiny");
+        var renamed = new java.util.ArrayList<SafeTensor>();
+        try (var f = SafetensorsFile.open(dir.resolve(LoraAdapters.WEIGHTS))) {
+            for (SafeTensor t : f.tensors()) {
+                float[] v = new float[(int) t.shape()[0] * (t.shape().length == 2 ? (int) t.shape()[1] : 1)];
+                double[] d = t.toDoubleArray();
+                for (int i = 0; i < v.length; i++) v[i] = (float) d[i];
+                renamed.add(SafeTensor.ofFloats(t.name().replace(".base_layer.bias", ".bias"), t.shape(), v));
+            }
+        }
+        assertEquals(4 * 2 + 4, renamed.size());
+        dev.jllm.core.safetensors.SafetensorsWriter.write(dir.resolve(LoraAdapters.WEIGHTS), renamed, java.util.Map.of());
+        CausalLm b = TinyModels.model(TinyModels.LLAMA, 1);
+        LoraAdapters.attach(b, dir);
+        Batch batch = TinyModels.batch(a.config().vocabSize(), 3);
+        assertArrayEquals(a.logits(batch), b.logits(batch), 0.0);
     }
 
     @Test
