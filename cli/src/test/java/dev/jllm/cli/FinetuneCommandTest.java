@@ -194,6 +194,19 @@ class FinetuneCommandTest {
                     "base_model.model.model.layers.1.self_attn.v_proj.lora_A.weight",
                     "base_model.model.model.layers.1.self_attn.v_proj.lora_B.weight"), names);
         }
+        // the same fields from --config in snake_case, as PEFT spells them (one integer and one pattern string allowed)
+        Path json = dir.resolve("lora.json");
+        Files.writeString(json, "{\"target_modules\": [\"q_proj\"], \"layers_to_transform\": 0, \"layers_pattern\": \"layers\", \"bias\": \"lora_only\"}");
+        Path out2 = dir.resolve("out2");
+        Run fromConfig = run("finetune", "--model", Fixtures.resolve("models", "stories260K-hf").toString(), "--dataset", rows.toString(),
+                "--config", json.toString(), "--max-steps", "1", "--save-steps", "0", "--output-dir", out2.toString());
+        assertEquals(0, fromConfig.code(), fromConfig.err());
+        assertTrue(fromConfig.out().contains("trainable params: 1,024 ||"), fromConfig.out());
+        JsonNode written = JSON.readTree(out2.resolve("adapter_config.json").toFile());
+        assertEquals("lora_only", written.path("bias").asText());
+        assertEquals("[0]", written.path("layers_to_transform").toString());
+        assertEquals("layers", written.path("layers_pattern").asText());
+
         Run bad = run("finetune", "--model", Fixtures.resolve("models", "stories260K-hf").toString(), "--dataset", rows.toString(),
                 "--bias", "everything", "--output-dir", dir.resolve("bad").toString());
         assertEquals(2, bad.code());
