@@ -207,6 +207,18 @@ class FinetuneCommandTest {
         assertEquals("[0]", written.path("layers_to_transform").toString());
         assertEquals("layers", written.path("layers_pattern").asText());
 
+        // modules_to_save: stories260K-hf's untied lm_head (512 x 64) trains whole and is saved under its own name
+        Path out3 = dir.resolve("out3");
+        Run saved = run("finetune", "--model", Fixtures.resolve("models", "stories260K-hf").toString(), "--dataset", rows.toString(),
+                "--target-modules", "q_proj,v_proj", "--layers-to-transform", "1", "--modules-to-save", "lm_head", "--max-steps", "1",
+                "--save-steps", "0", "--output-dir", out3.toString());
+        assertEquals(0, saved.code(), saved.err());
+        assertTrue(saved.out().contains(String.format(java.util.Locale.ROOT, "trainable params: %,d ||", trainable + 512 * 64)), saved.out());
+        assertEquals("[\"lm_head\"]", JSON.readTree(out3.resolve("adapter_config.json").toFile()).path("modules_to_save").toString());
+        try (var f = SafetensorsFile.open(out3.resolve("adapter_model.safetensors"))) {
+            assertTrue(f.has("base_model.model.lm_head.weight"));
+        }
+
         Run bad = run("finetune", "--model", Fixtures.resolve("models", "stories260K-hf").toString(), "--dataset", rows.toString(),
                 "--bias", "everything", "--output-dir", dir.resolve("bad").toString());
         assertEquals(2, bad.code());

@@ -63,6 +63,17 @@ public final class LoraAdapters {
                 System.arraycopy(t.toDoubleArray(), 0, bias.value(), 0, bias.size());
                 attached++;
             }
+            for (Parameter p : savedModuleParameters(model, config)) {
+                String key = PEFT_PREFIX + p.name();
+                if (!weights.has(key)) throw new JllmException(file + ": missing tensor '" + key + "' of modules_to_save " + config.modulesToSave());
+                SafeTensor t = weights.tensor(key);
+                long[] want = java.util.Arrays.stream(p.shape()).asLongStream().toArray();
+                if (!Arrays.equals(t.shape(), want)) {
+                    throw new JllmException(file + ": tensor '" + key + "' has shape " + Arrays.toString(t.shape()) + ", expected " + Arrays.toString(want));
+                }
+                System.arraycopy(t.toDoubleArray(), 0, p.value(), 0, p.size());
+                attached++;
+            }
             int expected = attached + (int) model.linearsByName().values().stream().filter(l -> l.lora() != null).count();
             if (weights.tensors().size() != expected) {
                 throw new JllmException(file + ": " + weights.tensors().size() + " tensors, but the config (bias " + config.bias().pythonName()
@@ -181,6 +192,36 @@ public final class LoraAdapters {
     private static void freezeBase(CausalLm model, LoraConfig config) {
         for (Parameter p : model.parameters()) p.setTrainable(false);
         for (Parameter p : trainedBiases(model, config)) p.setTrainable(true);
+        for (Parameter p : savedModuleParameters(model, config)) p.setTrainable(true);
+    }
+
+    /**
+     * The parameters of PEFT's {@code modules_to_save}. PEFT trains a copy and keeps the original for
+     * disable_adapter; here the model's own parameters train (what merge_and_unload would give), so a module that
+     * shares its weight (tied embeddings), holds a 4-bit weight or also carries a LoRA adapter is refused.
+     */
+    static List<Parameter> savedModuleParameters(CausalLm model, LoraConfig config) {
+        var out = new ArrayList<Parameter>();
+        if (config.modulesToSave().isEmpty()) return out;
+        var found = new java.util.HashSet<String>();
+        for (Parameter p : model.parameters()) {
+            int dot = p.name().lastIndexOf('.');
+            String module = p.name().substring(0, dot);
+            if (!config.saves(module)) continue;
+            found.add(module);
+            out.add(p);
+        }
+        if (model.config().tieWordEmbeddings() && (config.saves("lm_head") || config.saves("model.embed_tokens"))) {
+            throw new JllmException("modules_to_save " + config.modulesToSave() + ": the model ties lm_head to embed_tokens, "
+                    + "and training the shared weight would change both (PEFT trains a separate copy); not supported");
+        }
+        if (found.isEmpty()) throw new JllmException("modules_to_save " + config.modulesToSave() + " match no module of the model");
+        for (String module : found) {
+            LinearLayer lin = model.linearsByName().get(module);
+            if (lin != null && lin.lora() != null) throw new JllmException("modules_to_save '" + module + "' is also a LoRA target");
+            if (lin != null && lin.frozen() != null) throw new JllmException("modules_to_save '" + module + "' holds a 4-bit weight; it cannot train");
+        }
+        return out;
     }
 
     /** Writes {@code adapter_config.json} and {@code adapter_model.safetensors} (float32) into {@code dir}. */
@@ -192,6 +233,11 @@ public final class LoraAdapters {
                 int[] s = p.shape();
                 tensors.add(SafeTensor.ofFloats(PEFT_PREFIX + p.name(), new long[]{s[0], s[1]}, toFloats(p.value())));
             }
+        }
+        // PEFT saves a modules_to_save copy under the module's own name (the wrapper's modules_to_save.default is dropped)
+        for (Parameter p : savedModuleParameters(model, config)) {
+            long[] shape = java.util.Arrays.stream(p.shape()).asLongStream().toArray();
+            tensors.add(SafeTensor.ofFloats(PEFT_PREFIX + p.name(), shape, toFloats(p.value())));
         }
         for (Parameter bias : trainedBiases(model, config)) {
             tensors.add(SafeTensor.ofFloats(biasKey(model, bias), new long[]{bias.size()}, toFloats(bias.value())));

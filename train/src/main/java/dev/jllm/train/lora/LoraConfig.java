@@ -16,10 +16,11 @@ import java.util.regex.Pattern;
  * The subset of PEFT's {@code LoraConfig} this engine implements: rank, alpha, rsLoRA scaling, target modules
  * (a list of module-name suffixes, or one regular expression matched against the full module name, as PEFT does),
  * {@code layers_to_transform} / {@code layers_pattern} (only those layer indices get adapters),
- * {@code lora_dropout} on the adapter input while training, and {@code bias} (none, all or lora_only).
+ * {@code lora_dropout} on the adapter input while training, {@code bias} (none, all or lora_only) and
+ * {@code modules_to_save} (whole modules, e.g. {@code lm_head}, that train fully and travel in the adapter file).
  */
 public record LoraConfig(int r, double loraAlpha, boolean useRslora, List<String> targetModules, String targetRegex, double loraDropout,
-                         List<Integer> layersToTransform, List<String> layersPattern, Bias bias) {
+                         List<Integer> layersToTransform, List<String> layersPattern, Bias bias, List<String> modulesToSave) {
     private static final ObjectMapper JSON = new ObjectMapper();
     public static final String FILE = "adapter_config.json";
     /** PEFT's default layer-index pattern: the number after the last-but-one dotted name, e.g. {@code layers.3.}. */
@@ -51,12 +52,25 @@ public record LoraConfig(int r, double loraAlpha, boolean useRslora, List<String
         layersToTransform = layersToTransform == null ? List.of() : List.copyOf(layersToTransform);
         layersPattern = layersPattern == null ? List.of() : List.copyOf(layersPattern);
         if (bias == null) bias = Bias.NONE;
+        modulesToSave = modulesToSave == null ? List.of() : List.copyOf(modulesToSave);
         if (targetModules.isEmpty() && targetRegex == null) throw new JllmException("LoRA config names no target_modules");
         if (!(loraDropout >= 0 && loraDropout < 1)) throw new JllmException("lora_dropout must be in [0, 1), got " + loraDropout);
         // PEFT's LoraConfig.__post_init__ refuses both combinations with a ValueError
         if (targetRegex != null && !layersToTransform.isEmpty()) throw new JllmException("layers_to_transform cannot be used when target_modules is a regular expression");
         if (!layersPattern.isEmpty() && layersToTransform.isEmpty()) throw new JllmException("layers_pattern " + layersPattern + " needs layers_to_transform too");
         for (int i : layersToTransform) if (i < 0) throw new JllmException("layers_to_transform: layer index " + i + " is negative");
+    }
+
+    /** No modules_to_save. */
+    public LoraConfig(int r, double loraAlpha, boolean useRslora, List<String> targetModules, String targetRegex, double loraDropout,
+                      List<Integer> layersToTransform, List<String> layersPattern, Bias bias) {
+        this(r, loraAlpha, useRslora, targetModules, targetRegex, loraDropout, layersToTransform, layersPattern, bias, List.of());
+    }
+
+    /** Whether {@code moduleName} is one of modules_to_save: the name itself or its last dotted parts, as PEFT matches it. */
+    public boolean saves(String moduleName) {
+        for (String m : modulesToSave) if (moduleName.equals(m) || moduleName.endsWith("." + m)) return true;
+        return false;
     }
 
     /** Every layer, no biases trained. */
@@ -138,9 +152,13 @@ public record LoraConfig(int r, double loraAlpha, boolean useRslora, List<String
         if (lp.isTextual()) patterns.add(lp.asText());
         else if (lp.isArray()) lp.forEach(n -> patterns.add(n.asText()));
         else if (!lp.isMissingNode() && !lp.isNull()) throw new JllmException(file + ": field 'layers_pattern' must be a string or a list of strings");
+        List<String> saved = new ArrayList<>();
+        JsonNode mts = root.path("modules_to_save");
+        if (mts.isArray()) mts.forEach(n -> saved.add(n.asText()));
+        else if (!mts.isMissingNode() && !mts.isNull()) throw new JllmException(file + ": field 'modules_to_save' must be a list of module names");
         try {
             return new LoraConfig(root.path("r").asInt(), root.path("lora_alpha").asDouble(8), root.path("use_rslora").asBoolean(false), list, regex, dropout,
-                    layers, patterns, bias);
+                    layers, patterns, bias, saved);
         } catch (JllmException e) {
             throw new JllmException(file + ": " + e.getMessage(), e);
         }
@@ -169,6 +187,8 @@ public record LoraConfig(int r, double loraAlpha, boolean useRslora, List<String
         if (layersPattern.isEmpty()) n.putNull("layers_pattern");
         else if (layersPattern.size() == 1) n.put("layers_pattern", layersPattern.getFirst());
         else layersPattern.forEach(n.putArray("layers_pattern")::add);
+        if (modulesToSave.isEmpty()) n.putNull("modules_to_save");
+        else modulesToSave.forEach(n.putArray("modules_to_save")::add);
         try {
             return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n);
         } catch (IOException e) {

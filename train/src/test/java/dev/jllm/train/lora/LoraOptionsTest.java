@@ -185,4 +185,46 @@ class LoraOptionsTest {
         var e = assertThrows(JllmException.class, () -> set.load("x", dir));
         assertTrue(e.getMessage().contains("lora_only"), e.getMessage());
     }
+
+    @Test
+    void modulesToSaveTrainWhollyCountTwiceInAllAndTravelUnderTheirOwnNames() throws Exception {
+        CausalLm a = TinyModels.model(TinyModels.LLAMA, 1);
+        long base = 0;
+        for (Parameter p : a.parameters()) base += p.size();
+        LoraConfig config = new LoraConfig(2, 4, false, QV, null, 0.0, List.of(), List.of(), LoraConfig.Bias.NONE, List.of("lm_head"));
+        LoraAdapters.attachNew(a, config, 7, LoraAdapters.InitLoraWeights.NONE);
+        // lm_head 13x8 = 104 trains; PEFT's frozen original and trainable copy both count in "all"
+        assertEquals(new TrainableParameters(2 * 80 + 104, base + 2 * 80 + 104), TrainableParameters.of(a, config));
+        Batch batch = TinyModels.batch(a.config().vocabSize(), 3);
+        a.forwardBackward(batch, batch.labelCount());
+        double norm = 0;
+        for (double g : a.parameter("lm_head.weight").grad()) norm += g * g;
+        assertTrue(norm > 0);
+        // the adapter file holds float32: start from float32-representable values so the round trip is exact
+        for (Parameter p : a.trainableParameters()) for (int i = 0; i < p.size(); i++) p.value()[i] = (float) (p.value()[i] + 0.01 * (i % 5));
+
+        LoraAdapters.save(a, config, dir, "tiny");
+        assertEquals("[\"lm_head\"]", JSON.readTree(dir.resolve(LoraConfig.FILE).toFile()).path("modules_to_save").toString());
+        try (var f = SafetensorsFile.open(dir.resolve(LoraAdapters.WEIGHTS))) {
+            assertTrue(f.has("base_model.model.lm_head.weight"));
+            assertEquals(2 * 4 + 1, f.tensors().size());
+        }
+        CausalLm b = TinyModels.model(TinyModels.LLAMA, 1);
+        assertEquals(config, LoraAdapters.attach(b, dir));
+        assertEquals(TrainableParameters.of(a, config), TrainableParameters.of(b, config));
+        assertArrayEquals(a.logits(batch), b.logits(batch), 0.0);
+    }
+
+    @Test
+    void modulesToSaveRefusesWhatItCannotCopy() {
+        var tiedLmHead = new LoraConfig(2, 4, false, QV, null, 0.0, List.of(), List.of(), LoraConfig.Bias.NONE, List.of("lm_head"));
+        var e = assertThrows(JllmException.class, () -> LoraAdapters.attachNew(TinyModels.model(TinyModels.QWEN3, 1), tiedLmHead, 7));
+        assertTrue(e.getMessage().contains("ties lm_head"), e.getMessage());
+        var alsoTarget = new LoraConfig(2, 4, false, QV, null, 0.0, List.of(), List.of(), LoraConfig.Bias.NONE, List.of("q_proj"));
+        e = assertThrows(JllmException.class, () -> LoraAdapters.attachNew(TinyModels.model(TinyModels.LLAMA, 1), alsoTarget, 7));
+        assertTrue(e.getMessage().contains("also a LoRA target"), e.getMessage());
+        var nothing = new LoraConfig(2, 4, false, QV, null, 0.0, List.of(), List.of(), LoraConfig.Bias.NONE, List.of("score"));
+        e = assertThrows(JllmException.class, () -> LoraAdapters.attachNew(TinyModels.model(TinyModels.LLAMA, 1), nothing, 7));
+        assertTrue(e.getMessage().contains("match no module"), e.getMessage());
+    }
 }
