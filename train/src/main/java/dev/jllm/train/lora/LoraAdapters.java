@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -67,7 +68,7 @@ public final class LoraAdapters {
                 String key = PEFT_PREFIX + p.name();
                 if (!weights.has(key)) throw new JllmException(file + ": missing tensor '" + key + "' of modules_to_save " + config.modulesToSave());
                 SafeTensor t = weights.tensor(key);
-                long[] want = java.util.Arrays.stream(p.shape()).asLongStream().toArray();
+                long[] want = Arrays.stream(p.shape()).asLongStream().toArray();
                 if (!Arrays.equals(t.shape(), want)) {
                     throw new JllmException(file + ": tensor '" + key + "' has shape " + Arrays.toString(t.shape()) + ", expected " + Arrays.toString(want));
                 }
@@ -161,7 +162,10 @@ public final class LoraAdapters {
         switch (config.bias()) {
             case NONE -> { }
             case ALL -> {
-                for (Parameter p : model.parameters()) if (p.name().contains("bias")) out.add(p);
+                // a bias inside a modules_to_save module travels with that module (PEFT saves its copy's parameters)
+                for (Parameter p : model.parameters()) {
+                    if (p.name().contains("bias") && !config.saves(p.name().substring(0, p.name().lastIndexOf('.')))) out.add(p);
+                }
             }
             case LORA_ONLY -> {
                 for (LinearLayer lin : model.linearsByName().values()) if (lin.lora() != null && lin.bias() != null) out.add(lin.bias());
@@ -203,7 +207,7 @@ public final class LoraAdapters {
     static List<Parameter> savedModuleParameters(CausalLm model, LoraConfig config) {
         var out = new ArrayList<Parameter>();
         if (config.modulesToSave().isEmpty()) return out;
-        var found = new java.util.HashSet<String>();
+        var found = new HashSet<String>();
         for (Parameter p : model.parameters()) {
             int dot = p.name().lastIndexOf('.');
             String module = p.name().substring(0, dot);
@@ -236,7 +240,7 @@ public final class LoraAdapters {
         }
         // PEFT saves a modules_to_save copy under the module's own name (the wrapper's modules_to_save.default is dropped)
         for (Parameter p : savedModuleParameters(model, config)) {
-            long[] shape = java.util.Arrays.stream(p.shape()).asLongStream().toArray();
+            long[] shape = Arrays.stream(p.shape()).asLongStream().toArray();
             tensors.add(SafeTensor.ofFloats(PEFT_PREFIX + p.name(), shape, toFloats(p.value())));
         }
         for (Parameter bias : trainedBiases(model, config)) {

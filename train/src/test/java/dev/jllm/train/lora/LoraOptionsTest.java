@@ -227,4 +227,22 @@ class LoraOptionsTest {
         e = assertThrows(JllmException.class, () -> LoraAdapters.attachNew(TinyModels.model(TinyModels.LLAMA, 1), nothing, 7));
         assertTrue(e.getMessage().contains("match no module"), e.getMessage());
     }
+
+    @Test
+    void aBiasInsideAModuleToSaveIsSavedOnce() throws Exception {
+        CausalLm a = TinyModels.model(TinyModels.LLAMA, 1);
+        var config = new LoraConfig(2, 4, false, QV, null, 0.0, List.of(), List.of(), LoraConfig.Bias.ALL, List.of("model.layers.0.mlp.down_proj"));
+        LoraAdapters.attachNew(a, config, 7);
+        for (Parameter p : a.trainableParameters()) for (int i = 0; i < p.size(); i++) p.value()[i] = (float) (0.05 * (i % 9) - 0.2);
+        LoraAdapters.save(a, config, dir, "tiny");
+        try (var f = SafetensorsFile.open(dir.resolve(LoraAdapters.WEIGHTS))) {
+            // 8 LoRA tensors, 14 biases (one of them the saved module's), the saved module's weight
+            assertEquals(8 + 14 + 1, f.tensors().size());
+            assertTrue(f.has("base_model.model.model.layers.0.mlp.down_proj.bias"));
+        }
+        CausalLm b = TinyModels.model(TinyModels.LLAMA, 1);
+        LoraAdapters.attach(b, dir);
+        Batch batch = TinyModels.batch(a.config().vocabSize(), 3);
+        assertArrayEquals(a.logits(batch), b.logits(batch), 0.0);
+    }
 }
