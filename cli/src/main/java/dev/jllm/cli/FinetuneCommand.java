@@ -54,7 +54,7 @@ public final class FinetuneCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** --config keys this command reads itself; every other key is a TrainingArguments field. */
     private static final Set<String> OWN_KEYS = Set.of("r", "lora_r", "lora_alpha", "lora_dropout", "target_modules", "use_rslora",
-            "bias", "use_dora", "init_adapter", "init_lora_weights", "load_in_4bit", "bnb_4bit_quant_type", "bnb_4bit_compute_dtype",
+            "bias", "layers_to_transform", "layers_pattern", "modules_to_save", "use_dora", "init_adapter", "init_lora_weights", "load_in_4bit", "bnb_4bit_quant_type", "bnb_4bit_compute_dtype",
             "bnb_4bit_use_double_quant", "max_length", "dataset_text_field", "prompt_field", "completion_field",
             "completion_only_loss", "assistant_only_loss", "eval_split", "log_file");
 
@@ -81,6 +81,16 @@ public final class FinetuneCommand implements Callable<Integer> {
     List<String> targetModules;
     @Option(names = "--use-rslora", negatable = true, description = "rsLoRA scaling alpha/sqrt(r).")
     Boolean useRslora;
+    @Option(names = "--layers-to-transform", split = ",", description = "Only these layer indices (0,1,...) get adapters; "
+            + "the index is the number after layers_pattern (default: the last '<name>.<number>.' in the module name, as PEFT matches it).")
+    List<Integer> layersToTransform;
+    @Option(names = "--layers-pattern", split = ",", description = "Name of the layer list whose index --layers-to-transform picks (e.g. layers).")
+    List<String> layersPattern;
+    @Option(names = "--bias", description = "Biases that train with the adapter and are saved in it: none, all (every bias) or lora_only (those of adapted layers); default none.")
+    String bias;
+    @Option(names = "--modules-to-save", split = ",", description = "Modules that train fully and are saved in the adapter (e.g. lm_head), "
+            + "matched by name suffix as PEFT does; not with tied embeddings.")
+    List<String> modulesToSave;
     @Option(names = "--init-lora-weights", description = "New adapter initialization: true (A kaiming-uniform, B zero), gaussian (A ~ N(0, 1/r²), B zero) or false (both random).")
     String initLoraWeights;
     @Option(names = "--init-adapter", description = "Continue training this PEFT adapter folder instead of a new one.")
@@ -157,7 +167,6 @@ public final class FinetuneCommand implements Callable<Integer> {
             var e = it.next();
             (OWN_KEYS.contains(e.getKey()) ? own : trainingFields).set(e.getKey(), e.getValue());
         }
-        if (!own.path("bias").asText("none").equals("none")) throw new JllmException(config + ": bias '" + own.path("bias").asText() + "': only \"none\" is implemented");
         if (own.path("use_dora").asBoolean(false)) throw new JllmException(config + ": use_dora is not implemented");
 
         PrintWriter out = spec.commandLine().getOut();
@@ -206,16 +215,24 @@ public final class FinetuneCommand implements Callable<Integer> {
         Path init = initAdapter != null ? initAdapter : own.has("init_adapter") ? Path.of(own.path("init_adapter").asText()) : null;
         if (init != null) {
             if (loraDropout != null || own.has("lora_dropout")) throw new JllmException("--init-adapter takes lora_dropout from its adapter_config.json; do not give --lora-dropout too");
+            if (layersToTransform != null || layersPattern != null || bias != null || modulesToSave != null
+                    || own.has("layers_to_transform") || own.has("layers_pattern") || own.has("bias") || own.has("modules_to_save")) {
+                throw new JllmException("--init-adapter takes layers_to_transform, layers_pattern, bias and modules_to_save from its adapter_config.json; do not give them too");
+            }
             lora = LoraAdapters.attach(lm, init);
             out.println("continuing adapter " + init + " (r=" + lora.r() + ", alpha=" + lora.loraAlpha() + ")");
         } else {
             int r = loraR != null ? loraR : own.has("r") ? own.path("r").asInt() : own.path("lora_r").asInt(8);
-            lora = newLoraConfig(lm, r, pick(loraAlpha, own, "lora_alpha", 8.0), pick(useRslora, own, "use_rslora", false), targets(own), dropout);
+            lora = newLoraConfig(lm, r, pick(loraAlpha, own, "lora_alpha", 8.0), pick(useRslora, own, "use_rslora", false), targets(own), dropout,
+                    layersToTransform != null ? layersToTransform : intList(own, "layers_to_transform"),
+                    layersPattern != null ? layersPattern : stringList(own, "layers_pattern"),
+                    LoraConfig.Bias.parse(pick(bias, own, "bias", "none")),
+                    modulesToSave != null ? modulesToSave : stringList(own, "modules_to_save"));
             JsonNode initNode = own.get("init_lora_weights");
             String initName = initLoraWeights != null ? initLoraWeights : initNode == null || initNode.isNull() ? "true" : initNode.asText();
             LoraAdapters.attachNew(lm, lora, args.seed(), LoraAdapters.InitLoraWeights.parse(initName));
         }
-        out.println(TrainableParameters.of(lm));
+        out.println(TrainableParameters.of(lm, lora));
 
         Function<String, int[]> encoder = null;
         int padId = 0, eosId = -1;
@@ -275,17 +292,50 @@ public final class FinetuneCommand implements Callable<Integer> {
         return list;
     }
 
-    /** PEFT's target_modules: a list of suffixes, one string as a full-match regex, or all-linear (every projection). */
+    /** A --config field given as one integer or a list of integers (PEFT accepts both for layers_to_transform). */
+    private static List<Integer> intList(ObjectNode own, String key) {
+        JsonNode v = own.get(key);
+        if (v == null || v.isNull()) return List.of();
+        if (v.isInt()) return List.of(v.asInt());
+        if (!v.isArray()) throw new JllmException("--config field '" + key + "' must be an integer or a list of integers, got " + v);
+        var out = new ArrayList<Integer>();
+        for (JsonNode n : v) {
+            if (!n.isInt()) throw new JllmException("--config field '" + key + "' must hold integers, got " + n);
+            out.add(n.asInt());
+        }
+        return out;
+    }
+
+    /** A --config field given as one string or a list of strings. */
+    private static List<String> stringList(ObjectNode own, String key) {
+        JsonNode v = own.get(key);
+        if (v == null || v.isNull()) return List.of();
+        if (v.isTextual()) return List.of(v.asText());
+        if (!v.isArray()) throw new JllmException("--config field '" + key + "' must be a string or a list of strings, got " + v);
+        var out = new ArrayList<String>();
+        for (JsonNode n : v) {
+            if (!n.isTextual()) throw new JllmException("--config field '" + key + "' must hold strings, got " + n);
+            out.add(n.asText());
+        }
+        return out;
+    }
+
     static LoraConfig newLoraConfig(CausalLm lm, int r, double alpha, boolean rslora, List<String> targets, double dropout) {
+        return newLoraConfig(lm, r, alpha, rslora, targets, dropout, List.of(), List.of(), LoraConfig.Bias.NONE, List.of());
+    }
+
+    /** PEFT's target_modules: a list of suffixes, one string as a full-match regex, or all-linear (every projection). */
+    static LoraConfig newLoraConfig(CausalLm lm, int r, double alpha, boolean rslora, List<String> targets, double dropout,
+                                    List<Integer> layers, List<String> layersPattern, LoraConfig.Bias bias, List<String> modulesToSave) {
         if (targets.size() == 1 && targets.getFirst().equals("all-linear")) {
             var names = new LinkedHashSet<String>();
             for (String m : lm.linearsByName().keySet()) names.add(m.substring(m.lastIndexOf('.') + 1));
-            return new LoraConfig(r, alpha, rslora, List.copyOf(names), null, dropout);
+            return new LoraConfig(r, alpha, rslora, List.copyOf(names), null, dropout, layers, layersPattern, bias, modulesToSave);
         }
         if (targets.size() == 1 && targets.getFirst().matches(".*[\\\\.*+?()\\[\\]|^$].*")) {
-            return new LoraConfig(r, alpha, rslora, List.of(), targets.getFirst(), dropout);
+            return new LoraConfig(r, alpha, rslora, List.of(), targets.getFirst(), dropout, layers, layersPattern, bias, modulesToSave);
         }
-        return new LoraConfig(r, alpha, rslora, targets, null, dropout);
+        return new LoraConfig(r, alpha, rslora, targets, null, dropout, layers, layersPattern, bias, modulesToSave);
     }
 
     @SuppressWarnings("unchecked")

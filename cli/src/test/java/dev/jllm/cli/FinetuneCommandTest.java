@@ -218,4 +218,61 @@ class FinetuneCommandTest {
         assertNotEquals(trainingLoss(markedAll), trainingLoss(assistantOnly));
         assertEquals(trainingLoss(all), trainingLoss(markedAll), 1e-12, "the generation markers do not change the rendered text");
     }
+
+    /** PEFT's layers_to_transform and bias through the CLI: only layer 1 adapted; a Llama base has no biases, so bias=all adds none. */
+    @Test
+    void layersToTransformAndBiasAreWrittenAsPeftWritesThem() throws Exception {
+        Path rows = dir.resolve("rows.jsonl");
+        Files.writeString(rows, "{\"input_ids\": [1, 403, 407, 261, 378], \"labels\": [1, 403, 407, 261, 378]}\n"
+                + "{\"input_ids\": [1, 432, 383, 286], \"labels\": [1, 432, 383, 286]}\n");
+        Path out = dir.resolve("out");
+        Run r = run("finetune", "--model", Fixtures.resolve("models", "stories260K-hf").toString(), "--dataset", rows.toString(),
+                "--target-modules", "q_proj,v_proj", "--layers-to-transform", "1", "--bias", "all", "--max-steps", "1",
+                "--save-steps", "0", "--output-dir", out.toString());
+        assertEquals(0, r.code(), r.err());
+        // stories260K-hf: hidden 64, 8 heads, 4 KV heads of 8: q_proj 64->64, v_proj 64->32; r=8 on layer 1 only
+        long trainable = 8 * (64 + 64) + 8 * (64 + 32);
+        assertTrue(r.out().contains(String.format(java.util.Locale.ROOT, "trainable params: %,d ||", trainable)), r.out());
+        JsonNode config = JSON.readTree(out.resolve("adapter_config.json").toFile());
+        assertEquals("all", config.path("bias").asText());
+        assertEquals("[1]", config.path("layers_to_transform").toString());
+        assertTrue(config.path("layers_pattern").isNull());
+        try (var f = SafetensorsFile.open(out.resolve("adapter_model.safetensors"))) {
+            var names = new java.util.TreeSet<String>();
+            for (SafeTensor t : f.tensors()) names.add(t.name());
+            assertEquals(java.util.Set.of("base_model.model.model.layers.1.self_attn.q_proj.lora_A.weight",
+                    "base_model.model.model.layers.1.self_attn.q_proj.lora_B.weight",
+                    "base_model.model.model.layers.1.self_attn.v_proj.lora_A.weight",
+                    "base_model.model.model.layers.1.self_attn.v_proj.lora_B.weight"), names);
+        }
+        // the same fields from --config in snake_case, as PEFT spells them (one integer and one pattern string allowed)
+        Path json = dir.resolve("lora.json");
+        Files.writeString(json, "{\"target_modules\": [\"q_proj\"], \"layers_to_transform\": 0, \"layers_pattern\": \"layers\", \"bias\": \"lora_only\"}");
+        Path out2 = dir.resolve("out2");
+        Run fromConfig = run("finetune", "--model", Fixtures.resolve("models", "stories260K-hf").toString(), "--dataset", rows.toString(),
+                "--config", json.toString(), "--max-steps", "1", "--save-steps", "0", "--output-dir", out2.toString());
+        assertEquals(0, fromConfig.code(), fromConfig.err());
+        assertTrue(fromConfig.out().contains("trainable params: 1,024 ||"), fromConfig.out());
+        JsonNode written = JSON.readTree(out2.resolve("adapter_config.json").toFile());
+        assertEquals("lora_only", written.path("bias").asText());
+        assertEquals("[0]", written.path("layers_to_transform").toString());
+        assertEquals("layers", written.path("layers_pattern").asText());
+
+        // modules_to_save: stories260K-hf's untied lm_head (512 x 64) trains whole and is saved under its own name
+        Path out3 = dir.resolve("out3");
+        Run saved = run("finetune", "--model", Fixtures.resolve("models", "stories260K-hf").toString(), "--dataset", rows.toString(),
+                "--target-modules", "q_proj,v_proj", "--layers-to-transform", "1", "--modules-to-save", "lm_head", "--max-steps", "1",
+                "--save-steps", "0", "--output-dir", out3.toString());
+        assertEquals(0, saved.code(), saved.err());
+        assertTrue(saved.out().contains(String.format(java.util.Locale.ROOT, "trainable params: %,d ||", trainable + 512 * 64)), saved.out());
+        assertEquals("[\"lm_head\"]", JSON.readTree(out3.resolve("adapter_config.json").toFile()).path("modules_to_save").toString());
+        try (var f = SafetensorsFile.open(out3.resolve("adapter_model.safetensors"))) {
+            assertTrue(f.has("base_model.model.lm_head.weight"));
+        }
+
+        Run bad = run("finetune", "--model", Fixtures.resolve("models", "stories260K-hf").toString(), "--dataset", rows.toString(),
+                "--bias", "everything", "--output-dir", dir.resolve("bad").toString());
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("none, all or lora_only"), bad.err());
+    }
 }

@@ -28,6 +28,16 @@ public final class AdapterSet {
     /** Loads a PEFT adapter folder under {@code name} (validated as {@link LoraAdapters#attach} does); the first one becomes active. */
     public LoraConfig load(String name, Path dir) {
         if (adapters.containsKey(name)) throw new JllmException("an adapter named '" + name + "' is already loaded");
+        // an adapter with trained biases writes them into the shared base model, so switching could not undo it
+        LoraConfig declared = LoraConfig.read(dir);
+        if (!declared.modulesToSave().isEmpty()) {
+            throw new JllmException(dir + ": modules_to_save " + declared.modulesToSave() + " replace base-model modules; "
+                    + "such adapters cannot be switched (attach or merge it on its own instead)");
+        }
+        if (declared.bias() != LoraConfig.Bias.NONE) {
+            throw new JllmException(dir + ": bias '" + declared.bias().pythonName() + "' adapters change the base model's biases; "
+                    + "only bias \"none\" adapters can be switched (attach or merge it on its own instead)");
+        }
         detachAll();
         LoraConfig config;
         try {

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -22,7 +23,11 @@ import java.util.Random;
 /**
  * Attaches, saves and merges LoRA adapters in PEFT's on-disk format: {@code adapter_config.json} plus
  * {@code adapter_model.safetensors} with keys {@code base_model.model.<module>.lora_A.weight} ({@code [r, in]}) and
- * {@code ...lora_B.weight} ({@code [out, r]}). Attaching freezes every base parameter: only A and B train.
+ * {@code ...lora_B.weight} ({@code [out, r]}). Attaching freezes every base parameter: only A and B train, plus the
+ * biases PEFT's {@code bias} option names ({@code all}: every bias of the model; {@code lora_only}: those of adapted
+ * layers), which the adapter file then carries under PEFT's state-dict names: {@code base_model.model.<module>.bias},
+ * or {@code base_model.model.<module>.base_layer.bias} for an adapted module, whose original layer PEFT wraps as
+ * {@code base_layer}.
  */
 public final class LoraAdapters {
     public static final String WEIGHTS = "adapter_model.safetensors";
@@ -45,12 +50,38 @@ public final class LoraAdapters {
                 attached++;
             }
             if (attached == 0) throw new JllmException(dir + ": target_modules " + config.targetModules() + " match no layer of the model");
-            if (weights.tensors().size() != 2 * attached) {
-                throw new JllmException(file + ": " + weights.tensors().size() + " tensors, but the config targets " + attached
-                        + " layers (" + 2 * attached + " tensors expected)");
+            List<Parameter> biases = trainedBiases(model, config);
+            for (Parameter bias : biases) {
+                String key = biasKey(model, bias);
+                // files written by PEFT before its LoRA layers wrapped a base_layer name the bias plainly
+                if (!weights.has(key)) key = PEFT_PREFIX + bias.name();
+                // a bias the adapter does not carry keeps the base model's value, as PEFT's load_state_dict(strict=False) does
+                if (!weights.has(key)) continue;
+                SafeTensor t = weights.tensor(key);
+                if (!Arrays.equals(t.shape(), new long[]{bias.size()})) {
+                    throw new JllmException(file + ": tensor '" + key + "' has shape " + Arrays.toString(t.shape()) + ", expected [" + bias.size() + "]");
+                }
+                System.arraycopy(t.toDoubleArray(), 0, bias.value(), 0, bias.size());
+                attached++;
+            }
+            for (Parameter p : savedModuleParameters(model, config)) {
+                String key = PEFT_PREFIX + p.name();
+                if (!weights.has(key)) throw new JllmException(file + ": missing tensor '" + key + "' of modules_to_save " + config.modulesToSave());
+                SafeTensor t = weights.tensor(key);
+                long[] want = Arrays.stream(p.shape()).asLongStream().toArray();
+                if (!Arrays.equals(t.shape(), want)) {
+                    throw new JllmException(file + ": tensor '" + key + "' has shape " + Arrays.toString(t.shape()) + ", expected " + Arrays.toString(want));
+                }
+                System.arraycopy(t.toDoubleArray(), 0, p.value(), 0, p.size());
+                attached++;
+            }
+            int expected = attached + (int) model.linearsByName().values().stream().filter(l -> l.lora() != null).count();
+            if (weights.tensors().size() != expected) {
+                throw new JllmException(file + ": " + weights.tensors().size() + " tensors, but the config (bias " + config.bias().pythonName()
+                        + ") accounts for " + expected);
             }
         }
-        freezeBase(model);
+        freezeBase(model, config);
         return config;
     }
 
@@ -115,8 +146,32 @@ public final class LoraAdapters {
             lin.attach(new LinearLayer.Lora(a, b, config.r(), config.scaling(), dropout(config, e.getKey())));
             attached++;
         }
-        if (attached == 0) throw new JllmException("LoRA target_modules " + config.targetModules() + " match no layer of the model");
-        freezeBase(model);
+        if (attached == 0) {
+            throw new JllmException("LoRA target_modules " + config.targetModules()
+                    + (config.layersToTransform().isEmpty() ? "" : " with layers_to_transform " + config.layersToTransform()) + " match no layer of the model");
+        }
+        freezeBase(model, config);
+    }
+
+    /**
+     * The biases PEFT's {@code bias} trains: {@code all}, every parameter whose name holds "bias" (mark_only_lora_as_trainable);
+     * {@code lora_only}, the biases of adapted layers. A Llama model has no biases, so there both leave only A and B.
+     */
+    static List<Parameter> trainedBiases(CausalLm model, LoraConfig config) {
+        var out = new ArrayList<Parameter>();
+        switch (config.bias()) {
+            case NONE -> { }
+            case ALL -> {
+                // a bias inside a modules_to_save module travels with that module (PEFT saves its copy's parameters)
+                for (Parameter p : model.parameters()) {
+                    if (p.name().contains("bias") && !config.saves(p.name().substring(0, p.name().lastIndexOf('.')))) out.add(p);
+                }
+            }
+            case LORA_ONLY -> {
+                for (LinearLayer lin : model.linearsByName().values()) if (lin.lora() != null && lin.bias() != null) out.add(lin.bias());
+            }
+        }
+        return out;
     }
 
     private static LinearLayer.Dropout dropout(LoraConfig config, String module) {
@@ -130,8 +185,47 @@ public final class LoraAdapters {
         }
     }
 
-    private static void freezeBase(CausalLm model) {
+    /** The bias's key in PEFT's adapter file: an adapted module's own layer sits under {@code base_layer} in PEFT's model. */
+    static String biasKey(CausalLm model, Parameter bias) {
+        for (var e : model.linearsByName().entrySet()) {
+            if (e.getValue().bias() == bias && e.getValue().lora() != null) return PEFT_PREFIX + e.getKey() + ".base_layer.bias";
+        }
+        return PEFT_PREFIX + bias.name();
+    }
+
+    private static void freezeBase(CausalLm model, LoraConfig config) {
         for (Parameter p : model.parameters()) p.setTrainable(false);
+        for (Parameter p : trainedBiases(model, config)) p.setTrainable(true);
+        for (Parameter p : savedModuleParameters(model, config)) p.setTrainable(true);
+    }
+
+    /**
+     * The parameters of PEFT's {@code modules_to_save}. PEFT trains a copy and keeps the original for
+     * disable_adapter; here the model's own parameters train (what merge_and_unload would give), so a module that
+     * shares its weight (tied embeddings), holds a 4-bit weight or also carries a LoRA adapter is refused.
+     */
+    static List<Parameter> savedModuleParameters(CausalLm model, LoraConfig config) {
+        var out = new ArrayList<Parameter>();
+        if (config.modulesToSave().isEmpty()) return out;
+        var found = new HashSet<String>();
+        for (Parameter p : model.parameters()) {
+            int dot = p.name().lastIndexOf('.');
+            String module = p.name().substring(0, dot);
+            if (!config.saves(module)) continue;
+            found.add(module);
+            out.add(p);
+        }
+        if (model.config().tieWordEmbeddings() && (config.saves("lm_head") || config.saves("model.embed_tokens"))) {
+            throw new JllmException("modules_to_save " + config.modulesToSave() + ": the model ties lm_head to embed_tokens, "
+                    + "and training the shared weight would change both (PEFT trains a separate copy); not supported");
+        }
+        if (found.isEmpty()) throw new JllmException("modules_to_save " + config.modulesToSave() + " match no module of the model");
+        for (String module : found) {
+            LinearLayer lin = model.linearsByName().get(module);
+            if (lin != null && lin.lora() != null) throw new JllmException("modules_to_save '" + module + "' is also a LoRA target");
+            if (lin != null && lin.frozen() != null) throw new JllmException("modules_to_save '" + module + "' holds a 4-bit weight; it cannot train");
+        }
+        return out;
     }
 
     /** Writes {@code adapter_config.json} and {@code adapter_model.safetensors} (float32) into {@code dir}. */
@@ -143,6 +237,14 @@ public final class LoraAdapters {
                 int[] s = p.shape();
                 tensors.add(SafeTensor.ofFloats(PEFT_PREFIX + p.name(), new long[]{s[0], s[1]}, toFloats(p.value())));
             }
+        }
+        // PEFT saves a modules_to_save copy under the module's own name (the wrapper's modules_to_save.default is dropped)
+        for (Parameter p : savedModuleParameters(model, config)) {
+            long[] shape = Arrays.stream(p.shape()).asLongStream().toArray();
+            tensors.add(SafeTensor.ofFloats(PEFT_PREFIX + p.name(), shape, toFloats(p.value())));
+        }
+        for (Parameter bias : trainedBiases(model, config)) {
+            tensors.add(SafeTensor.ofFloats(biasKey(model, bias), new long[]{bias.size()}, toFloats(bias.value())));
         }
         try {
             Files.createDirectories(dir);

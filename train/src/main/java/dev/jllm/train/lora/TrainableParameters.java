@@ -13,6 +13,11 @@ import java.util.Locale;
  */
 public record TrainableParameters(long trainable, long all) {
     public static TrainableParameters of(CausalLm model) {
+        return of(model, null);
+    }
+
+    /** With the config's modules_to_save counted twice in "all", as PEFT's wrapped copies are. */
+    public static TrainableParameters of(CausalLm model, LoraConfig config) {
         var seen = new IdentityHashMap<Parameter, Boolean>();
         long trainable = 0, all = 0;
         for (Parameter p : model.parameters()) {
@@ -28,6 +33,8 @@ public record TrainableParameters(long trainable, long all) {
                 if (p.trainable()) trainable += p.size();
             }
         }
+        // PEFT keeps the frozen original of each modules_to_save module next to its trainable copy: both count in "all"
+        if (config != null) for (Parameter p : LoraAdapters.savedModuleParameters(model, config)) all += p.size();
         return new TrainableParameters(trainable, all);
     }
 
