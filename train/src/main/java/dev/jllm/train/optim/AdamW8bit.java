@@ -22,7 +22,8 @@ import java.util.stream.IntStream;
  * with at least {@link #MIN_8BIT_SIZE} elements is stored as one byte per element, an index into the dynamic map
  * (signed for the first moment, unsigned for the second), scaled per block of {@link #BLOCK_SIZE} by the block's
  * absolute maximum. A step dequantizes a block, updates the moments and the parameter in float32 as the blockwise
- * kernel does, then requantizes against the block's new absmax. Smaller parameters keep full-precision state and take
+ * kernel does (Adam step, then decoupled decay; an element with a non-finite gradient has its state reset and its
+ * weight kept), then requantizes against the block's new absmax, keeping each first moment's sign. Smaller parameters keep full-precision state and take
  * exactly {@link AdamW}'s update, as bitsandbytes falls back to its 32-bit kernel below {@code min_8bit_size}.
  *
  * <p>The paged variant keeps the 8-bit state in memory-mapped files: on the CPU the OS pages it to disk under memory
@@ -122,25 +123,44 @@ public final class AdamW8bit implements Optimizer {
             float m = SIGNED[st.code1(i) & 0xff] * absmax1;
             float v = UNSIGNED[st.code2(i) & 0xff] * absmax2;
             float gr = (float) g[i];
-            // the kernel leaves the moments alone where the gradient is not finite
-            if (Float.isFinite(gr)) {
+            boolean finite = Float.isFinite(gr);
+            if (finite) {
                 m = m * beta1 + (1f - beta1) * gr;
                 v = v * beta2 + (1f - beta2) * gr * gr;
+            } else {
+                // the kernel resets the state of an element whose gradient overflowed and leaves its weight alone
+                m = 0f;
+                v = 0f;
             }
             s1[k] = m;
             s2[k] = v;
             max1 = Math.max(max1, Math.abs(m));
             max2 = Math.max(max2, Math.abs(v));
-            if (group.weightDecay() > 0) p[i] *= decay;
-            p[i] += stepSize * (m / ((float) Math.sqrt(v) + eps * correction2));
+            if (finite) {
+                p[i] += stepSize * (m / ((float) Math.sqrt(v) + eps * correction2));
+                // unlike torch's AdamW, the blockwise kernel decays after the Adam step
+                if (group.weightDecay() > 0) p[i] *= decay;
+            }
         }
         st.setAbsmax1(block, max1);
         st.setAbsmax2(block, max2);
         for (int i = from; i < to; i++) {
             int k = i - from;
-            st.setCode1(i, max1 == 0f ? SIGNED_ZERO : (byte) nearest(SIGNED, s1[k] / max1));
+            st.setCode1(i, max1 == 0f ? SIGNED_ZERO : (byte) signedCode(s1[k] / max1));
             st.setCode2(i, max2 == 0f ? UNSIGNED_ZERO : (byte) nearest(UNSIGNED, s2[k] / max2));
         }
+    }
+
+    /**
+     * The nearest signed code, moved one step outwards when rounding flipped the sign: a tiny negative moment
+     * would otherwise come back as +0, and bitsandbytes keeps every first moment's sign.
+     */
+    static int signedCode(float x) {
+        int c = nearest(SIGNED, x);
+        boolean codeNegative = Math.copySign(1f, SIGNED[c]) < 0;
+        boolean valueNegative = Math.copySign(1f, x) < 0;
+        if (codeNegative != valueNegative) c += x > 0f ? 1 : -1;
+        return c;
     }
 
     /** Index of the map value nearest {@code x} (the lower one on a tie). */
@@ -167,7 +187,10 @@ public final class AdamW8bit implements Optimizer {
             float max = 0f;
             for (int i = from; i < to; i++) max = Math.max(max, Math.abs(values[i]));
             absmax[b] = max;
-            for (int i = from; i < to; i++) codes[i] = (byte) nearest(map, max == 0f ? 0f : values[i] / max);
+            for (int i = from; i < to; i++) {
+                float x = max == 0f ? 0f : values[i] / max;
+                codes[i] = (byte) (signed ? signedCode(x) : nearest(map, x));
+            }
         }
         return new Quantized(codes, absmax, signed);
     }

@@ -143,7 +143,7 @@ class AdamW8bitTest {
         for (int i = 0; i < p.size(); i++) {
             float g = (float) p.grad()[i];
             float m = (1f - 0.9f) * g, v = (1f - 0.999f) * g * g;
-            double expected = before[i] * (1 - lr * 0.1) + stepSize * (m / ((float) Math.sqrt(v) + 1e-8f * c2));
+            double expected = (before[i] + stepSize * (m / ((float) Math.sqrt(v) + 1e-8f * c2))) * (1 - lr * 0.1);
             assertEquals(expected, p.value()[i], 1e-12, "element " + i);
         }
     }
@@ -218,5 +218,32 @@ class AdamW8bitTest {
         assertTrue(e.getMessage().contains("state1/w") && e.getMessage().contains("[17]"), e.getMessage());
         state.remove("absmax1/w");
         assertThrows(JllmException.class, () -> opt.restore(state, 1));
+    }
+
+    @Test
+    void tinyNegativeFirstMomentsKeepTheirSign() {
+        float[] x = {1f, -1e-9f, 1e-9f, -0.5f};
+        var q = AdamW8bit.quantize(x, true);
+        float[] back = q.dequantize();
+        assertTrue(back[1] < 0, "negative stays negative: " + back[1]);
+        assertEquals(0f, back[2]);
+        assertTrue(back[3] < 0);
+    }
+
+    @Test
+    void nonFiniteGradientResetsTheElementsStateAndKeepsItsWeight() {
+        Parameter p = param("w", 4096, 9);
+        var opt = AdamW8bit.inMemory(List.of(new ParamGroup(p, 0.1)), 0.9, 0.999, 1e-8);
+        grads(p, 1);
+        opt.step(1e-3);
+        assertTrue(opt.moments(0)[0][3] != 0f);
+        double kept = p.value()[3];
+        grads(p, 2);
+        p.grad()[3] = Double.NaN;
+        opt.step(1e-3);
+        assertEquals(kept, p.value()[3]);
+        assertEquals(0f, opt.moments(0)[0][3]);
+        assertEquals(0f, opt.moments(0)[1][3]);
+        for (double w : p.value()) assertTrue(Double.isFinite(w));
     }
 }
