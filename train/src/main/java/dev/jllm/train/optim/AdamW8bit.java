@@ -36,6 +36,8 @@ public final class AdamW8bit implements Optimizer {
 
     private static final float[] SIGNED = DynamicMap.signed8bit();
     private static final float[] UNSIGNED = DynamicMap.unsigned8bit();
+    private static final byte[] SIGNED_START = startTable(SIGNED);
+    private static final byte[] UNSIGNED_START = startTable(UNSIGNED);
     private static final byte SIGNED_ZERO = (byte) nearest(SIGNED, 0f);
     private static final byte UNSIGNED_ZERO = (byte) nearest(UNSIGNED, 0f);
 
@@ -114,14 +116,19 @@ public final class AdamW8bit implements Optimizer {
         double[] p = group.parameter().value();
         double[] g = group.parameter().grad();
         int from = block * BLOCK_SIZE, to = Math.min(p.length, from + BLOCK_SIZE);
-        float[] s1 = new float[to - from], s2 = new float[to - from];
+        int len = to - from;
+        float[] s1 = new float[len], s2 = new float[len];
+        // one bulk copy each way instead of a bounds-checked segment access per element
+        byte[] c1 = new byte[len], c2 = new byte[len];
+        MemorySegment.copy(st.segment(), ValueLayout.JAVA_BYTE, from, c1, 0, len);
+        MemorySegment.copy(st.segment(), ValueLayout.JAVA_BYTE, (long) st.size() + from, c2, 0, len);
         float absmax1 = st.absmax1(block), absmax2 = st.absmax2(block);
         float max1 = 0f, max2 = 0f;
         double decay = 1 - lr * group.weightDecay();
         for (int i = from; i < to; i++) {
             int k = i - from;
-            float m = SIGNED[st.code1(i) & 0xff] * absmax1;
-            float v = UNSIGNED[st.code2(i) & 0xff] * absmax2;
+            float m = SIGNED[c1[k] & 0xff] * absmax1;
+            float v = UNSIGNED[c2[k] & 0xff] * absmax2;
             float gr = (float) g[i];
             boolean finite = Float.isFinite(gr);
             if (finite) {
@@ -144,11 +151,12 @@ public final class AdamW8bit implements Optimizer {
         }
         st.setAbsmax1(block, max1);
         st.setAbsmax2(block, max2);
-        for (int i = from; i < to; i++) {
-            int k = i - from;
-            st.setCode1(i, max1 == 0f ? SIGNED_ZERO : (byte) signedCode(s1[k] / max1));
-            st.setCode2(i, max2 == 0f ? UNSIGNED_ZERO : (byte) nearest(UNSIGNED, s2[k] / max2));
+        for (int k = 0; k < len; k++) {
+            c1[k] = max1 == 0f ? SIGNED_ZERO : (byte) signedCode(s1[k] / max1);
+            c2[k] = max2 == 0f ? UNSIGNED_ZERO : (byte) nearest(UNSIGNED, s2[k] / max2);
         }
+        MemorySegment.copy(c1, 0, st.segment(), ValueLayout.JAVA_BYTE, from, len);
+        MemorySegment.copy(c2, 0, st.segment(), ValueLayout.JAVA_BYTE, (long) st.size() + from, len);
     }
 
     /**
@@ -165,15 +173,26 @@ public final class AdamW8bit implements Optimizer {
 
     /** Index of the map value nearest {@code x} (the lower one on a tie). */
     static int nearest(float[] map, float x) {
-        int lo = 0, hi = map.length - 1;
-        while (hi - lo > 1) {
-            int mid = (lo + hi) >>> 1;
-            if (map[mid] <= x) lo = mid;
-            else hi = mid;
+        // a binary search mispredicts a branch per level on moments that look random; instead the top 16 bits of x
+        // pick a precomputed code at or below x, and at most a few neighbours lie between it and x
+        byte[] start = map == SIGNED ? SIGNED_START : UNSIGNED_START;
+        int lo = start[Float.floatToRawIntBits(x) >>> 16] & 0xff;
+        while (lo < map.length - 1 && map[lo + 1] <= x) lo++;
+        if (lo == map.length - 1 || x <= map[lo]) return lo;
+        return x - map[lo] <= map[lo + 1] - x ? lo : lo + 1;
+    }
+
+    /** For each 16-bit float prefix, the largest code not above any float with that prefix (0 if none). */
+    private static byte[] startTable(float[] map) {
+        byte[] table = new byte[1 << 16];
+        for (int key = 0; key < table.length; key++) {
+            boolean negative = (key & 0x8000) != 0;
+            float smallest = Float.intBitsToFloat((key << 16) | (negative ? 0xFFFF : 0));
+            int lo = 0;
+            while (lo < map.length - 1 && map[lo + 1] <= smallest) lo++;
+            table[key] = (byte) lo;
         }
-        if (x <= map[lo]) return lo;
-        if (x >= map[hi]) return hi;
-        return x - map[lo] <= map[hi] - x ? lo : hi;
+        return table;
     }
 
     /** Block-wise 8-bit quantization of {@code values} with {@code map} (tests and the state round trip). */

@@ -246,4 +246,27 @@ class AdamW8bitTest {
         assertEquals(0f, opt.moments(0)[1][3]);
         for (double w : p.value()) assertTrue(Double.isFinite(w));
     }
+
+    @Test
+    void fastCodeLookupAgreesWithAnExhaustiveSearch() {
+        Random r = new Random(11);
+        for (float[] map : new float[][]{DynamicMap.signed8bit(), DynamicMap.unsigned8bit()}) {
+            float[] probes = new float[20000];
+            for (int i = 0; i < probes.length; i++) {
+                probes[i] = switch (i % 4) {
+                    case 0 -> map[r.nextInt(256)];                                   // exact codes
+                    case 1 -> (map[r.nextInt(255)] + map[r.nextInt(255) + 1]) / 2;   // midpoints
+                    case 2 -> (float) (r.nextGaussian() * Math.pow(10, -r.nextInt(9)));
+                    default -> r.nextFloat() * 2.2f - 1.1f;                          // beyond ±1 too
+                };
+            }
+            for (float x : probes) {
+                int best = 0;
+                for (int k = 1; k < 256; k++) if (Math.abs(map[k] - x) < Math.abs(map[best] - x)) best = k;
+                int got = AdamW8bit.nearest(map, x);
+                assertEquals(Math.abs(map[best] - x), Math.abs(map[got] - x), 0f, "x = " + x);
+            }
+            assertEquals(0f, map[AdamW8bit.nearest(map, -0f)]);
+        }
+    }
 }
