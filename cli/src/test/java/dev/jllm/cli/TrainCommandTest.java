@@ -149,6 +149,21 @@ class TrainCommandTest {
     }
 
     @Test
+    void pagedEightBitAdamWTrainsAndIsDescribedInTheHelp() throws Exception {
+        Path data = dir.resolve("text.jsonl");
+        Files.write(data, List.of("{\"text\":\"Once upon a time, there was a cat.\"}", "{\"text\":\"The dog ran to the park.\"}"));
+        // stories260K's 512 x 64 embedding is above min_8bit_size, so its moments are stored in 8 bits
+        Run r = run("train", "--model", Fixtures.resolve("models", "stories260K-hf").toString(), "--dataset", data.toString(),
+                "--output-dir", dir.resolve("p8").toString(), "--max-steps", "2", "--per-device-train-batch-size", "2",
+                "--logging-steps", "1", "--optim", "paged_adamw_8bit", "--learning-rate", "1e-3");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("TrainOutput(global_step=2"), r.out());
+        Run help = run("train", "--help");
+        String words = help.out().replaceAll("\\s+", " ");   // the help wraps lines
+        assertTrue(words.contains("paged_adamw_8bit") && words.contains("memory-mapped files on the CPU"), help.out());
+    }
+
+    @Test
     void plainTextPackedIntoBlocks() throws Exception {
         Path data = dir.resolve("corpus.txt");
         Files.writeString(data, "Once upon a time, there was a cat.\n\nThe dog ran to the park.\n\nLily liked to play with her ball.\n");

@@ -192,6 +192,8 @@ public final class Trainer {
             // bitsandbytes' paged 32-bit AdamW computes torch's AdamW update; paging only moves its state between
             // GPU and host memory, which has no counterpart here
             case "adamw_torch", "paged_adamw_32bit" -> new AdamW(groups, args.adamBeta1(), args.adamBeta2(), args.adamEpsilon());
+            case "adamw_8bit" -> dev.jllm.train.optim.AdamW8bit.inMemory(groups, args.adamBeta1(), args.adamBeta2(), args.adamEpsilon());
+            case "paged_adamw_8bit" -> dev.jllm.train.optim.AdamW8bit.paged(groups, args.adamBeta1(), args.adamBeta2(), args.adamEpsilon());
             case "sgd" -> new Sgd(groups);
             case "adafactor" -> dev.jllm.train.optim.Adafactor.forTrainer(groups);
             default -> throw new JllmException("optim '" + args.optim() + "' is not one of " + TrainingArguments.OPTIMIZERS);

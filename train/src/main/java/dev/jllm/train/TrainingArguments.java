@@ -50,7 +50,7 @@ public record TrainingArguments(
         int saveTotalLimit,
         boolean groupByLength) {
 
-    public static final List<String> OPTIMIZERS = List.of("adamw_torch", "sgd", "adafactor", "paged_adamw_32bit");
+    public static final List<String> OPTIMIZERS = List.of("adamw_torch", "sgd", "adafactor", "paged_adamw_32bit", "adamw_8bit", "paged_adamw_8bit");
     public static final List<String> EVAL_STRATEGIES = List.of("no", "steps", "epoch");
     public static final List<String> MATMUL_PRECISIONS = List.of("float64", "float32");
     private static final ObjectMapper JSON = new ObjectMapper();

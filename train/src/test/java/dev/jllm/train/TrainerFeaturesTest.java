@@ -175,4 +175,29 @@ class TrainerFeaturesTest {
         assertEquals(full.log().getLast(), rest.log().getLast());
         assertFalse(rest.log().isEmpty());
     }
+
+    /** Llama whose embedding and head (600 x 8 = 4800 values) are above min_8bit_size, so their state is 8-bit. */
+    private static final String WIDE_VOCAB = """
+            {"architectures":["LlamaForCausalLM"],"vocab_size":600,"hidden_size":8,"intermediate_size":12,
+             "num_hidden_layers":1,"num_attention_heads":2,"num_key_value_heads":1,"head_dim":4,
+             "tie_word_embeddings":false,"rms_norm_eps":1e-5,"rope_theta":100.0}""";
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"adamw_8bit", "paged_adamw_8bit"})
+    void eightBitAdamWTrainsThroughTheTrainerAndResumesExactly(String optim) throws Exception {
+        Dataset data = rows(8, 600, 4);
+        String json = "{\"max_steps\":6,\"per_device_train_batch_size\":4,\"optim\":\"" + optim + "\",\"learning_rate\":0.02,"
+                + "\"save_steps\":3,\"logging_steps\":1,\"weight_decay\":0.1}";
+        CausalLm whole = CausalLm.initialize(TinyModels.config(WIDE_VOCAB), 0.4, 5);
+        var full = new Trainer(whole, args("a", json), data, 0, null, new PrintWriter(new StringWriter()), null).train();
+        assertTrue(full.log().getLast().loss() < full.log().getFirst().loss(), full.log().toString());
+        CausalLm resumed = CausalLm.initialize(TinyModels.config(WIDE_VOCAB), 0.4, 66);
+        var rest = new Trainer(resumed, args("b", json).with("t", JSON.readTree("{\"resume_from_checkpoint\":\""
+                + dir.resolve("a/checkpoint-3").toString().replace("\\", "\\\\") + "\"}")), data, 0, null, new PrintWriter(new StringWriter()), null).train();
+        assertEquals(full.log().getLast(), rest.log().getLast());
+        for (int i = 0; i < whole.parameters().size(); i++) {
+            org.junit.jupiter.api.Assertions.assertArrayEquals(whole.parameters().get(i).value(), resumed.parameters().get(i).value(),
+                    whole.parameters().get(i).name());
+        }
+    }
 }

@@ -37,7 +37,7 @@ class TrainingArgumentsTest {
         assertTrue(e.getMessage().contains("cfg.json") && e.getMessage().contains("learning_rat"), e.getMessage());
         e = assertThrows(JllmException.class, () -> TrainingArguments.defaults("out").with("cfg.json", JSON.readTree("{\"max_steps\":\"ten\"}")));
         assertTrue(e.getMessage().contains("max_steps"), e.getMessage());
-        assertThrows(JllmException.class, () -> TrainingArguments.defaults("out").with("c", JSON.readTree("{\"optim\":\"adamw_8bit\"}")));
+        assertThrows(JllmException.class, () -> TrainingArguments.defaults("out").with("c", JSON.readTree("{\"optim\":\"adamw_4bit\"}")));
         assertThrows(JllmException.class, () -> TrainingArguments.defaults("out").with("c", JSON.readTree("{\"lr_scheduler_type\":\"cyclic\"}")));
     }
 }

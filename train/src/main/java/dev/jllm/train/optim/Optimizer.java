@@ -1,7 +1,7 @@
 package dev.jllm.train.optim;
 
 /** Updates parameters in place from their accumulated gradients, at a learning rate the scheduler chooses. */
-public sealed interface Optimizer permits AdamW, Sgd, Adafactor {
+public sealed interface Optimizer permits AdamW, AdamW8bit, Sgd, Adafactor {
     /** One update of every parameter with learning rate {@code lr}. */
     void step(double lr);
 

@@ -8,7 +8,8 @@ import java.util.Arrays;
  * {@code linspace(0.1, 1, 2^i + 1)} with both signs, plus 0 and 1, sorted ascending.
  */
 public final class DynamicMap {
-    private static final float[] SIGNED_8BIT = build();
+    private static final float[] SIGNED_8BIT = build(true);
+    private static final float[] UNSIGNED_8BIT = build(false);
 
     private DynamicMap() {}
 
@@ -17,24 +18,32 @@ public final class DynamicMap {
         return SIGNED_8BIT.clone();
     }
 
+    /**
+     * {@code create_dynamic_map(signed=False)}: the code bitsandbytes' 8-bit optimizers store non-negative state
+     * (Adam's second moment) in: twice the fractions per decade of the signed map, no negative half; ascending, a copy.
+     */
+    public static float[] unsigned8bit() {
+        return UNSIGNED_8BIT.clone();
+    }
+
     static float value(int index) {
         return SIGNED_8BIT[index];
     }
 
-    private static float[] build() {
+    private static float[] build(boolean signed) {
         int maxExponentBits = 7;
         int nonSignBits = 7;
         float[] data = new float[256];
         int n = 0;
         for (int i = 0; i < maxExponentBits; i++) {
-            int fractionItems = (1 << (i + nonSignBits - maxExponentBits)) + 1;
+            int fractionItems = (1 << (i + nonSignBits - maxExponentBits + (signed ? 0 : 1))) + 1;
             float[] boundaries = linspace(0.1f, 1f, fractionItems);
             // torch multiplies the float32 means by the Python decade cast to float32
             float scale = (float) Math.pow(10, -(maxExponentBits - 1) + i);
             for (int k = 0; k + 1 < fractionItems; k++) {
                 float mean = (boundaries[k] + boundaries[k + 1]) / 2.0f;
                 data[n++] = scale * mean;
-                data[n++] = -scale * mean;
+                if (signed) data[n++] = -scale * mean;
             }
         }
         data[n++] = 0f;
