@@ -159,4 +159,49 @@ final class KQuantMath {
         }
         return scale;
     }
+
+    /**
+     * The part ggml's Q4_K and Q5_K reference quantizers share: per 32-value sub-block, a scale and a min from
+     * make_qkx2_quants (weights av_x + |x|); the super-block scales d and dmin (f16, at {@code off} and
+     * {@code off + 2}) and the 6-bit packed sub-block scales (at {@code scalesOff}); then each value's level in
+     * 0..nmax under the stored (rounded) scales, into {@code L}.
+     */
+    static void quantizeSubBlocks(float[] x, int xOff, int nmax, float rmin, int nstep, MemorySegment dst, long off,
+                                  long scalesOff, int[] L) {
+        int[] laux = new int[32];
+        float[] weights = new float[32];
+        float[] scales = new float[8], mins = new float[8], minOut = new float[1];
+        float maxScale = 0, maxMin = 0;
+        for (int j = 0; j < 8; j++) {
+            float sumX2 = 0;
+            for (int l = 0; l < 32; l++) sumX2 += x[xOff + 32 * j + l] * x[xOff + 32 * j + l];
+            float avX = (float) Math.sqrt(sumX2 / 32);
+            for (int l = 0; l < 32; l++) weights[l] = avX + Math.abs(x[xOff + 32 * j + l]);
+            scales[j] = makeQkx2Quants(32, nmax, x, xOff + 32 * j, weights, L, 32 * j, minOut, laux, rmin, 0.1f, nstep);
+            mins[j] = minOut[0];
+            if (scales[j] > maxScale) maxScale = scales[j];
+            if (mins[j] > maxMin) maxMin = mins[j];
+        }
+        float invScale = maxScale > 0 ? 63.0f / maxScale : 0.0f;
+        float invMin = maxMin > 0 ? 63.0f / maxMin : 0.0f;
+        int[] ls = new int[8], lm = new int[8];
+        for (int j = 0; j < 8; j++) {
+            ls[j] = Math.min(63, Bytes.nearestInt(invScale * scales[j]));
+            lm[j] = Math.min(63, Bytes.nearestInt(invMin * mins[j]));
+        }
+        packScales(ls, lm, dst, scalesOff);
+        Bytes.putF16(dst, off, maxScale / 63.0f);
+        Bytes.putF16(dst, off + 2, maxMin / 63.0f);
+        float d = Bytes.f16(dst, off), dmin = Bytes.f16(dst, off + 2);
+        for (int j = 0; j < 8; j++) {
+            int sm = scaleMin(dst, scalesOff, j);
+            float dj = d * (sm & 0xFF);
+            if (dj == 0) continue;
+            float dm = dmin * (sm >>> 8);
+            for (int ii = 0; ii < 32; ii++) {
+                int l = Bytes.nearestInt((x[xOff + 32 * j + ii] + dm) / dj);
+                L[32 * j + ii] = Math.max(0, Math.min(nmax, l));
+            }
+        }
+    }
 }

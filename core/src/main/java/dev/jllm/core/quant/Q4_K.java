@@ -34,42 +34,7 @@ public final class Q4_K {
     /** ggml quantize_row_q4_K_ref (make_qkx2_quants per sub-block, weights av_x + |x|). */
     public static void quantizeBlock(float[] x, int xOff, MemorySegment dst, long off) {
         int[] L = new int[BLOCK];
-        int[] laux = new int[32];
-        float[] weights = new float[32];
-        float[] scales = new float[8], mins = new float[8], minOut = new float[1];
-        float maxScale = 0, maxMin = 0;
-        for (int j = 0; j < 8; j++) {
-            float sumX2 = 0;
-            for (int l = 0; l < 32; l++) sumX2 += x[xOff + 32 * j + l] * x[xOff + 32 * j + l];
-            float avX = (float) Math.sqrt(sumX2 / 32);
-            for (int l = 0; l < 32; l++) weights[l] = avX + Math.abs(x[xOff + 32 * j + l]);
-            scales[j] = KQuantMath.makeQkx2Quants(32, 15, x, xOff + 32 * j, weights, L, 32 * j, minOut, laux,
-                    -1.0f, 0.1f, 20);
-            mins[j] = minOut[0];
-            if (scales[j] > maxScale) maxScale = scales[j];
-            if (mins[j] > maxMin) maxMin = mins[j];
-        }
-        float invScale = maxScale > 0 ? 63.0f / maxScale : 0.0f;
-        float invMin = maxMin > 0 ? 63.0f / maxMin : 0.0f;
-        int[] ls = new int[8], lm = new int[8];
-        for (int j = 0; j < 8; j++) {
-            ls[j] = Math.min(63, Bytes.nearestInt(invScale * scales[j]));
-            lm[j] = Math.min(63, Bytes.nearestInt(invMin * mins[j]));
-        }
-        KQuantMath.packScales(ls, lm, dst, off + SCALES);
-        Bytes.putF16(dst, off, maxScale / 63.0f);
-        Bytes.putF16(dst, off + 2, maxMin / 63.0f);
-        float d = Bytes.f16(dst, off), dmin = Bytes.f16(dst, off + 2);
-        for (int j = 0; j < 8; j++) {
-            int sm = KQuantMath.scaleMin(dst, off + SCALES, j);
-            float dj = d * (sm & 0xFF);
-            if (dj == 0) continue;
-            float dm = dmin * (sm >>> 8);
-            for (int ii = 0; ii < 32; ii++) {
-                int l = Bytes.nearestInt((x[xOff + 32 * j + ii] + dm) / dj);
-                L[32 * j + ii] = Math.max(0, Math.min(15, l));
-            }
-        }
+        KQuantMath.quantizeSubBlocks(x, xOff, 15, -1.0f, 20, dst, off, off + SCALES, L);
         long q = off + QS;
         for (int j = 0; j < BLOCK; j += 64) {
             for (int l = 0; l < 32; l++) Bytes.put8(dst, q + l, L[j + l] | (L[j + l + 32] << 4));

@@ -44,42 +44,7 @@ public final class Q5_K {
     /** ggml quantize_row_q5_K_ref. */
     public static void quantizeBlock(float[] x, int xOff, MemorySegment dst, long off) {
         int[] L = new int[BLOCK];
-        int[] laux = new int[32];
-        float[] weights = new float[32];
-        float[] scales = new float[8], mins = new float[8], minOut = new float[1];
-        float maxScale = 0, maxMin = 0;
-        for (int j = 0; j < 8; j++) {
-            float sumX2 = 0;
-            for (int l = 0; l < 32; l++) sumX2 += x[xOff + 32 * j + l] * x[xOff + 32 * j + l];
-            float avX = (float) Math.sqrt(sumX2 / 32);
-            for (int l = 0; l < 32; l++) weights[l] = avX + Math.abs(x[xOff + 32 * j + l]);
-            scales[j] = KQuantMath.makeQkx2Quants(32, 31, x, xOff + 32 * j, weights, L, 32 * j, minOut, laux,
-                    -0.5f, 0.1f, 15);
-            mins[j] = minOut[0];
-            if (scales[j] > maxScale) maxScale = scales[j];
-            if (mins[j] > maxMin) maxMin = mins[j];
-        }
-        float invScale = maxScale > 0 ? 63.0f / maxScale : 0.0f;
-        float invMin = maxMin > 0 ? 63.0f / maxMin : 0.0f;
-        int[] ls = new int[8], lm = new int[8];
-        for (int j = 0; j < 8; j++) {
-            ls[j] = Math.min(63, Bytes.nearestInt(invScale * scales[j]));
-            lm[j] = Math.min(63, Bytes.nearestInt(invMin * mins[j]));
-        }
-        KQuantMath.packScales(ls, lm, dst, off + SCALES);
-        Bytes.putF16(dst, off, maxScale / 63.0f);
-        Bytes.putF16(dst, off + 2, maxMin / 63.0f);
-        float d = Bytes.f16(dst, off), dmin = Bytes.f16(dst, off + 2);
-        for (int j = 0; j < 8; j++) {
-            int sm = KQuantMath.scaleMin(dst, off + SCALES, j);
-            float dj = d * (sm & 0xFF);
-            if (dj == 0) continue;
-            float dm = dmin * (sm >>> 8);
-            for (int ii = 0; ii < 32; ii++) {
-                int l = Bytes.nearestInt((x[xOff + 32 * j + ii] + dm) / dj);
-                L[32 * j + ii] = Math.max(0, Math.min(31, l));
-            }
-        }
+        KQuantMath.quantizeSubBlocks(x, xOff, 31, -0.5f, 15, dst, off, off + SCALES, L);
         int[] qh = new int[32];
         long ql = off + QS;
         int m1 = 1, m2 = 2;
