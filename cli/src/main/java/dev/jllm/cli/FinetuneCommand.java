@@ -19,6 +19,7 @@ import dev.jllm.train.lora.TrainableParameters;
 import dev.jllm.train.model.CausalLm;
 import dev.jllm.train.quant.BitsAndBytesConfig;
 import dev.jllm.train.quant.QuantizedModels;
+import dev.jllm.train.sft.Packing;
 import dev.jllm.train.sft.SftDataset;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -56,7 +57,7 @@ public final class FinetuneCommand implements Callable<Integer> {
     private static final Set<String> OWN_KEYS = Set.of("r", "lora_r", "lora_alpha", "lora_dropout", "target_modules", "use_rslora",
             "bias", "layers_to_transform", "layers_pattern", "modules_to_save", "use_dora", "init_adapter", "init_lora_weights", "load_in_4bit", "load_in_8bit", "llm_int8_threshold", "llm_int8_skip_modules", "bnb_4bit_quant_type", "bnb_4bit_compute_dtype",
             "bnb_4bit_use_double_quant", "max_length", "dataset_text_field", "prompt_field", "completion_field",
-            "completion_only_loss", "assistant_only_loss", "eval_split", "log_file");
+            "completion_only_loss", "assistant_only_loss", "eval_split", "log_file", "packing", "packing_strategy");
 
     @Spec
     CommandSpec spec;
@@ -127,6 +128,12 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--assistant-only-loss", negatable = true, description = "SFTConfig assistant_only_loss: on 'messages' rows, loss only on "
             + "the assistant tokens the chat template marks with {% generation %} (default false: every token).")
     Boolean assistantOnlyLoss;
+    @Option(names = "--packing", negatable = true, description = "SFTConfig packing: combine rows into rows of --max-length tokens (default false).")
+    Boolean packing;
+    @Option(names = "--packing-strategy", description = "SFTConfig packing_strategy: bfd (best-fit decreasing; sequences kept whole, cut to "
+            + "--max-length, trained padding-free: each attends only to itself, positions restart at 0), bfd_split (bfd, with long rows "
+            + "split instead of cut) or wrapped (concatenate and cut into blocks, across row boundaries); default bfd.")
+    String packingStrategy;
     @Option(names = "--eval-split", description = "Fraction of rows (the last ones) held out; their mean loss is printed as eval_loss (default 0).")
     Double evalSplit;
 
@@ -272,9 +279,19 @@ public final class FinetuneCommand implements Callable<Integer> {
         var fields = new SftDataset.Fields(pick(textField, own, "dataset_text_field", "text"), pick(promptField, own, "prompt_field", "prompt"),
                 pick(completionField, own, "completion_field", "completion"), pick(completionOnlyLoss, own, "completion_only_loss", true),
                 pick(assistantOnlyLoss, own, "assistant_only_loss", false));
+        boolean pack = pick(packing, own, "packing", false);
+        String strategyName = pick(packingStrategy, own, "packing_strategy", null);
+        if (strategyName != null && !pack) throw new JllmException("packing_strategy applies to packing; add --packing");
+        Packing.Strategy strategy = pack ? Packing.Strategy.parse(strategyName == null ? "bfd" : strategyName) : null;
+        int maxLen = pick(maxLength, own, "max_length", 1024);
         SftDataset data = SftDataset.load(dataset, fields, encoder, () -> ChatTemplate.loadWithTokenizer(model), eosId, lm.config().vocabSize(),
-                pick(maxLength, own, "max_length", 1024), pick(evalSplit, own, "eval_split", 0.0));
-        out.printf(Locale.ROOT, "dataset: %d training rows, %d held out, %d cut to max_length%n", data.train().size(), data.eval().size(), data.truncated());
+                maxLen, pick(evalSplit, own, "eval_split", 0.0), strategy);
+        if (strategy != null) {
+            out.printf(Locale.ROOT, "dataset: packed (%s) into %d training rows and %d held out of at most %d tokens, %d cut to max_length%n",
+                    strategy.pythonName(), data.train().size(), data.eval().size(), maxLen, data.truncated());
+        } else {
+            out.printf(Locale.ROOT, "dataset: %d training rows, %d held out, %d cut to max_length%n", data.train().size(), data.eval().size(), data.truncated());
+        }
 
         LoraConfig adapter = lora;
         String baseName = model.toAbsolutePath().normalize().getFileName().toString();

@@ -177,6 +177,31 @@ class FinetuneCommandTest {
         assertFalse(Files.readString(merged.resolve("config.json")).contains("quantization_config"));
     }
 
+    /** SFTConfig packing through the CLI: bfd (padding-free) and wrapped; a strategy without packing is refused. */
+    @Test
+    void packingRowsThroughTheCli() throws Exception {
+        Path base = Fixtures.resolve("models", "stories260K-hf");
+        Path rows = dir.resolve("pack.jsonl");
+        Files.writeString(rows, "{\"input_ids\": [1, 403, 407, 261, 378]}\n{\"input_ids\": [1, 432, 383]}\n"
+                + "{\"input_ids\": [1, 286, 300]}\n{\"input_ids\": [1, 290]}\n");
+        Run bfd = run("finetune", "--model", base.toString(), "--dataset", rows.toString(), "--packing", "--max-length", "6",
+                "--max-steps", "1", "--save-steps", "0", "--output-dir", dir.resolve("p1").toString());
+        assertEquals(0, bfd.code(), bfd.err());
+        assertTrue(bfd.out().contains("dataset: packed (bfd) into 3 training rows and 0 held out of at most 6 tokens, 0 cut to max_length"), bfd.out());
+        Run wrapped = run("finetune", "--model", base.toString(), "--dataset", rows.toString(), "--packing", "--packing-strategy", "wrapped",
+                "--max-length", "6", "--max-steps", "1", "--save-steps", "0", "--output-dir", dir.resolve("p2").toString());
+        assertEquals(0, wrapped.code(), wrapped.err());
+        assertTrue(wrapped.out().contains("dataset: packed (wrapped) into 3 training rows"), wrapped.out());
+        Run refused = run("finetune", "--model", base.toString(), "--dataset", rows.toString(), "--packing-strategy", "wrapped",
+                "--output-dir", dir.resolve("p3").toString());
+        assertEquals(2, refused.code());
+        assertTrue(refused.err().contains("add --packing"), refused.err());
+        Run bad = run("finetune", "--model", base.toString(), "--dataset", rows.toString(), "--packing", "--packing-strategy", "greedy",
+                "--output-dir", dir.resolve("p4").toString());
+        assertEquals(2, bad.code());
+        assertTrue(bad.err().contains("expected bfd, bfd_split or wrapped"), bad.err());
+    }
+
     @Test
     void generateWithAdapterEqualsTheMergedModel() {
         Path merged = dir.resolve("m");

@@ -285,7 +285,7 @@ public final class Trainer {
                         for (int i : micro.get(m)) rows.add(data.examples().get(i));
                         samples += rows.size();
                         Batch b = collator.collate(rows);
-                        for (int mask : b.attentionMask()) tokens += mask;
+                        for (int mask : b.attentionMask()) if (mask != 0) tokens++;
                         inputTokens += b.inputIds().length;
                         batches.add(b);
                     }

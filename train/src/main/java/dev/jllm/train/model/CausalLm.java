@@ -264,8 +264,9 @@ public final class CausalLm {
         ModelConfig c = config;
         int B = batch.rows(), T = batch.seqLen(), N = B * T, d = c.hiddenSize();
         int[] positions = new int[N];
-        for (int r = 0; r < N; r++) positions[r] = r % T;
-        var ctx = new DecoderLayer.Context(c, B, T, positions, Rope.Table.of(Rope.inverseFrequencies(c, T), T), batch.attentionMask());
+        int span = 0; // rotary positions in use: T, or the longest packed sequence (dynamic RoPE scaling reads it, as transformers reads max(position_ids)+1)
+        for (int r = 0; r < N; r++) span = Math.max(span, (positions[r] = batch.position(r)) + 1);
+        var ctx = new DecoderLayer.Context(c, B, T, positions, Rope.Table.of(Rope.inverseFrequencies(c, span), span), batch.attentionMask());
 
         double[] x = new double[N * d];
         try {

@@ -7,7 +7,8 @@ import java.util.stream.IntStream;
  *
  * <p>Layout: {@code q [B·T, H·d]}, {@code k, v [B·T, KV·d]}, query head h reads key/value head {@code h / (H/KV)}
  * (transformers' {@code repeat_kv}). Query t of a row sees key s when {@code s ≤ t}, {@code t − s < window}
- * (window 0: unlimited; the window counts the query's own position) and {@code keyMask[s] = 1}.
+ * (window 0: unlimited; the window counts the query's own position) and {@code keyMask[s] = 1}, or, in a
+ * padding-free batch of packed sequences, {@code keyMask[s] = keyMask[t]} (the sequence number).
  *
  * <p>Memory: forward keeps only the output and one log-sum-exp per query and head; backward recomputes each
  * probability from q, k and that log-sum-exp (FlashAttention's scheme), so no T×T matrix is ever stored, only one
@@ -59,9 +60,15 @@ public final class Attention {
         }
     }
 
-    /** Whether query t of row b may see key j. */
+    /**
+     * Whether query t of row b may see key j. A mask value above 1 numbers a packed sequence (padding-free batches):
+     * then only keys of the query's own sequence are visible.
+     */
     private static boolean visible(int[] keyMask, Shape s, int b, int t, int j) {
-        return j <= t && j >= s.firstVisible(t) && (keyMask == null || keyMask[b * s.seqLen() + j] != 0);
+        if (j > t || j < s.firstVisible(t)) return false;
+        if (keyMask == null) return true;
+        int key = keyMask[b * s.seqLen() + j], query = keyMask[b * s.seqLen() + t];
+        return key != 0 && (query == 0 || key == query);
     }
 
     /**

@@ -72,6 +72,16 @@ public record SftDataset(Dataset train, Dataset eval, int truncated) {
      */
     public static SftDataset load(Path file, Fields fields, Function<String, int[]> encoder, Supplier<ChatTemplate> chat,
                                   int eosId, int vocabSize, int maxLength, double evalShare) {
+        return load(file, fields, encoder, chat, eosId, vocabSize, maxLength, evalShare, null);
+    }
+
+    /**
+     * As above, with {@code SFTConfig.packing}: {@code packing} null leaves rows one per example (cut to max_length);
+     * otherwise the training rows and the held-out rows are each packed into rows of max_length tokens with that
+     * strategy ({@link Packing}), which does the cutting itself (bfd cuts, bfd_split and wrapped keep every token).
+     */
+    public static SftDataset load(Path file, Fields fields, Function<String, int[]> encoder, Supplier<ChatTemplate> chat,
+                                  int eosId, int vocabSize, int maxLength, double evalShare, Packing.Strategy packing) {
         if (maxLength < 2) throw new JllmException("max_length must be at least 2, got " + maxLength);
         if (evalShare < 0 || evalShare >= 1) throw new JllmException("eval split " + evalShare + " must be in [0, 1)");
         List<Row> rows = read(file);
@@ -80,7 +90,9 @@ public record SftDataset(Dataset train, Dataset eval, int truncated) {
         var conversations = new Conversations(chat, fields.assistantOnlyLoss());
         for (Row r : rows) {
             Example e = row(r.node(), r.where(), fields, encoder, conversations, eosId, vocabSize);
-            if (e.length() > maxLength) {
+            if (e.length() > maxLength && packing != null) {
+                if (packing == Packing.Strategy.BFD) truncated++;
+            } else if (e.length() > maxLength) {
                 truncated++;
                 e = new Example(Arrays.copyOf(e.inputIds(), maxLength), e.labels() == null ? null : Arrays.copyOf(e.labels(), maxLength),
                         e.attentionMask() == null ? null : Arrays.copyOf(e.attentionMask(), maxLength));
@@ -91,8 +103,13 @@ public record SftDataset(Dataset train, Dataset eval, int truncated) {
         int nEval = (int) Math.round(examples.size() * evalShare);
         if (evalShare > 0 && nEval == 0) nEval = 1;
         if (nEval >= examples.size()) throw new JllmException(file + ": " + examples.size() + " rows leave none to train on after holding out " + nEval);
-        var train = new Dataset(examples.subList(0, examples.size() - nEval), truncated, file);
-        var eval = new Dataset(examples.subList(examples.size() - nEval, examples.size()), 0, file);
+        List<Example> trainRows = examples.subList(0, examples.size() - nEval), evalRows = examples.subList(examples.size() - nEval, examples.size());
+        if (packing != null) {
+            trainRows = Packing.pack(trainRows, maxLength, packing);
+            evalRows = Packing.pack(evalRows, maxLength, packing);
+        }
+        var train = new Dataset(trainRows, truncated, file);
+        var eval = new Dataset(evalRows, 0, file);
         return new SftDataset(train, eval, truncated);
     }
 
