@@ -1,6 +1,7 @@
 package dev.jllm.core.quant.bnb;
 
 import dev.jllm.core.JllmException;
+import dev.jllm.core.kernel.Gemm;
 
 import java.util.Arrays;
 import java.util.stream.IntStream;
@@ -63,6 +64,14 @@ public record Bnb8bitWeight(long[] shape, byte[] cb, float[] scb) {
         return w;
     }
 
+    /** From this many input rows on, the int32 sums come from the float GEMM (exactly: see {@link #int32Products}). */
+    static final int GEMM_ROWS = 16;
+    /**
+     * Depth of one exact float GEMM: a sum of 1024 products of int8 codes is at most 1024·127² = 16,516,096 < 2²⁴, so
+     * every partial sum, in any order, is an integer float32 represents exactly.
+     */
+    static final int EXACT_K = 1024;
+
     /**
      * {@code y[rows, out] = x[rows, in]·Wᵀ} as {@code MatMul8bitLt.forward}: int8 product of the non-outlier columns,
      * plus the outlier columns (when {@code threshold > 0}) in float32. {@code y} is overwritten.
@@ -71,9 +80,9 @@ public record Bnb8bitWeight(long[] shape, byte[] cb, float[] scb) {
         int out = rows(), in = cols();
         if (x.length < (long) rows * in || y.length < (long) rows * out) throw new JllmException("8-bit matmul: buffers too small for " + rows + " rows");
         Int8Rows a = Int8Rows.quantize(x, rows, in, threshold);
-        byte[] ca = a.codes();
         float[] sca = a.stats();
         int[] outliers = a.outlierCols();
+        int[] products = int32Products(a.codes(), rows);
         IntStream.range(0, out).parallel().forEach(o -> {
             int wo = o * in;
             float sb = scb[o];
@@ -82,8 +91,7 @@ public record Bnb8bitWeight(long[] shape, byte[] cb, float[] scb) {
             for (int k = 0; k < outliers.length; k++) subB[k] = cb[wo + outliers[k]] * sb * INV_127;
             for (int r = 0; r < rows; r++) {
                 int xo = r * in;
-                int acc = 0;
-                for (int c = 0; c < in; c++) acc += ca[xo + c] * cb[wo + c];
+                int acc = products[r * out + o];
                 float v = (float) acc * (sca[r] * sb) * MM_DEQUANT;
                 if (outliers.length > 0) {
                     float s = 0;
@@ -93,6 +101,37 @@ public record Bnb8bitWeight(long[] shape, byte[] cb, float[] scb) {
                 y[r * out + o] = v;
             }
         });
+    }
+
+    /**
+     * The int32 products {@code CA·CBᵀ} ({@code [rows, out]}), as {@code int8_linear_matmul} returns them. Few rows use
+     * integer dot products; more rows run the codes through the float GEMM in depth chunks of {@value #EXACT_K},
+     * whose results are exact integers, so both paths give the same numbers.
+     */
+    int[] int32Products(byte[] ca, int rows) {
+        int out = rows(), in = cols();
+        int[] acc = new int[rows * out];
+        if (rows < GEMM_ROWS) {
+            IntStream.range(0, out).parallel().forEach(o -> {
+                int wo = o * in;
+                for (int r = 0; r < rows; r++) {
+                    int xo = r * in, sum = 0;
+                    for (int c = 0; c < in; c++) sum += ca[xo + c] * cb[wo + c];
+                    acc[r * out + o] = sum;
+                }
+            });
+            return acc;
+        }
+        float[] c = new float[rows * out];
+        for (int k0 = 0; k0 < in; k0 += EXACT_K) {
+            int kc = Math.min(EXACT_K, in - k0);
+            float[] a = new float[rows * kc], b = new float[out * kc];
+            for (int r = 0; r < rows; r++) for (int k = 0; k < kc; k++) a[r * kc + k] = ca[r * in + k0 + k];
+            for (int o = 0; o < out; o++) for (int k = 0; k < kc; k++) b[o * kc + k] = cb[o * in + k0 + k];
+            Gemm.sgemm(rows, out, kc, a, b, c);
+            for (int i = 0; i < c.length; i++) acc[i] += (int) c[i];
+        }
+        return acc;
     }
 
     /** {@code dx[rows, in] += dy[rows, out]·W'}, W' the dequantized weight (the frozen base's input gradient). */

@@ -150,6 +150,28 @@ class Bnb8bitWeightTest {
     }
 
     @Test
+    void gemmPathGivesTheIntegerProductsExactly() {
+        // 2500 columns: three depth chunks, and codes at ±127 so that sums reach the chunk bound
+        int out = 9, in = 2500, rows = Bnb8bitWeight.GEMM_ROWS + 3;
+        Random r = new Random(11);
+        float[] wv = new float[out * in];
+        for (int i = 0; i < wv.length; i++) wv[i] = r.nextBoolean() ? 1 : -1;
+        Bnb8bitWeight w = Bnb8bitWeight.quantize(wv, out, in);
+        byte[] ca = new byte[rows * in];
+        for (int i = 0; i < ca.length; i++) ca[i] = (byte) (r.nextInt(255) - 127);
+        for (int c = 0; c < in; c++) ca[c] = w.cb()[c]; // row 0 equals weight row 0: the largest possible sum
+        int[] gemm = w.int32Products(ca, rows);
+        for (int i = 0; i < rows; i++) {
+            for (int o = 0; o < out; o++) {
+                int expect = 0;
+                for (int c = 0; c < in; c++) expect += ca[i * in + c] * w.cb()[o * in + c];
+                assertEquals(expect, gemm[i * out + o], "row " + i + " out " + o);
+            }
+        }
+        assertEquals(127 * 127 * in, gemm[0]);
+    }
+
+    @Test
     void saveLoadRoundTripIsByteIdentical(@TempDir Path dir) throws Exception {
         Random r = new Random(5);
         float[] v = new float[12 * 7];
