@@ -6,6 +6,7 @@ import dev.jllm.core.safetensors.SafeTensor;
 import dev.jllm.core.safetensors.SafetensorsFile;
 import dev.jllm.testkit.Conformance;
 import dev.jllm.testkit.Fixtures;
+import dev.jllm.testkit.TrainingReferences;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -54,19 +55,7 @@ class FinetuneCommandTest {
         JsonNode hp = config.path("hyperparameters");
         Path work = Files.createTempDirectory(dir, "run");
         Path rows = work.resolve("rows.jsonl");
-        var lines = new ArrayList<String>();
-        for (JsonNode step : JSON.readTree(run.resolve("inputs.json").toFile()).path("steps")) {
-            for (JsonNode mb : step.path("micro_batches")) {
-                for (int r = 0; r < mb.path("input_ids").size(); r++) {
-                    var row = JSON.createObjectNode();
-                    row.set("input_ids", mb.path("input_ids").get(r));
-                    row.set("attention_mask", mb.path("attention_mask").get(r));
-                    row.set("labels", mb.path("labels").get(r));
-                    lines.add(JSON.writeValueAsString(row));
-                }
-            }
-        }
-        Files.write(rows, lines);
+        TrainingReferences.writeRows(run, rows);
         Path base = hp.path("base").asText("").equals("nf4") ? Fixtures.resolve("quant", "stories260K-hf-bnb-nf4")
                 : Fixtures.root().resolve(hp.path("base_model").asText());
         Path init = hp.has("init_from") ? Fixtures.root().resolve(hp.path("init_from").asText()) : run.resolve("initial_adapter");

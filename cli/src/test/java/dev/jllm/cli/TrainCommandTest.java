@@ -6,6 +6,7 @@ import dev.jllm.core.safetensors.SafeTensor;
 import dev.jllm.core.safetensors.SafetensorsFile;
 import dev.jllm.testkit.Conformance;
 import dev.jllm.testkit.Fixtures;
+import dev.jllm.testkit.TrainingReferences;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,19 +38,7 @@ class TrainCommandTest {
             String name = run.getFileName().toString();
             JsonNode hp = config.path("hyperparameters");
             Path rows = dir.resolve(name + ".jsonl");
-            var lines = new ArrayList<String>();
-            for (JsonNode step : JSON.readTree(run.resolve("inputs.json").toFile()).path("steps")) {
-                for (JsonNode mb : step.path("micro_batches")) {
-                    for (int r = 0; r < mb.path("input_ids").size(); r++) {
-                        var row = JSON.createObjectNode();
-                        row.set("input_ids", mb.path("input_ids").get(r));
-                        row.set("attention_mask", mb.path("attention_mask").get(r));
-                        row.set("labels", mb.path("labels").get(r));
-                        lines.add(JSON.writeValueAsString(row));
-                    }
-                }
-            }
-            Files.write(rows, lines);
+            TrainingReferences.writeRows(run, rows);
             Path out = dir.resolve(name + "-out");
             Path log = dir.resolve(name + "-log.jsonl");
             CliRun r = CliRun.run("train", "--model", Fixtures.root().resolve(hp.path("base_model").asText()).toString(),
