@@ -88,7 +88,8 @@ public final class TrainingOptions {
     String matmulPrecision;
 
     @Option(names = "--resume-from-checkpoint", description = "Continue an interrupted run from its checkpoint-N folder "
-            + "(same dataset and options): weights, optimizer state, step and data position are restored exactly.")
+            + "(same dataset and options), or 'true' for the newest complete checkpoint-N in --output-dir: weights, optimizer "
+            + "state, step and data position are restored exactly.")
     String resumeFromCheckpoint;
 
     @Option(names = "--shuffle", negatable = true, description = "Shuffle rows each epoch with the seed; --no-shuffle keeps file "

@@ -19,7 +19,8 @@ import java.util.Map;
  * transformers; {@code save_steps} 0 saves only at the end. {@code shuffle} is jllm's own: false keeps file order.
  * {@code matmul_precision} is jllm's own too (float64, or float32 products summed in float64 per block; see
  * {@link dev.jllm.train.nn.Matmul.Precision}). {@code eval_steps} and {@code save_total_limit} take null (transformers'
- * None) as 0: evaluate as often as logging, keep every checkpoint. {@code resume_from_checkpoint} names a {@code checkpoint-N} folder of an earlier run with the same arguments.
+ * None) as 0: evaluate as often as logging, keep every checkpoint. {@code resume_from_checkpoint} names a {@code checkpoint-N} folder of an earlier run with the same arguments, or is
+ * {@code true} (the string {@code "true"} on the command line) for the newest complete checkpoint in {@code output_dir}.
  */
 public record TrainingArguments(
         String outputDir,
@@ -127,7 +128,7 @@ public record TrainingArguments(
                 real(source, n, "logging_steps"), real(source, n, "save_steps"), real(source, n, "adam_beta1"),
                 real(source, n, "adam_beta2"), real(source, n, "adam_epsilon"), text(source, n, "optim"),
                 bool(source, n, "gradient_checkpointing"), text(source, n, "matmul_precision"),
-                optText(source, n, "resume_from_checkpoint"), bool(source, n, "shuffle"),
+                resumeFrom(source, n), bool(source, n, "shuffle"),
                 text(source, n, "eval_strategy"), optReal(source, n, "eval_steps"), integer(source, n, "per_device_eval_batch_size"),
                 optInteger(source, n, "save_total_limit"), bool(source, n, "group_by_length"));
     }
@@ -174,6 +175,13 @@ public record TrainingArguments(
     /** The {@link dev.jllm.train.nn.Matmul.Precision} named by {@link #matmulPrecision}. */
     public dev.jllm.train.nn.Matmul.Precision precision() {
         return matmulPrecision.equals("float32") ? dev.jllm.train.nn.Matmul.Precision.FLOAT32 : dev.jllm.train.nn.Matmul.Precision.FLOAT64;
+    }
+
+    /** transformers takes a folder, or {@code true} for the newest checkpoint in output_dir ({@code false}: none). */
+    private static String resumeFrom(String source, JsonNode n) {
+        JsonNode v = n.get("resume_from_checkpoint");
+        if (v != null && v.isBoolean()) return v.asBoolean() ? Trainer.RESUME_LATEST : null;
+        return optText(source, n, "resume_from_checkpoint");
     }
 
     private static String optText(String source, JsonNode n, String field) {
