@@ -28,7 +28,7 @@ import java.util.Map;
 /**
  * 4-bit models for QLoRA: quantizing a loaded model at load time as transformers + bitsandbytes do, loading
  * pre-quantized {@code *-bnb-4bit} checkpoints, saving in that layout, and {@code prepare_model_for_kbit_training}.
- * The linear layers' float64 weights keep the dequantized values (what merging an adapter adds to); the products
+ * The linear layers' float32 weights keep the dequantized values (what merging an adapter adds to); the products
  * read the packed codes.
  */
 public final class QuantizedModels {
@@ -51,7 +51,7 @@ public final class QuantizedModels {
         BitsAndBytesConfig bnb = BitsAndBytesConfig.fromModelConfig(configFile.toString(), root);
         if (bnb == null) return new Loaded(CausalLm.load(folder), null);
         ModelConfig config = ModelConfig.fromJson(folder);
-        var weights = new LinkedHashMap<String, double[]>();
+        var weights = new LinkedHashMap<String, float[]>();
         var packed = new HashMap<String, Bnb4bitWeight>();
         try (Checkpoint ckpt = Checkpoint.open(folder)) {
             for (var e : CausalLm.expectedShapes(config).entrySet()) {
@@ -66,7 +66,7 @@ public final class QuantizedModels {
                         throw new JllmException(folder + ": tensor '" + name + "' is " + w.type().bnbName() + " but quantization_config says " + bnb.quantType().bnbName());
                     }
                     packed.put(name, w);
-                    weights.put(name, toDoubles(w.dequantize()));
+                    weights.put(name, w.dequantize());
                 } else {
                     if (!ckpt.has(name)) throw new JllmException(folder + ": checkpoint has no tensor '" + name + "'");
                     SafeTensor t = ckpt.tensor(name);
@@ -74,7 +74,7 @@ public final class QuantizedModels {
                         throw new JllmException(folder + ": tensor '" + name + "' has shape " + Arrays.toString(t.shape())
                                 + ", expected " + Arrays.toString(e.getValue()) + " from config.json");
                     }
-                    weights.put(name, t.toDoubleArray());
+                    weights.put(name, t.toFloatArray());
                 }
             }
         }
@@ -93,10 +93,8 @@ public final class QuantizedModels {
         for (var e : model.linearsByName().entrySet()) {
             if (!config.quantizes(e.getKey()) || e.getValue().frozen() != null) continue;
             LinearLayer lin = e.getValue();
-            double[] v = lin.weight().value();
-            float[] f = new float[v.length];
-            for (int i = 0; i < f.length; i++) f[i] = (float) v[i];
-            Bnb4bitWeight w = Bnb4bitWeight.quantize(f, new long[]{lin.out(), lin.in()}, config.quantType(), config.useDoubleQuant());
+            float[] v = lin.weight().value();
+            Bnb4bitWeight w = Bnb4bitWeight.quantize(v, new long[]{lin.out(), lin.in()}, config.quantType(), config.useDoubleQuant());
             float[] back = w.dequantize();
             for (int i = 0; i < v.length; i++) v[i] = back[i];
             lin.freezeAs(new QuantizedLinear(w, config.computeDtype()));
@@ -107,7 +105,7 @@ public final class QuantizedModels {
 
     /**
      * PEFT's {@code prepare_model_for_kbit_training}: every base parameter frozen, gradient checkpointing on. Norms
-     * need no up-cast: this engine keeps them in float64 already.
+     * need no up-cast: this engine keeps them in float32 already.
      */
     public static void prepareForKbitTraining(CausalLm model) {
         for (Parameter p : model.parameters()) p.setTrainable(false);
@@ -131,10 +129,7 @@ public final class QuantizedModels {
                 continue;
             }
             long[] shape = Arrays.stream(p.shape()).asLongStream().toArray();
-            double[] v = p.value();
-            float[] f = new float[v.length];
-            for (int i = 0; i < f.length; i++) f[i] = (float) v[i];
-            tensors.add(SafeTensor.ofFloats(p.name(), shape, f));
+            tensors.add(SafeTensor.ofFloats(p.name(), shape, p.value()));
         }
         try {
             Files.createDirectories(outDir);
@@ -159,11 +154,5 @@ public final class QuantizedModels {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.writeString(tmp, text);
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    }
-
-    private static double[] toDoubles(float[] f) {
-        double[] d = new double[f.length];
-        for (int i = 0; i < f.length; i++) d[i] = f[i];
-        return d;
     }
 }
