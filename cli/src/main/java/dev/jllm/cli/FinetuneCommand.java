@@ -174,6 +174,10 @@ public final class FinetuneCommand implements Callable<Integer> {
     Boolean groupByLength;
     @Option(names = "--log-file", description = "One JSON line per logging step.")
     Path logFile;
+    @Option(names = "--resume-from-checkpoint", description = "Continue an interrupted run from its checkpoint-N folder (same dataset "
+            + "and options), or 'true' for the newest complete checkpoint-N in --output-dir: adapter weights, optimizer state, "
+            + "step and data position are restored exactly.")
+    String resumeFromCheckpoint;
 
     @Override
     public Integer call() throws Exception {
@@ -241,6 +245,7 @@ public final class FinetuneCommand implements Callable<Integer> {
         if (gradientCheckpointing != null) o.put("gradient_checkpointing", gradientCheckpointing);
         if (shuffle != null) o.put("shuffle", shuffle);
         if (groupByLength != null) o.put("group_by_length", groupByLength);
+        if (resumeFromCheckpoint != null) o.put("resume_from_checkpoint", resumeFromCheckpoint);
         if (!o.has("output_dir")) throw new JllmException("--output-dir is required (or output_dir in --config)");
         TrainingArguments args = TrainingArguments.defaults(o.path("output_dir").asText()).with(config != null ? config + " and the command line" : "command line", o);
 
