@@ -120,11 +120,13 @@ class PackingTest {
             separateModel.zeroGrad();
             double separateLoss = 0;
             for (Example e : rows) separateLoss += separateModel.forwardBackward(new Collator(0).collate(List.of(e)), items).lossSum();
-            assertEquals(separateLoss, packedLoss, 1e-9 * Math.abs(separateLoss), family);
+            // float32 engine: the packed row sums in another order, so equal up to rounding
+            assertEquals(separateLoss, packedLoss, 1e-5 * Math.abs(separateLoss), family);
             List<Parameter> a = packedModel.parameters(), b = separateModel.parameters();
             for (int p = 0; p < a.size(); p++) {
                 for (int i = 0; i < a.get(p).size(); i++) {
-                    assertEquals(b.get(p).grad()[i], a.get(p).grad()[i], 1e-9, family + " " + a.get(p).name() + "[" + i + "]");
+                    float expect = b.get(p).grad()[i];
+                    assertEquals(expect, a.get(p).grad()[i], 1e-5 * Math.max(1, Math.abs(expect)), family + " " + a.get(p).name() + "[" + i + "]");
                 }
             }
         }
