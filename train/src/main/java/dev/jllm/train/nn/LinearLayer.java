@@ -13,10 +13,23 @@ public final class LinearLayer {
     private Lora lora;
     private FrozenWeight frozen;
 
-    /** A low-rank adapter attached to a layer. */
-    public record Lora(Parameter a, Parameter b, int rank, double scaling, Dropout dropout) {
+    /**
+     * A low-rank adapter attached to a layer; with a {@code magnitude} ({@code [out]}) it is PEFT's DoRA
+     * ({@code use_dora}): the adapted weight {@code W + s·B·A} is rescaled row by row to {@code magnitude / ‖W + s·B·A‖}
+     * (the row norm is recomputed every pass and treated as a constant: no gradient flows through it).
+     */
+    public record Lora(Parameter a, Parameter b, int rank, double scaling, Dropout dropout, Parameter magnitude) {
+        public Lora(Parameter a, Parameter b, int rank, double scaling, Dropout dropout) {
+            this(a, b, rank, scaling, dropout, null);
+        }
+
         public Lora(Parameter a, Parameter b, int rank, double scaling) {
-            this(a, b, rank, scaling, null);
+            this(a, b, rank, scaling, null, null);
+        }
+
+        /** A, B and the DoRA magnitude when there is one. */
+        public java.util.List<Parameter> parameters() {
+            return magnitude == null ? java.util.List.of(a, b) : java.util.List.of(a, b, magnitude);
         }
     }
 
@@ -96,6 +109,9 @@ public final class LinearLayer {
             throw new IllegalArgumentException(weight.name() + ": LoRA shapes A" + java.util.Arrays.toString(adapter.a().shape())
                     + " B" + java.util.Arrays.toString(adapter.b().shape()) + " do not fit [" + out + ", " + in + "]");
         }
+        if (adapter.magnitude() != null && adapter.magnitude().size() != out) {
+            throw new IllegalArgumentException(weight.name() + ": DoRA magnitude of " + adapter.magnitude().size() + " values, expected " + out);
+        }
         this.lora = adapter;
     }
 
@@ -139,7 +155,9 @@ public final class LinearLayer {
         } else {
             Linear.forward(y, x, weight.value(), bias == null ? null : bias.value(), rows, in, out);
         }
-        if (lora != null) {
+        if (lora != null && lora.magnitude() != null) {
+            doraForward(x, rows, y);
+        } else if (lora != null) {
             int r = lora.rank();
             double[] mask = mask(x, rows);
             double[] xl = times(x, mask);
@@ -160,7 +178,9 @@ public final class LinearLayer {
         } else {
             Linear.backward(dx, weight.grad(), bias == null ? null : bias.grad(), dy, x, weight.value(), rows, in, out);
         }
-        if (lora != null) {
+        if (lora != null && lora.magnitude() != null) {
+            doraBackward(x, rows, dy, dx);
+        } else if (lora != null) {
             int r = lora.rank();
             double s = lora.scaling();
             double[] mask = mask(x, rows);
@@ -182,6 +202,112 @@ public final class LinearLayer {
                     for (int i = 0; i < rows * in; i++) dx[i] += dxl[i] * mask[i];
                 }
             }
+        }
+    }
+
+    /** The base weight DoRA normalizes: the float64 weight, or a frozen (4-/8-bit) weight dequantized, as PEFT's dequantize_module_weight. */
+    private double[] baseWeight() {
+        return frozen != null ? frozen.dequantized() : weight.value();
+    }
+
+    /** {@code ‖W + s·B·A‖} of every output row: PEFT's {@code get_weight_norm}, for the current A and B. */
+    public double[] doraWeightNorm() {
+        return rowNorms(baseWeight(), lora);
+    }
+
+    static double[] rowNorms(double[] w, Lora lora) {
+        int out = lora.b().shape()[0], in = lora.a().shape()[1];
+        double[] delta = new double[out * in];
+        Matmul.nn(delta, lora.b().value(), lora.a().value(), out, in, lora.rank(), false);
+        double s = lora.scaling();
+        double[] norm = new double[out];
+        for (int o = 0; o < out; o++) {
+            double sum = 0;
+            for (int c = 0; c < in; c++) {
+                double v = w[o * in + c] + s * delta[o * in + c];
+                sum += v * v;
+            }
+            norm[o] = Math.sqrt(sum);
+        }
+        return norm;
+    }
+
+    /** What one DoRA pass needs: the dropped-out input, x̃·Aᵀ, the base term u and the LoRA term v = s·x̃AᵀBᵀ, and m/‖W + sBA‖. */
+    private record DoraTerms(double[] mask, double[] xl, double[] xa, double[] u, double[] v, double[] w, double[] factor, double[] norm) {}
+
+    /**
+     * PEFT's {@code DoraLinearLayer.forward} terms. The base term u is {@code x̃·Wᵀ}; PEFT takes it from the base output
+     * minus the bias when no dropout applies to a full-precision layer, which is the same product. A quantized base
+     * (bitsandbytes layers in PEFT) always multiplies the dequantized weight.
+     */
+    private DoraTerms doraTerms(double[] x, int rows, double[] baseOut) {
+        int r = lora.rank();
+        double[] mask = mask(x, rows);
+        double[] xl = times(x, mask);
+        double[] w = baseWeight();
+        double[] norm = rowNorms(w, lora);
+        double[] m = lora.magnitude().value();
+        double[] factor = new double[out];
+        for (int o = 0; o < out; o++) factor[o] = m[o] / norm[o];
+        double[] xa = new double[rows * r];
+        Matmul.nt(xa, xl, lora.a().value(), rows, r, in, false);
+        double[] v = new double[rows * out];
+        Matmul.nt(v, xa, lora.b().value(), rows, out, r, false);
+        double s = lora.scaling();
+        for (int i = 0; i < v.length; i++) v[i] *= s;
+        double[] u;
+        if (baseOut != null && mask == null && frozen == null) {
+            u = baseOut.clone();
+            if (bias != null) for (int i = 0; i < rows; i++) for (int o = 0; o < out; o++) u[i * out + o] -= bias.value()[o];
+        } else {
+            u = new double[rows * out];
+            Matmul.nt(u, xl, w, rows, out, in, false);
+        }
+        return new DoraTerms(mask, xl, xa, u, v, w, factor, norm);
+    }
+
+    /** {@code y += (m/n − 1)·u + (m/n)·v}, per output column. */
+    private void doraForward(double[] x, int rows, double[] y) {
+        DoraTerms t = doraTerms(x, rows, y);
+        for (int i = 0; i < rows; i++) {
+            for (int o = 0; o < out; o++) {
+                int k = i * out + o;
+                y[k] += (t.factor()[o] - 1) * t.u()[k] + t.factor()[o] * t.v()[k];
+            }
+        }
+    }
+
+    /**
+     * Gradients of the DoRA terms (the base path is done by the caller): {@code dm += Σ dy·(u + v)/n},
+     * the LoRA matrices see {@code (m/n)·dy}, and the input gets {@code ((m/n − 1)·dy)·W} through the base term.
+     */
+    private void doraBackward(double[] x, int rows, double[] dy, double[] dx) {
+        DoraTerms t = doraTerms(x, rows, null);
+        int r = lora.rank();
+        double s = lora.scaling();
+        double[] dm = lora.magnitude().grad();
+        if (dm != null) {
+            for (int i = 0; i < rows; i++) {
+                for (int o = 0; o < out; o++) dm[o] += dy[i * out + o] * (t.u()[i * out + o] + t.v()[i * out + o]) / t.norm()[o];
+            }
+        }
+        double[] scaledDy = new double[rows * out], baseDy = new double[rows * out];
+        for (int i = 0; i < rows; i++) {
+            for (int o = 0; o < out; o++) {
+                scaledDy[i * out + o] = s * t.factor()[o] * dy[i * out + o];
+                baseDy[i * out + o] = (t.factor()[o] - 1) * dy[i * out + o];
+            }
+        }
+        if (lora.b().grad() != null) Matmul.tn(lora.b().grad(), scaledDy, t.xa(), out, r, rows, true);
+        double[] dxa = new double[rows * r];
+        Matmul.nn(dxa, scaledDy, lora.b().value(), rows, r, out, false);
+        if (lora.a().grad() != null) Matmul.tn(lora.a().grad(), dxa, t.xl(), r, in, rows, true);
+        if (dx != null) {
+            double[] dxl = new double[rows * in];
+            Matmul.nn(dxl, dxa, lora.a().value(), rows, in, r, false);
+            Matmul.nn(dxl, baseDy, t.w(), rows, in, out, true);
+            if (t.mask() == null) for (int i = 0; i < dxl.length; i++) dx[i] += dxl[i];
+            else for (int i = 0; i < dxl.length; i++) dx[i] += dxl[i] * t.mask()[i];
         }
     }
 }
