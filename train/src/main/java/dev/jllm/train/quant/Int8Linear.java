@@ -7,6 +7,7 @@ import dev.jllm.train.nn.FrozenWeight;
  * A frozen LLM.int8 base weight ({@code Linear8bitLt} with {@code has_fp16_weights=False}): the forward pass is
  * bitsandbytes' {@code MatMul8bitLt} (int8 product with the outlier columns above {@code threshold} in floating point;
  * threshold 0 = no decomposition), the input gradient multiplies with the dequantized weight as bitsandbytes does.
+ * {@link #dequantized} is {@code int8_vectorwise_dequant}, what PEFT merges into and normalizes (DoRA).
  * The engine's activations are float32 values, bitsandbytes' "input dtype".
  */
 public record Int8Linear(Bnb8bitWeight weight, double threshold) implements FrozenWeight {

@@ -74,14 +74,14 @@ class Int8ModelTest {
         for (Parameter p : model.trainableParameters()) for (double g : p.grad()) norm += g * g;
         assertTrue(norm > 0 && Double.isFinite(norm));
 
-        // the frozen layer's input gradient is dy·W' with W' = CB·SCB/127
+        // the frozen layer's input gradient is dy·W' with W' = CB·(SCB/127), as MatMul8bitLt.backward forms it
         Int8Linear layer = (Int8Linear) model.linearsByName().get("model.layers.0.mlp.down_proj").frozen();
         Bnb8bitWeight w = layer.weight();
         double[] dy = new double[2 * w.rows()];
         for (int i = 0; i < dy.length; i++) dy[i] = Math.sin(i);
         double[] dx = new double[2 * w.cols()];
         layer.inputGradient(dx, dy, 2);
-        float[] wd = w.dequantize();
+        float[] wd = w.backwardWeight();
         for (int row = 0; row < 2; row++) {
             for (int c = 0; c < w.cols(); c++) {
                 double e = 0;

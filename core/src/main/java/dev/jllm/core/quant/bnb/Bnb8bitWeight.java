@@ -53,8 +53,25 @@ public record Bnb8bitWeight(long[] shape, byte[] cb, float[] scb) {
         return (int) shape[1];
     }
 
-    /** {@code CB·(SCB/127)}: the weight the backward pass multiplies with (and what merging an adapter starts from). */
+    /**
+     * {@code (CB·SCB)·(1/127)}, bitsandbytes' {@code int8_vectorwise_dequant}: what PEFT dequantizes an 8-bit layer to
+     * (merging an adapter, DoRA's weight norm) and what the outlier columns are multiplied with.
+     */
     public float[] dequantize() {
+        int out = rows(), in = cols();
+        float[] w = new float[out * in];
+        for (int o = 0; o < out; o++) {
+            float s = scb[o];
+            for (int c = 0; c < in; c++) w[o * in + c] = cb[o * in + c] * s * INV_127;
+        }
+        return w;
+    }
+
+    /**
+     * {@code CB·(SCB·(1/127))}: the weight {@code MatMul8bitLt.backward} multiplies the output gradient with. It rounds
+     * differently from {@link #dequantize} (the scale is formed first), by at most one float32 ulp per element.
+     */
+    public float[] backwardWeight() {
         int out = rows(), in = cols();
         float[] w = new float[out * in];
         for (int o = 0; o < out; o++) {
@@ -137,7 +154,7 @@ public record Bnb8bitWeight(long[] shape, byte[] cb, float[] scb) {
     /** {@code dx[rows, in] += dy[rows, out]·W'}, W' the dequantized weight (the frozen base's input gradient). */
     public void inputGradient(float[] dx, float[] dy, int rows) {
         int out = rows(), in = cols();
-        float[] w = dequantize();
+        float[] w = backwardWeight();
         int chunks = Math.max(1, Math.min(rows, Runtime.getRuntime().availableProcessors()));
         IntStream.range(0, chunks).parallel().forEach(chunk -> {
             int r0 = (int) ((long) rows * chunk / chunks), r1 = (int) ((long) rows * (chunk + 1) / chunks);

@@ -30,9 +30,11 @@ class Bnb8bitWeightTest {
         // row 1: absmax 1, scale 127: 31.75 -> 32, 63.5 -> 64 (half to even), -127, 0
         assertArrayEquals(new byte[]{32, -64, 16, 127, 32, 64, -127, 0}, w.cb());
         assertArrayEquals(new float[]{4, 1}, w.scb());
-        float[] d = w.dequantize();
-        assertEquals(32 * (4 * INV127), d[0]);
-        assertEquals(-127 * (1 * INV127), d[6]);
+        float[] d = w.dequantize(), g = w.backwardWeight();
+        assertEquals(32 * 4f * INV127, d[0]);
+        assertEquals(-127 * 1f * INV127, d[6]);
+        assertEquals(32 * (4 * INV127), g[0]);
+        assertEquals(-127 * (1 * INV127), g[6]);
     }
 
     @Test
@@ -135,8 +137,8 @@ class Bnb8bitWeightTest {
         }
         assertTrue(err6 < err0, "the outlier decomposition must help: " + err6 + " vs " + err0);
         assertTrue(err6 < 0.3, "error " + err6);
-        // the input gradient is dy·W' with W' = CB·SCB/127
-        float[] wd = w.dequantize();
+        // the input gradient is dy·W' with W' = CB·(SCB/127)
+        float[] wd = w.backwardWeight();
         float[] dx = new float[rows * in];
         dx[0] = 1; // accumulates
         w.inputGradient(dx, dy, rows);
