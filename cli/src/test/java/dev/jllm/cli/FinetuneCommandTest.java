@@ -165,6 +165,14 @@ class FinetuneCommandTest {
                 "--save-steps", "0", "--output-dir", dir.resolve("b8").toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("quantized 35 linear layers to int8 (LLM.int8, outlier threshold 6.0)"), r.out());
+        r = run("finetune", "--model", base.toString(), "--dataset", rows.toString(), "--max-steps", "1", "--load-in-8bit",
+                "--llm-int8-skip-modules", "lm_head,down_proj", "--save-steps", "0", "--output-dir", dir.resolve("s8").toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("quantized 30 linear layers to int8"), r.out());
+        r = run("finetune", "--model", base.toString(), "--dataset", rows.toString(), "--load-in-8bit", "--llm-int8-skip-modules", "down_proj",
+                "--output-dir", dir.resolve("t8").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("keep lm_head in the list"), r.err());
         r = run("finetune", "--model", base.toString(), "--dataset", rows.toString(), "--load-in-8bit", "--load-in-4bit", "--output-dir", dir.resolve("c8").toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("exclude each other"), r.err());
