@@ -82,6 +82,9 @@ public final class FinetuneCommand implements Callable<Integer> {
     List<String> targetModules;
     @Option(names = "--use-rslora", negatable = true, description = "rsLoRA scaling alpha/sqrt(r).")
     Boolean useRslora;
+    @Option(names = "--use-dora", negatable = true, description = "DoRA (weight-decomposed LoRA): a trainable magnitude per output row, "
+            + "initialized to the row norms of W + scaling·B·A, rescales the adapted weight; the norm is recomputed each pass without gradient, as PEFT does.")
+    Boolean useDora;
     @Option(names = "--layers-to-transform", split = ",", description = "Only these layer indices (0,1,...) get adapters; "
             + "the index is the number after layers_pattern (default: the last '<name>.<number>.' in the module name, as PEFT matches it).")
     List<Integer> layersToTransform;
@@ -188,7 +191,6 @@ public final class FinetuneCommand implements Callable<Integer> {
             var e = it.next();
             (OWN_KEYS.contains(e.getKey()) ? own : trainingFields).set(e.getKey(), e.getValue());
         }
-        if (own.path("use_dora").asBoolean(false)) throw new JllmException(config + ": use_dora is not implemented");
 
         PrintWriter out = spec.commandLine().getOut();
         QuantizedModels.Loaded loaded = QuantizedModels.load(model);
@@ -254,9 +256,9 @@ public final class FinetuneCommand implements Callable<Integer> {
         Path init = initAdapter != null ? initAdapter : own.has("init_adapter") ? Path.of(own.path("init_adapter").asText()) : null;
         if (init != null) {
             if (loraDropout != null || own.has("lora_dropout")) throw new JllmException("--init-adapter takes lora_dropout from its adapter_config.json; do not give --lora-dropout too");
-            if (layersToTransform != null || layersPattern != null || bias != null || modulesToSave != null
-                    || own.has("layers_to_transform") || own.has("layers_pattern") || own.has("bias") || own.has("modules_to_save")) {
-                throw new JllmException("--init-adapter takes layers_to_transform, layers_pattern, bias and modules_to_save from its adapter_config.json; do not give them too");
+            if (layersToTransform != null || layersPattern != null || bias != null || modulesToSave != null || useDora != null
+                    || own.has("layers_to_transform") || own.has("layers_pattern") || own.has("bias") || own.has("modules_to_save") || own.has("use_dora")) {
+                throw new JllmException("--init-adapter takes layers_to_transform, layers_pattern, bias, modules_to_save and use_dora from its adapter_config.json; do not give them too");
             }
             lora = LoraAdapters.attach(lm, init);
             out.println("continuing adapter " + init + " (r=" + lora.r() + ", alpha=" + lora.loraAlpha() + ")");
@@ -266,7 +268,7 @@ public final class FinetuneCommand implements Callable<Integer> {
                     layersToTransform != null ? layersToTransform : intList(own, "layers_to_transform"),
                     layersPattern != null ? layersPattern : stringList(own, "layers_pattern"),
                     LoraConfig.Bias.parse(pick(bias, own, "bias", "none")),
-                    modulesToSave != null ? modulesToSave : stringList(own, "modules_to_save"));
+                    modulesToSave != null ? modulesToSave : stringList(own, "modules_to_save")).withUseDora(pick(useDora, own, "use_dora", false));
             JsonNode initNode = own.get("init_lora_weights");
             String initName = initLoraWeights != null ? initLoraWeights : initNode == null || initNode.isNull() ? "true" : initNode.asText();
             LoraAdapters.attachNew(lm, lora, args.seed(), LoraAdapters.InitLoraWeights.parse(initName));

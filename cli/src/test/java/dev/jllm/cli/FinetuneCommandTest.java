@@ -185,6 +185,33 @@ class FinetuneCommandTest {
         assertTrue(bad.err().contains("expected bfd, bfd_split or wrapped"), bad.err());
     }
 
+    /** PEFT's use_dora through the CLI: the magnitudes train, are saved under PEFT's keys, and merge. */
+    @Test
+    void doraFinetuneAndMerge() throws Exception {
+        Path base = Fixtures.resolve("models", "stories260K-hf");
+        Path rows = dir.resolve("dora.jsonl");
+        Files.writeString(rows, "{\"input_ids\": [1, 403, 407, 261, 378], \"labels\": [1, 403, 407, 261, 378]}\n"
+                + "{\"input_ids\": [1, 432, 383, 286], \"labels\": [1, 432, 383, 286]}\n");
+        Path out = dir.resolve("dora");
+        CliRun r = CliRun.run("finetune", "--model", base.toString(), "--dataset", rows.toString(), "--use-dora", "--load-in-4bit", "--max-steps", "2",
+                "--learning-rate", "0.01", "--save-steps", "0", "--output-dir", out.toString());
+        assertEquals(0, r.code(), r.err());
+        // stories260K-hf: 5 layers; q_proj 64->64, v_proj 64->32; r=8: A+B+m = (512+512+64) + (512+256+32) per layer
+        assertTrue(r.out().contains("trainable params: 9,440 ||"), r.out());
+        assertTrue(JSON.readTree(out.resolve("adapter_config.json").toFile()).path("use_dora").asBoolean());
+        try (var f = SafetensorsFile.open(out.resolve("adapter_model.safetensors"))) {
+            assertArrayEquals(new long[]{32}, f.tensor("base_model.model.model.layers.4.self_attn.v_proj.lora_magnitude_vector").shape());
+            assertEquals(5 * 2 * 3, f.tensors().size());
+        }
+        Path merged = dir.resolve("dora-merged");
+        r = CliRun.run("merge", "--model", base.toString(), "--adapter", out.toString(), "--output", merged.toString());
+        assertEquals(0, r.code(), r.err());
+        r = CliRun.run("finetune", "--model", base.toString(), "--dataset", rows.toString(), "--init-adapter", out.toString(), "--use-dora",
+                "--output-dir", dir.resolve("dora2").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("use_dora from its adapter_config.json"), r.err());
+    }
+
     @Test
     void generateWithAdapterEqualsTheMergedModel() {
         Path merged = dir.resolve("m");

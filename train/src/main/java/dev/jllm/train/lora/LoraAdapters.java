@@ -32,6 +32,8 @@ public final class LoraAdapters {
     public static final String WEIGHTS = "adapter_model.safetensors";
     /** PEFT prefixes module names with the wrapper's own attribute path. */
     public static final String PEFT_PREFIX = "base_model.model.";
+    /** PEFT's state-dict name of a DoRA magnitude vector, after the module name (its adapter name and ".weight" dropped). */
+    public static final String MAGNITUDE = ".lora_magnitude_vector";
 
     private LoraAdapters() {}
 
@@ -45,7 +47,19 @@ public final class LoraAdapters {
                 if (!config.targets(e.getKey())) continue;
                 Parameter a = load(weights, file, e.getKey() + ".lora_A.weight", config.r(), e.getValue().in());
                 Parameter b = load(weights, file, e.getKey() + ".lora_B.weight", e.getValue().out(), config.r());
-                e.getValue().attach(new LinearLayer.Lora(a, b, config.r(), config.scaling(), dropout(config, e.getKey())));
+                Parameter magnitude = null;
+                if (config.useDora()) {
+                    String key = PEFT_PREFIX + e.getKey() + MAGNITUDE;
+                    if (!weights.has(key)) throw new JllmException(file + ": missing tensor '" + key + "' (use_dora is true)");
+                    SafeTensor t = weights.tensor(key);
+                    if (!Arrays.equals(t.shape(), new long[]{e.getValue().out()})) {
+                        throw new JllmException(file + ": tensor '" + key + "' has shape " + Arrays.toString(t.shape()) + ", expected [" + e.getValue().out() + "]");
+                    }
+                    magnitude = new Parameter(e.getKey() + MAGNITUDE, new int[]{e.getValue().out()}, t.toFloatArray());
+                    magnitude.setTrainable(true);
+                    attached++;
+                }
+                e.getValue().attach(new LinearLayer.Lora(a, b, config.r(), config.scaling(), dropout(config, e.getKey()), magnitude));
                 attached++;
             }
             if (attached == 0) throw new JllmException(dir + ": target_modules " + config.targetModules() + " match no layer of the model");
@@ -142,7 +156,16 @@ public final class LoraAdapters {
             }
             a.setTrainable(true);
             b.setTrainable(true);
-            lin.attach(new LinearLayer.Lora(a, b, config.r(), config.scaling(), dropout(config, e.getKey())));
+            LinearLayer.Lora lora = new LinearLayer.Lora(a, b, config.r(), config.scaling(), dropout(config, e.getKey()));
+            if (config.useDora()) {
+                // PEFT's DoraLinearLayer.update_layer: the magnitude starts at ‖W + s·B·A‖ per row (‖W‖ when B is zero)
+                Parameter magnitude = Parameter.zeros(e.getKey() + MAGNITUDE, lin.out());
+                lin.attach(lora);
+                System.arraycopy(lin.doraWeightNorm(), 0, magnitude.value(), 0, lin.out());
+                magnitude.setTrainable(true);
+                lora = new LinearLayer.Lora(a, b, config.r(), config.scaling(), lora.dropout(), magnitude);
+            }
+            lin.attach(lora);
             attached++;
         }
         if (attached == 0) {
@@ -232,9 +255,9 @@ public final class LoraAdapters {
         var tensors = new ArrayList<SafeTensor>();
         for (LinearLayer lin : model.linearsByName().values()) {
             if (lin.lora() == null) continue;
-            for (Parameter p : List.of(lin.lora().a(), lin.lora().b())) {
-                int[] s = p.shape();
-                tensors.add(SafeTensor.ofFloats(PEFT_PREFIX + p.name(), new long[]{s[0], s[1]}, p.value()));
+            for (Parameter p : lin.lora().parameters()) {
+                long[] shape = Arrays.stream(p.shape()).asLongStream().toArray();
+                tensors.add(SafeTensor.ofFloats(PEFT_PREFIX + p.name(), shape, p.value()));
             }
         }
         // PEFT saves a modules_to_save copy under the module's own name (the wrapper's modules_to_save.default is dropped)
@@ -256,15 +279,25 @@ public final class LoraAdapters {
         }
     }
 
-    /** PEFT's merge: {@code W += scaling · B·A} for every adapted layer, then the adapters are removed. */
+    /**
+     * PEFT's merge: {@code W += scaling · B·A} for every adapted layer, then the adapters are removed. A DoRA layer
+     * becomes {@code (m / ‖W + s·B·A‖) · (W + s·B·A)}, row by row.
+     */
     public static void merge(CausalLm model) {
         for (LinearLayer lin : model.linearsByName().values()) {
             LinearLayer.Lora lora = lin.lora();
             if (lora == null) continue;
             float[] delta = new float[lin.out() * lin.in()];
             dev.jllm.core.kernel.Gemm.gemm(false, false, lin.out(), lin.in(), lora.rank(), lora.b().value(), 0, lora.a().value(), 0, delta, 0, false);
+            float[] norm = lora.magnitude() != null ? lin.doraWeightNorm() : null;
             float[] w = lin.weight().value();
             for (int i = 0; i < w.length; i++) w[i] += lora.scaling() * delta[i];
+            if (norm != null) {
+                for (int o = 0; o < lin.out(); o++) {
+                    float f = lora.magnitude().value()[o] / norm[o];
+                    for (int c = 0; c < lin.in(); c++) w[o * lin.in() + c] *= f;
+                }
+            }
             // a 4-bit base holds its dequantized values in w: the merged layer computes in full precision from now on
             if (lin.frozen() != null) lin.freezeAs(null);
             lin.detach();

@@ -17,10 +17,11 @@ import java.util.regex.Pattern;
  * (a list of module-name suffixes, or one regular expression matched against the full module name, as PEFT does),
  * {@code layers_to_transform} / {@code layers_pattern} (only those layer indices get adapters),
  * {@code lora_dropout} on the adapter input while training, {@code bias} (none, all or lora_only) and
- * {@code modules_to_save} (whole modules, e.g. {@code lm_head}, that train fully and travel in the adapter file).
+ * {@code modules_to_save} (whole modules, e.g. {@code lm_head}, that train fully and travel in the adapter file), and
+ * {@code use_dora} (weight-decomposed LoRA: a trainable magnitude per output row rescales the adapted weight).
  */
 public record LoraConfig(int r, double loraAlpha, boolean useRslora, List<String> targetModules, String targetRegex, double loraDropout,
-                         List<Integer> layersToTransform, List<String> layersPattern, Bias bias, List<String> modulesToSave) {
+                         List<Integer> layersToTransform, List<String> layersPattern, Bias bias, List<String> modulesToSave, boolean useDora) {
     private static final ObjectMapper JSON = new ObjectMapper();
     public static final String FILE = "adapter_config.json";
     /** PEFT's default layer-index pattern: the number after the last-but-one dotted name, e.g. {@code layers.3.}. */
@@ -59,6 +60,17 @@ public record LoraConfig(int r, double loraAlpha, boolean useRslora, List<String
         if (targetRegex != null && !layersToTransform.isEmpty()) throw new JllmException("layers_to_transform cannot be used when target_modules is a regular expression");
         if (!layersPattern.isEmpty() && layersToTransform.isEmpty()) throw new JllmException("layers_pattern " + layersPattern + " needs layers_to_transform too");
         for (int i : layersToTransform) if (i < 0) throw new JllmException("layers_to_transform: layer index " + i + " is negative");
+    }
+
+    /** Plain LoRA (no DoRA). */
+    public LoraConfig(int r, double loraAlpha, boolean useRslora, List<String> targetModules, String targetRegex, double loraDropout,
+                      List<Integer> layersToTransform, List<String> layersPattern, Bias bias, List<String> modulesToSave) {
+        this(r, loraAlpha, useRslora, targetModules, targetRegex, loraDropout, layersToTransform, layersPattern, bias, modulesToSave, false);
+    }
+
+    /** The same configuration with PEFT's {@code use_dora} set. */
+    public LoraConfig withUseDora(boolean dora) {
+        return new LoraConfig(r, loraAlpha, useRslora, targetModules, targetRegex, loraDropout, layersToTransform, layersPattern, bias, modulesToSave, dora);
     }
 
     /** No modules_to_save. */
@@ -128,7 +140,6 @@ public record LoraConfig(int r, double loraAlpha, boolean useRslora, List<String
         } catch (JllmException e) {
             throw new JllmException(file + ": " + e.getMessage(), e);
         }
-        if (root.path("use_dora").asBoolean(false)) throw new JllmException(file + ": DoRA is not supported");
         if (root.path("fan_in_fan_out").asBoolean(false)) throw new JllmException(file + ": fan_in_fan_out is not supported");
         if (!root.path("r").isInt()) throw new JllmException(file + ": field 'r' must be an integer");
         JsonNode targets = root.path("target_modules");
@@ -158,7 +169,7 @@ public record LoraConfig(int r, double loraAlpha, boolean useRslora, List<String
         else if (!mts.isMissingNode() && !mts.isNull()) throw new JllmException(file + ": field 'modules_to_save' must be a list of module names");
         try {
             return new LoraConfig(root.path("r").asInt(), root.path("lora_alpha").asDouble(8), root.path("use_rslora").asBoolean(false), list, regex, dropout,
-                    layers, patterns, bias, saved);
+                    layers, patterns, bias, saved, root.path("use_dora").asBoolean(false));
         } catch (JllmException e) {
             throw new JllmException(file + ": " + e.getMessage(), e);
         }
@@ -174,7 +185,7 @@ public record LoraConfig(int r, double loraAlpha, boolean useRslora, List<String
         n.put("lora_alpha", loraAlpha);
         n.put("lora_dropout", loraDropout);
         n.put("use_rslora", useRslora);
-        n.put("use_dora", false);
+        n.put("use_dora", useDora);
         n.put("bias", bias.pythonName());
         n.put("fan_in_fan_out", false);
         n.put("inference_mode", true);

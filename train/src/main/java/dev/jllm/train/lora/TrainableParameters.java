@@ -27,7 +27,7 @@ public record TrainableParameters(long trainable, long all) {
         }
         for (LinearLayer lin : model.linearsByName().values()) {
             if (lin.lora() == null) continue;
-            for (Parameter p : new Parameter[]{lin.lora().a(), lin.lora().b()}) {
+            for (Parameter p : lin.lora().parameters()) {
                 if (seen.put(p, true) != null) continue;
                 all += p.size();
                 if (p.trainable()) trainable += p.size();

@@ -196,10 +196,7 @@ public final class CausalLm {
         var out = new ArrayList<Parameter>();
         for (Parameter p : parameters) if (p.trainable()) out.add(p);
         for (LinearLayer lin : linears()) {
-            if (lin.lora() != null) {
-                if (lin.lora().a().trainable()) out.add(lin.lora().a());
-                if (lin.lora().b().trainable()) out.add(lin.lora().b());
-            }
+            if (lin.lora() != null) for (Parameter p : lin.lora().parameters()) if (p.trainable()) out.add(p);
         }
         return out;
     }

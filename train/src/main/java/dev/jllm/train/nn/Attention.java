@@ -87,22 +87,51 @@ public final class Attention {
     }
 
     /**
-     * Scaled scores of queries {@code [t0, t0+qt)} against keys {@code [0, kt)} into {@code sc [qt, kt]}, masked
-     * entries set to −∞; {@code kt = t0 + qt} because causality hides every later key.
+     * Scaled scores of queries {@code [t0, t0+qt)} against keys {@code [k0, kt)} into {@code sc [qt, kt − k0]}, masked
+     * entries set to −∞; {@code kt = t0 + qt} because causality hides every later key, and {@code k0} from
+     * {@link #firstKey} because every earlier one is hidden from the whole tile.
      */
-    private static void scores(float[] qh, float[] kh, int[] keyMask, Shape s, int b, int t0, int qt, float[] sc) {
-        int d = s.headDim(), kt = t0 + qt, T = s.seqLen();
-        Gemm.gemm(false, true, qt, kt, d, qh, t0 * d, kh, 0, sc, 0, false);
+    private static void scores(float[] qh, float[] kh, int[] keyMask, Shape s, int b, int t0, int qt, int k0, float[] sc) {
+        int d = s.headDim(), kt = t0 + qt, kw = kt - k0, T = s.seqLen();
+        Gemm.gemm(false, true, qt, kw, d, qh, t0 * d, kh, k0 * d, sc, 0, false);
         float scale = s.scale();
         for (int r = 0; r < qt; r++) {
-            int t = t0 + r, o = r * kt, first = s.firstVisible(t);
-            for (int j = 0; j < kt; j++) {
+            int t = t0 + r, o = r * kw, first = s.firstVisible(t);
+            for (int jj = 0; jj < kw; jj++) {
+                int j = k0 + jj;
                 // a mask value above 1 numbers a packed sequence: a query sees only keys of its own sequence
                 boolean visible = j <= t && j >= first && (keyMask == null || keyMask[b * T + j] != 0
                         && (keyMask[b * T + t] == 0 || keyMask[b * T + j] == keyMask[b * T + t]));
-                sc[o + j] = visible ? sc[o + j] * scale : Float.NEGATIVE_INFINITY;
+                sc[o + jj] = visible ? sc[o + jj] * scale : Float.NEGATIVE_INFINITY;
             }
         }
+    }
+
+    /**
+     * For each position of row b, the first key its own mask run allows: the start of its packed sequence (the run of
+     * equal mask values it belongs to), or 0 for a padding query (which sees every real key) and without a mask.
+     */
+    private static int[] runStarts(int[] keyMask, Shape s, int b) {
+        int T = s.seqLen();
+        int[] start = new int[T];
+        if (keyMask == null) return start;
+        for (int t = 0; t < T; t++) {
+            int m = keyMask[b * T + t];
+            start[t] = m == 0 ? 0 : t > 0 && keyMask[b * T + t - 1] == m ? start[t - 1] : t;
+        }
+        return start;
+    }
+
+    /**
+     * The first key any query of the tile {@code [t0, t0+qt)} can see: every earlier key is hidden from the whole
+     * tile (by the sliding window, or because it belongs to earlier packed sequences), so the tile's products start
+     * there. In a padding-free row of packed sequences this makes the work the sum of the sequences' own triangles
+     * instead of one triangle over the whole row.
+     */
+    private static int firstKey(int[] runStart, Shape s, int t0, int qt) {
+        int first = Integer.MAX_VALUE;
+        for (int t = t0; t < t0 + qt; t++) first = Math.min(first, Math.max(s.firstVisible(t), runStart[t]));
+        return first;
     }
 
     private static void forwardGroup(float[] out, float[] lse, float[] q, float[] k, float[] v, int[] keyMask,
@@ -111,32 +140,33 @@ public final class Attention {
         gather(k, b, kvh, s.kvHeads(), s, w.kh);
         gather(v, b, kvh, s.kvHeads(), s, w.vh);
         float[] p = w.scores;
+        int[] runStart = runStarts(keyMask, s, b);
         for (int h = kvh * rep; h < (kvh + 1) * rep; h++) {
             gather(q, b, h, H, s, w.qh);
             for (int t0 = 0; t0 < T; t0 += QT) {
-                int qt = Math.min(QT, T - t0), kt = t0 + qt;
-                scores(w.qh, w.kh, keyMask, s, b, t0, qt, p);
+                int qt = Math.min(QT, T - t0), kt = t0 + qt, k0 = firstKey(runStart, s, t0, qt), kw = kt - k0;
+                scores(w.qh, w.kh, keyMask, s, b, t0, qt, k0, p);
                 for (int r = 0; r < qt; r++) {
-                    int o = r * kt;
+                    int o = r * kw;
                     float max = Float.NEGATIVE_INFINITY;
-                    for (int j = 0; j < kt; j++) max = Math.max(max, p[o + j]);
+                    for (int j = 0; j < kw; j++) max = Math.max(max, p[o + j]);
                     int li = (b * H + h) * T + t0 + r;
                     if (max == Float.NEGATIVE_INFINITY) {
                         lse[li] = Float.NEGATIVE_INFINITY;
-                        java.util.Arrays.fill(p, o, o + kt, 0f);
+                        java.util.Arrays.fill(p, o, o + kw, 0f);
                         continue;
                     }
                     double sum = 0;
-                    for (int j = 0; j < kt; j++) {
+                    for (int j = 0; j < kw; j++) {
                         float e = (float) Math.exp(p[o + j] - max);
                         p[o + j] = e;
                         sum += e;
                     }
                     float inv = (float) (1.0 / sum);
-                    for (int j = 0; j < kt; j++) p[o + j] *= inv;
+                    for (int j = 0; j < kw; j++) p[o + j] *= inv;
                     lse[li] = (float) (max + Math.log(sum));
                 }
-                Gemm.gemm(false, false, qt, d, kt, p, 0, w.vh, 0, w.oh, t0 * d, false);    // O = P·V
+                Gemm.gemm(false, false, qt, d, kw, p, 0, w.vh, k0 * d, w.oh, t0 * d, false);    // O = P·V
             }
             scatter(out, w.oh, b, h, H, s, false);
         }
@@ -167,6 +197,7 @@ public final class Attention {
         java.util.Arrays.fill(w.dvh, 0f);
         float[] p = w.scores, dp = w.dscores, doh = w.oh;
         float[] dsum = new float[T];
+        int[] runStart = runStarts(keyMask, s, b);
         for (int h = kvh * rep; h < (kvh + 1) * rep; h++) {
             gather(q, b, h, H, s, w.qh);
             gather(dout, b, h, H, s, doh);
@@ -178,22 +209,22 @@ public final class Attention {
                 dsum[t] = (float) D;
             }
             for (int t0 = 0; t0 < T; t0 += QT) {
-                int qt = Math.min(QT, T - t0), kt = t0 + qt;
-                scores(w.qh, w.kh, keyMask, s, b, t0, qt, p);
+                int qt = Math.min(QT, T - t0), kt = t0 + qt, k0 = firstKey(runStart, s, t0, qt), kw = kt - k0;
+                scores(w.qh, w.kh, keyMask, s, b, t0, qt, k0, p);
                 for (int r = 0; r < qt; r++) {
                     float l = lse[(b * H + h) * T + t0 + r];
-                    int o = r * kt;
-                    for (int j = 0; j < kt; j++) p[o + j] = l == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(p[o + j] - l);
+                    int o = r * kw;
+                    for (int j = 0; j < kw; j++) p[o + j] = l == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(p[o + j] - l);
                 }
-                Gemm.gemm(true, false, kt, d, qt, p, 0, doh, t0 * d, w.dvh, 0, true);      // dV += Pᵀ·dO
-                Gemm.gemm(false, true, qt, kt, d, doh, t0 * d, w.vh, 0, dp, 0, false);     // dP = dO·Vᵀ
+                Gemm.gemm(true, false, kw, d, qt, p, 0, doh, t0 * d, w.dvh, k0 * d, true);      // dV += Pᵀ·dO
+                Gemm.gemm(false, true, qt, kw, d, doh, t0 * d, w.vh, k0 * d, dp, 0, false);     // dP = dO·Vᵀ
                 for (int r = 0; r < qt; r++) {
                     float D = dsum[t0 + r];
-                    int o = r * kt;
-                    for (int j = 0; j < kt; j++) dp[o + j] = p[o + j] * (dp[o + j] - D) * scale;
+                    int o = r * kw;
+                    for (int j = 0; j < kw; j++) dp[o + j] = p[o + j] * (dp[o + j] - D) * scale;
                 }
-                Gemm.gemm(false, false, qt, d, kt, dp, 0, w.kh, 0, w.dqh, t0 * d, false);  // dQ = dS·K
-                Gemm.gemm(true, false, kt, d, qt, dp, 0, w.qh, t0 * d, w.dkh, 0, true);    // dK += dSᵀ·Q
+                Gemm.gemm(false, false, qt, d, kw, dp, 0, w.kh, k0 * d, w.dqh, t0 * d, false);  // dQ = dS·K
+                Gemm.gemm(true, false, kw, d, qt, dp, 0, w.qh, t0 * d, w.dkh, k0 * d, true);    // dK += dSᵀ·Q
             }
             scatter(dq, w.dqh, b, h, H, s, true);
         }

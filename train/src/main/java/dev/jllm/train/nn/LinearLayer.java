@@ -15,10 +15,23 @@ public final class LinearLayer {
     private Lora lora;
     private FrozenWeight frozen;
 
-    /** A low-rank adapter attached to a layer. */
-    public record Lora(Parameter a, Parameter b, int rank, double scaling, Dropout dropout) {
+    /**
+     * A low-rank adapter attached to a layer; with a {@code magnitude} ({@code [out]}) it is PEFT's DoRA
+     * ({@code use_dora}): the adapted weight {@code W + s·B·A} is rescaled row by row to {@code magnitude / ‖W + s·B·A‖}
+     * (the row norm is recomputed every pass and treated as a constant: no gradient flows through it).
+     */
+    public record Lora(Parameter a, Parameter b, int rank, double scaling, Dropout dropout, Parameter magnitude) {
+        public Lora(Parameter a, Parameter b, int rank, double scaling, Dropout dropout) {
+            this(a, b, rank, scaling, dropout, null);
+        }
+
         public Lora(Parameter a, Parameter b, int rank, double scaling) {
-            this(a, b, rank, scaling, null);
+            this(a, b, rank, scaling, null, null);
+        }
+
+        /** A, B and the DoRA magnitude when there is one. */
+        public java.util.List<Parameter> parameters() {
+            return magnitude == null ? java.util.List.of(a, b) : java.util.List.of(a, b, magnitude);
         }
     }
 
@@ -98,6 +111,9 @@ public final class LinearLayer {
             throw new IllegalArgumentException(weight.name() + ": LoRA shapes A" + java.util.Arrays.toString(adapter.a().shape())
                     + " B" + java.util.Arrays.toString(adapter.b().shape()) + " do not fit [" + out + ", " + in + "]");
         }
+        if (adapter.magnitude() != null && adapter.magnitude().size() != out) {
+            throw new IllegalArgumentException(weight.name() + ": DoRA magnitude of " + adapter.magnitude().size() + " values, expected " + out);
+        }
         this.lora = adapter;
     }
 
@@ -150,7 +166,9 @@ public final class LinearLayer {
         } else {
             Linear.forward(y, x, weight.value(), bias == null ? null : bias.value(), rows, in, out);
         }
-        if (lora != null) {
+        if (lora != null && lora.magnitude() != null) {
+            doraForward(x, rows, y);
+        } else if (lora != null) {
             float[] xa = scaledXa(times(x, mask(x, rows)), rows);
             Gemm.gemm(false, true, rows, out, lora.rank(), xa, 0, lora.b().value(), 0, y, 0, true);   // y += s·xa·Bᵀ
         }
@@ -164,7 +182,9 @@ public final class LinearLayer {
         } else {
             Linear.backward(dx, weight.grad(), bias == null ? null : bias.grad(), dy, x, weight.value(), rows, in, out);
         }
-        if (lora != null) {
+        if (lora != null && lora.magnitude() != null) {
+            doraBackward(x, rows, dy, dx);
+        } else if (lora != null) {
             int r = lora.rank();
             float s = (float) lora.scaling();
             float[] mask = mask(x, rows);
@@ -185,6 +205,111 @@ public final class LinearLayer {
                     for (int i = 0; i < rows * in; i++) dx[i] += dxl[i] * mask[i];
                 }
             }
+        }
+    }
+
+    /** The base weight DoRA normalizes: the float32 weight, or a frozen (4-/8-bit) weight dequantized, as PEFT's dequantize_module_weight. */
+    private float[] baseWeight() {
+        return frozen != null ? frozen.dequantized() : weight.value();
+    }
+
+    /** {@code ‖W + s·B·A‖} of every output row: PEFT's {@code get_weight_norm}, for the current A and B. */
+    public float[] doraWeightNorm() {
+        return rowNorms(baseWeight());
+    }
+
+    private float[] rowNorms(float[] w) {
+        float[] delta = new float[out * in];
+        Gemm.gemm(false, false, out, in, lora.rank(), lora.b().value(), 0, lora.a().value(), 0, delta, 0, false);
+        float s = (float) lora.scaling();
+        float[] norm = new float[out];
+        for (int o = 0; o < out; o++) {
+            double sum = 0;
+            for (int c = 0; c < in; c++) {
+                float v = w[o * in + c] + s * delta[o * in + c];
+                sum += (double) v * v;
+            }
+            norm[o] = (float) Math.sqrt(sum);
+        }
+        return norm;
+    }
+
+    /** What one DoRA pass needs: the dropped-out input x̃, s·x̃·Aᵀ, the base term u, the LoRA term v = s·x̃AᵀBᵀ, and m/‖W + sBA‖. */
+    private record DoraTerms(float[] mask, float[] xl, float[] xa, float[] u, float[] v, float[] w, float[] factor, float[] norm) {}
+
+    /**
+     * PEFT's {@code DoraLinearLayer.forward} terms. The base term u is {@code x̃·Wᵀ}; PEFT takes it from the base output
+     * minus the bias when no dropout applies to a full-precision layer, which is the same product. A quantized base
+     * (bitsandbytes layers in PEFT) always multiplies the dequantized weight.
+     */
+    private DoraTerms doraTerms(float[] x, int rows, float[] baseOut) {
+        float[] mask = mask(x, rows);
+        float[] xl = times(x, mask);
+        float[] w = baseWeight();
+        float[] norm = rowNorms(w);
+        float[] m = lora.magnitude().value();
+        float[] factor = new float[out];
+        for (int o = 0; o < out; o++) factor[o] = m[o] / norm[o];
+        float[] xa = scaledXa(xl, rows);
+        float[] v = new float[rows * out];
+        Gemm.gemm(false, true, rows, out, lora.rank(), xa, 0, lora.b().value(), 0, v, 0, false);
+        float[] u;
+        if (baseOut != null && mask == null && frozen == null) {
+            u = baseOut.clone();
+            if (bias != null) for (int i = 0; i < rows; i++) for (int o = 0; o < out; o++) u[i * out + o] -= bias.value()[o];
+        } else {
+            u = new float[rows * out];
+            Gemm.gemm(false, true, rows, out, in, xl, 0, w, 0, u, 0, false);
+        }
+        return new DoraTerms(mask, xl, xa, u, v, w, factor, norm);
+    }
+
+    /** {@code y += (m/n − 1)·u + (m/n)·v}, per output column. */
+    private void doraForward(float[] x, int rows, float[] y) {
+        DoraTerms t = doraTerms(x, rows, y);
+        for (int i = 0; i < rows; i++) {
+            for (int o = 0; o < out; o++) {
+                int k = i * out + o;
+                y[k] += (t.factor()[o] - 1) * t.u()[k] + t.factor()[o] * t.v()[k];
+            }
+        }
+    }
+
+    /**
+     * Gradients of the DoRA terms (the base path is done by the caller): {@code dm += Σ dy·(u + v)/n},
+     * the LoRA matrices see {@code (m/n)·dy}, and the input gets {@code ((m/n − 1)·dy)·W} through the base term.
+     */
+    private void doraBackward(float[] x, int rows, float[] dy, float[] dx) {
+        DoraTerms t = doraTerms(x, rows, null);
+        int r = lora.rank();
+        float s = (float) lora.scaling();
+        float[] dm = lora.magnitude().grad();
+        if (dm != null) {
+            for (int o = 0; o < out; o++) {
+                double sum = 0;
+                for (int i = 0; i < rows; i++) sum += (double) dy[i * out + o] * (t.u()[i * out + o] + t.v()[i * out + o]);
+                dm[o] += (float) (sum / t.norm()[o]);
+            }
+        }
+        float[] factorDy = new float[rows * out], baseDy = new float[rows * out];
+        for (int i = 0; i < rows; i++) {
+            for (int o = 0; o < out; o++) {
+                factorDy[i * out + o] = t.factor()[o] * dy[i * out + o];
+                baseDy[i * out + o] = (t.factor()[o] - 1) * dy[i * out + o];
+            }
+        }
+        // the LoRA term (m/n)·s·(x̃Aᵀ)Bᵀ: dB += ((m/n)·dy)ᵀ·(s·x̃Aᵀ), dxa = s·((m/n)·dy)·B, dA += dxaᵀ·x̃
+        if (lora.b().grad() != null) Gemm.gemm(true, false, out, r, rows, factorDy, 0, t.xa(), 0, lora.b().grad(), 0, true);
+        float[] dxa = new float[rows * r];
+        Gemm.gemm(false, false, rows, r, out, factorDy, 0, lora.b().value(), 0, dxa, 0, false);
+        for (int i = 0; i < dxa.length; i++) dxa[i] *= s;
+        if (lora.a().grad() != null) Gemm.gemm(true, false, r, in, rows, dxa, 0, t.xl(), 0, lora.a().grad(), 0, true);
+        if (dx != null) {
+            float[] dxl = new float[rows * in];
+            Gemm.gemm(false, false, rows, in, r, dxa, 0, lora.a().value(), 0, dxl, 0, false);
+            Gemm.gemm(false, false, rows, in, out, baseDy, 0, t.w(), 0, dxl, 0, true);
+            if (t.mask() == null) for (int i = 0; i < dxl.length; i++) dx[i] += dxl[i];
+            else for (int i = 0; i < dxl.length; i++) dx[i] += dxl[i] * t.mask()[i];
         }
     }
 }

@@ -8,7 +8,7 @@ import dev.jllm.train.nn.FrozenWeight;
  * bitsandbytes' {@code MatMul8bitLt} (int8 product with the outlier columns above {@code threshold} in floating point;
  * threshold 0 = no decomposition), the input gradient multiplies with the dequantized weight as bitsandbytes does.
  * {@link #dequantized} is {@code int8_vectorwise_dequant}, what PEFT merges into and normalizes (DoRA).
- * The engine's activations are float32 values, bitsandbytes' "input dtype".
+ * The engine's activations are float32, bitsandbytes' "input dtype".
  */
 public record Int8Linear(Bnb8bitWeight weight, double threshold) implements FrozenWeight {
     @Override

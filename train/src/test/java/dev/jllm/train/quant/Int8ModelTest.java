@@ -71,7 +71,7 @@ class Int8ModelTest {
         CausalLm.Result r = model.forwardBackward(batch(), 8);
         assertTrue(Double.isFinite(r.loss()));
         double norm = 0;
-        for (Parameter p : model.trainableParameters()) for (double g : p.grad()) norm += g * g;
+        for (Parameter p : model.trainableParameters()) for (float g : p.grad()) norm += g * g;
         assertTrue(norm > 0 && Double.isFinite(norm));
 
         // the frozen layer's input gradient is dy·W' with W' = CB·(SCB/127), as MatMul8bitLt.backward forms it

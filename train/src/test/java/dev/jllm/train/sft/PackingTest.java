@@ -95,6 +95,16 @@ class PackingTest {
     /** A packed, padding-free row computes what its sequences computed one by one: same loss, same gradients. */
     @Test
     void packedBatchEqualsTheSequencesRunSeparately() throws Exception {
+        packedEqualsSeparate(new int[]{5, 3, 6, 2, 4}, 8);
+    }
+
+    /** Rows longer than one attention tile (64 queries), so that later tiles start their keys inside the row. */
+    @Test
+    void longPackedRowsEqualTheSequencesRunSeparately() throws Exception {
+        packedEqualsSeparate(new int[]{70, 50, 40, 30}, 200);
+    }
+
+    private static void packedEqualsSeparate(int[] lengths, int maxLength) throws Exception {
         for (String family : List.of("LLAMA", "MISTRAL", "QWEN3")) {
             String json = (String) TinyModels.class.getField(family).get(null);
             CausalLm packedModel = TinyModels.model(json, 5);
@@ -102,12 +112,12 @@ class PackingTest {
             int vocab = packedModel.config().vocabSize();
             Random r = new Random(8);
             var rows = new ArrayList<Example>();
-            for (int len : new int[]{5, 3, 6, 2, 4}) {
+            for (int len : lengths) {
                 int[] ids = new int[len];
                 for (int i = 0; i < len; i++) ids[i] = r.nextInt(vocab);
                 rows.add(new Example(ids, null, null));
             }
-            List<Example> bins = Packing.pack(rows, 8, Packing.Strategy.BFD);
+            List<Example> bins = Packing.pack(rows, maxLength, Packing.Strategy.BFD);
             assertTrue(bins.size() < rows.size());
             Batch packed = new Collator(0).collate(bins);
             int items = packed.labelCount();
@@ -120,11 +130,13 @@ class PackingTest {
             separateModel.zeroGrad();
             double separateLoss = 0;
             for (Example e : rows) separateLoss += separateModel.forwardBackward(new Collator(0).collate(List.of(e)), items).lossSum();
-            assertEquals(separateLoss, packedLoss, 1e-9 * Math.abs(separateLoss), family);
+            // float32 engine: the packed row sums in another order, so equal up to rounding
+            assertEquals(separateLoss, packedLoss, 1e-5 * Math.abs(separateLoss), family);
             List<Parameter> a = packedModel.parameters(), b = separateModel.parameters();
             for (int p = 0; p < a.size(); p++) {
                 for (int i = 0; i < a.get(p).size(); i++) {
-                    assertEquals(b.get(p).grad()[i], a.get(p).grad()[i], 1e-9, family + " " + a.get(p).name() + "[" + i + "]");
+                    float expect = b.get(p).grad()[i];
+                    assertEquals(expect, a.get(p).grad()[i], 1e-5 * Math.max(1, Math.abs(expect)), family + " " + a.get(p).name() + "[" + i + "]");
                 }
             }
         }
