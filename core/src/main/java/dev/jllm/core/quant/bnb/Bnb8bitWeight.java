@@ -155,6 +155,11 @@ public record Bnb8bitWeight(long[] shape, byte[] cb, float[] scb) {
     public void inputGradient(float[] dx, float[] dy, int rows) {
         int out = rows(), in = cols();
         float[] w = backwardWeight();
+        if (rows >= GEMM_ROWS) {
+            // bitsandbytes' torch.matmul(grad_output, CB·SCB/127): a dense float32 product
+            Gemm.gemm(false, false, rows, in, out, dy, 0, w, 0, dx, 0, true);
+            return;
+        }
         int chunks = Math.max(1, Math.min(rows, Runtime.getRuntime().availableProcessors()));
         IntStream.range(0, chunks).parallel().forEach(chunk -> {
             int r0 = (int) ((long) rows * chunk / chunks), r1 = (int) ((long) rows * (chunk + 1) / chunks);

@@ -115,7 +115,12 @@ class Bnb8bitWeightTest {
 
     @Test
     void randomProductsStayCloseToTheFloatProduct() {
-        int out = 23, in = 40, rows = 6;
+        randomProducts(6);
+        randomProducts(Bnb8bitWeight.GEMM_ROWS + 4); // the GEMM paths
+    }
+
+    private static void randomProducts(int rows) {
+        int out = 23, in = 40;
         Random r = new Random(3);
         float[] wv = new float[out * in], x = new float[rows * in], dy = new float[rows * out];
         for (int i = 0; i < wv.length; i++) wv[i] = (float) r.nextGaussian();
