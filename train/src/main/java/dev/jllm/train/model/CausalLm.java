@@ -260,6 +260,22 @@ public final class CausalLm {
     private record Forward(DecoderLayer.Context ctx, float[][] layerInputs, DecoderLayer.Activations[] saved,
                            float[] x, float[] hFinal, float[] rstdFinal) {}
 
+    /**
+     * Every buffer a step needs, kept from step to step so that training allocates nothing large per step (a new
+     * batch shape reallocates). Without checkpointing each layer keeps its own activations; with it, and for
+     * evaluation, one scratch set serves every layer, and only the layer outputs (the next layers' inputs) are kept.
+     */
+    private static final class Buffers {
+        DecoderLayer.Activations[] perLayer;
+        final DecoderLayer.Activations scratch = new DecoderLayer.Activations();
+        final DecoderLayer.Gradients gradients = new DecoderLayer.Gradients();
+        final CausalLmLoss.Buffers loss = new CausalLmLoss.Buffers();
+        float[][] outputs;
+        float[] embedded, ping, pong, recomputed, hFinal, rstdFinal, dh, dx;
+    }
+
+    private final Buffers buffers = new Buffers();
+
     private Forward forward(Batch batch, boolean keepActivations) {
         ModelConfig c = config;
         int B = batch.rows(), T = batch.seqLen(), N = B * T, d = c.hiddenSize();
@@ -267,22 +283,44 @@ public final class CausalLm {
         for (int r = 0; r < N; r++) positions[r] = r % T;
         var ctx = new DecoderLayer.Context(c, B, T, positions, Rope.Table.of(Rope.inverseFrequencies(c, T), T), batch.attentionMask());
 
-        float[] x = new float[N * d];
+        Buffers w = buffers;
+        float[] x = w.embedded = DecoderLayer.ensure(w.embedded, N * d);
         try {
             Embedding.forward(x, batch.inputIds(), embed.value(), c.vocabSize(), d);
         } catch (IllegalArgumentException e) {
             throw new JllmException("input_ids: " + e.getMessage());
         }
-        float[][] inputs = new float[layers.size()][];
-        var saved = new DecoderLayer.Activations[layers.size()];
+        int L = layers.size();
+        float[][] inputs = new float[L][];
+        var saved = new DecoderLayer.Activations[L];
+        boolean perLayer = keepActivations && !gradientCheckpointing;
+        if (perLayer && w.perLayer == null) {
+            w.perLayer = new DecoderLayer.Activations[L];
+            for (int l = 0; l < L; l++) w.perLayer[l] = new DecoderLayer.Activations();
+        }
+        if (keepActivations && gradientCheckpointing && w.outputs == null) w.outputs = new float[L][];
         for (DecoderLayer layer : layers) {
-            inputs[layer.index()] = x;
-            DecoderLayer.Activations s = layer.forward(x, ctx);
-            if (keepActivations && !gradientCheckpointing) saved[layer.index()] = s;
+            int l = layer.index();
+            inputs[l] = x;
+            DecoderLayer.Activations s;
+            if (perLayer) {
+                s = w.perLayer[l];
+                saved[l] = s;
+            } else {
+                s = w.scratch;
+                if (keepActivations) {
+                    s.xOut = w.outputs[l] = DecoderLayer.ensure(w.outputs[l], N * d);
+                } else {
+                    // evaluation: the output alternates between two buffers so it never overwrites its own input
+                    if (l % 2 == 0) s.xOut = w.ping = DecoderLayer.ensure(w.ping, N * d);
+                    else s.xOut = w.pong = DecoderLayer.ensure(w.pong, N * d);
+                }
+            }
+            layer.forward(x, ctx, s);
             x = s.xOut;
         }
-        float[] hFinal = new float[N * d];
-        float[] rstdFinal = new float[N];
+        float[] hFinal = w.hFinal = DecoderLayer.ensure(w.hFinal, N * d);
+        float[] rstdFinal = w.rstdFinal = DecoderLayer.ensure(w.rstdFinal, N);
         RmsNorm.forward(hFinal, rstdFinal, x, finalNorm.value(), N, d, c.rmsNormEps());
         return new Forward(ctx, inputs, saved, x, hFinal, rstdFinal);
     }
@@ -291,19 +329,29 @@ public final class CausalLm {
         ModelConfig c = config;
         int N = batch.rows() * batch.seqLen(), d = c.hiddenSize();
         Forward f = forward(batch, backward);
-        float[] dh = backward ? new float[N * d] : null;
+        Buffers w = buffers;
+        float[] dh = null;
+        if (backward) {
+            dh = w.dh = DecoderLayer.ensure(w.dh, N * d);
+            java.util.Arrays.fill(dh, 0f);
+        }
         CausalLmLoss.Result loss = CausalLmLoss.compute(f.hFinal(), lmHead.value(), batch.labels(), batch.rows(), batch.seqLen(),
-                d, c.vocabSize(), numItemsInBatch, dh, backward ? lmHead.grad() : null);
+                d, c.vocabSize(), numItemsInBatch, dh, backward ? lmHead.grad() : null, w.loss);
         if (!backward) return new Result(loss.lossSum(), loss.tokens(), loss.correct(), numItemsInBatch);
 
-        float[] dx = new float[N * d];
+        float[] dx = w.dx = DecoderLayer.ensure(w.dx, N * d);
+        java.util.Arrays.fill(dx, 0f);
         RmsNorm.backward(dx, finalNorm.grad(), dh, f.x(), finalNorm.value(), f.rstdFinal(), N, d);
         for (int li = layers.size() - 1; li >= 0; li--) {
             DecoderLayer layer = layers.get(li);
             DecoderLayer.Activations s = f.saved()[li];
-            if (s == null) s = layer.forward(f.layerInputs()[li], f.ctx());   // checkpointed: recompute
-            layer.backward(s, dx, f.ctx());
-            f.saved()[li] = null;
+            if (s == null) {
+                // checkpointed: recompute into the scratch set, its output into a buffer of its own
+                s = w.scratch;
+                s.xOut = w.recomputed = DecoderLayer.ensure(w.recomputed, N * d);
+                layer.forward(f.layerInputs()[li], f.ctx(), s);
+            }
+            layer.backward(s, dx, f.ctx(), w.gradients);
         }
         if (embed.grad() != null) Embedding.backward(embed.grad(), dx, batch.inputIds(), d);
         return new Result(loss.lossSum(), loss.tokens(), loss.correct(), numItemsInBatch);
