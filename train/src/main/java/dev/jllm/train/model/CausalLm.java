@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.Supplier;
 
 /**
  * A trainable decoder-only transformer of the Llama family (Llama, Mistral, Qwen2, Qwen3: GQA, optional biases,
@@ -47,11 +48,24 @@ public final class CausalLm {
         }
     }
 
-    private CausalLm(ModelConfig config, Map<String, float[]> weights) {
+    private CausalLm(ModelConfig config, Map<String, float[]> dense, Map<String, Supplier<float[]>> deferred) {
+        this(config, name -> {
+            float[] v = dense.get(name);
+            if (v != null) return v;
+            return deferred.containsKey(name) ? null : missing(name);
+        }, deferred);
+    }
+
+    private static float[] missing(String name) {
+        throw new JllmException("checkpoint has no tensor '" + name + "'");
+    }
+
+    private CausalLm(ModelConfig config, java.util.function.Function<String, float[]> weights, Map<String, Supplier<float[]>> deferred) {
         if (config.isMoe()) throw new JllmException(config.source() + ": mixture-of-experts models cannot be trained yet");
         this.config = config;
         var params = new ArrayList<Parameter>();
         int d = config.hiddenSize(), qd = config.queryDim(), kvd = config.kvDim(), ff = config.intermediateSize();
+        this.deferred = deferred;
         embed = param(params, weights, "model.embed_tokens.weight", config.vocabSize(), d);
         layers = new ArrayList<>();
         for (int l = 0; l < config.numLayers(); l++) {
@@ -72,18 +86,20 @@ public final class CausalLm {
         finalNorm = param(params, weights, "model.norm.weight", d);
         lmHead = config.tieWordEmbeddings() ? embed : param(params, weights, "lm_head.weight", config.vocabSize(), d);
         this.parameters = Collections.unmodifiableList(params);
-        for (Parameter parameter : parameters) parameter.setTrainable(true);
+        // deferred weights are frozen stand-ins for another representation; everything else starts trainable
+        for (Parameter parameter : parameters) parameter.setTrainable(parameter.resident());
     }
 
-    private static Parameter param(List<Parameter> params, Map<String, float[]> weights, String name, int... shape) {
-        float[] value = weights.get(name);
-        if (value == null) throw new JllmException("checkpoint has no tensor '" + name + "'");
-        Parameter p = new Parameter(name, shape, value);
+    private final Map<String, Supplier<float[]>> deferred;
+
+    private Parameter param(List<Parameter> params, java.util.function.Function<String, float[]> weights, String name, int... shape) {
+        float[] value = weights.apply(name);
+        Parameter p = value != null ? new Parameter(name, shape, value) : Parameter.deferred(name, shape, deferred.get(name));
         params.add(p);
         return p;
     }
 
-    private static LinearLayer linear(List<Parameter> params, Map<String, float[]> weights, String name, int out, int in, boolean bias) {
+    private LinearLayer linear(List<Parameter> params, java.util.function.Function<String, float[]> weights, String name, int out, int in, boolean bias) {
         Parameter w = param(params, weights, name + ".weight", out, in);
         Parameter b = bias ? param(params, weights, name + ".bias", out) : null;
         return new LinearLayer(w, b);
@@ -94,7 +110,15 @@ public final class CausalLm {
      * other storage formats, such as bitsandbytes' 4-bit checkpoints.
      */
     public static CausalLm of(ModelConfig config, Map<String, float[]> weights) {
-        return new CausalLm(config, weights);
+        return new CausalLm(config, weights, Map.of());
+    }
+
+    /**
+     * A model whose {@code deferred} weights are not held dense: their parameters start frozen and compute their
+     * values only if asked (the caller gives their layers another representation, such as 4-bit).
+     */
+    public static CausalLm of(ModelConfig config, Map<String, float[]> weights, Map<String, Supplier<float[]>> deferred) {
+        return new CausalLm(config, weights, deferred);
     }
 
     /** Loads a Hugging Face folder ({@code config.json} + safetensors, single or sharded). */
@@ -115,7 +139,7 @@ public final class CausalLm {
                 weights.put(e.getKey(), t.toFloatArray());
             }
         }
-        return new CausalLm(config, weights);
+        return new CausalLm(config, weights, Map.of());
     }
 
     /**
@@ -134,7 +158,7 @@ public final class CausalLm {
             else if (!name.endsWith(".bias")) for (int i = 0; i < w.length; i++) w[i] = (float) (random.nextGaussian() * initializerRange);
             weights.put(name, w);
         }
-        return new CausalLm(config, weights);
+        return new CausalLm(config, weights, Map.of());
     }
 
     /** Every tensor name and shape this config's model has, in transformers' naming. */

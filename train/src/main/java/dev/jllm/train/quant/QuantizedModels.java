@@ -28,8 +28,8 @@ import java.util.Map;
 /**
  * 4-bit models for QLoRA: quantizing a loaded model at load time as transformers + bitsandbytes do, loading
  * pre-quantized {@code *-bnb-4bit} checkpoints, saving in that layout, and {@code prepare_model_for_kbit_training}.
- * The linear layers' float32 weights keep the dequantized values (what merging an adapter adds to); the products
- * read the packed codes.
+ * The 4-bit layers keep no dense copy: their weight parameters are deferred and dequantize only if something asks
+ * for their values (merging an adapter, a dense save); the products dequantize panel by panel.
  */
 public final class QuantizedModels {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -53,6 +53,7 @@ public final class QuantizedModels {
         ModelConfig config = ModelConfig.fromJson(folder);
         var weights = new LinkedHashMap<String, float[]>();
         var packed = new HashMap<String, Bnb4bitWeight>();
+        var deferred = new HashMap<String, java.util.function.Supplier<float[]>>();
         try (Checkpoint ckpt = Checkpoint.open(folder)) {
             for (var e : CausalLm.expectedShapes(config).entrySet()) {
                 String name = e.getKey();
@@ -66,7 +67,7 @@ public final class QuantizedModels {
                         throw new JllmException(folder + ": tensor '" + name + "' is " + w.type().bnbName() + " but quantization_config says " + bnb.quantType().bnbName());
                     }
                     packed.put(name, w);
-                    weights.put(name, w.dequantize());
+                    deferred.put(name, w::dequantize);
                 } else {
                     if (!ckpt.has(name)) throw new JllmException(folder + ": checkpoint has no tensor '" + name + "'");
                     SafeTensor t = ckpt.tensor(name);
@@ -78,7 +79,7 @@ public final class QuantizedModels {
                 }
             }
         }
-        CausalLm model = CausalLm.of(config, weights);
+        CausalLm model = CausalLm.of(config, weights, deferred);
         for (var e : model.linearsByName().entrySet()) {
             Bnb4bitWeight w = packed.get(e.getKey() + ".weight");
             if (w != null) e.getValue().freezeAs(new QuantizedLinear(w, bnb.computeDtype()));
@@ -95,9 +96,9 @@ public final class QuantizedModels {
             LinearLayer lin = e.getValue();
             float[] v = lin.weight().value();
             Bnb4bitWeight w = Bnb4bitWeight.quantize(v, new long[]{lin.out(), lin.in()}, config.quantType(), config.useDoubleQuant());
-            float[] back = w.dequantize();
-            for (int i = 0; i < v.length; i++) v[i] = back[i];
             lin.freezeAs(new QuantizedLinear(w, config.computeDtype()));
+            // the dense values go: merging or a dense save recomputes them from the codes
+            lin.weight().defer(w::dequantize);
             n++;
         }
         return n;
