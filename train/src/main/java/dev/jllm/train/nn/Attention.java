@@ -74,16 +74,10 @@ public final class Attention {
         for (int t = 0; t < T; t++) System.arraycopy(x, (b * T + t) * heads * d + h * d, dst, t * d, d);
     }
 
-    private static void scatter(float[] x, float[] src, int b, int h, int heads, Shape s, boolean add) {
+    /** Copies a dense {@code [T, d]} head back into its slice of a {@code [B·T, heads·d]} matrix. */
+    private static void scatter(float[] x, float[] src, int b, int h, int heads, Shape s) {
         int T = s.seqLen(), d = s.headDim();
-        for (int t = 0; t < T; t++) {
-            int o = (b * T + t) * heads * d + h * d;
-            if (!add) {
-                System.arraycopy(src, t * d, x, o, d);
-            } else {
-                for (int i = 0; i < d; i++) x[o + i] += src[t * d + i];
-            }
-        }
+        for (int t = 0; t < T; t++) System.arraycopy(src, t * d, x, (b * T + t) * heads * d + h * d, d);
     }
 
     /**
@@ -96,13 +90,19 @@ public final class Attention {
         Gemm.gemm(false, true, qt, kw, d, qh, t0 * d, kh, k0 * d, sc, 0, false);
         float scale = s.scale();
         for (int r = 0; r < qt; r++) {
-            int t = t0 + r, o = r * kw, first = s.firstVisible(t);
-            for (int jj = 0; jj < kw; jj++) {
-                int j = k0 + jj;
+            int t = t0 + r, o = r * kw - k0, first = Math.max(k0, s.firstVisible(t));
+            // visible keys form the range [first, t] (less the padded ones and, in a packed row, other sequences' keys);
+            // everything else is −∞. Key j sits at sc[o + j].
+            java.util.Arrays.fill(sc, o + k0, o + first, Float.NEGATIVE_INFINITY);
+            VectorMath.scale(sc, o + first, o + t + 1, scale);
+            java.util.Arrays.fill(sc, o + t + 1, o + kt, Float.NEGATIVE_INFINITY);
+            if (keyMask != null) {
                 // a mask value above 1 numbers a packed sequence: a query sees only keys of its own sequence
-                boolean visible = j <= t && j >= first && (keyMask == null || keyMask[b * T + j] != 0
-                        && (keyMask[b * T + t] == 0 || keyMask[b * T + j] == keyMask[b * T + t]));
-                sc[o + jj] = visible ? sc[o + jj] * scale : Float.NEGATIVE_INFINITY;
+                int own = keyMask[b * T + t];
+                for (int j = first; j <= t; j++) {
+                    int m = keyMask[b * T + j];
+                    if (m == 0 || (own != 0 && m != own)) sc[o + j] = Float.NEGATIVE_INFINITY;
+                }
             }
         }
     }
@@ -148,32 +148,25 @@ public final class Attention {
                 scores(w.qh, w.kh, keyMask, s, b, t0, qt, k0, p);
                 for (int r = 0; r < qt; r++) {
                     int o = r * kw;
-                    float max = Float.NEGATIVE_INFINITY;
-                    for (int j = 0; j < kw; j++) max = Math.max(max, p[o + j]);
+                    float max = VectorMath.max(p, o, o + kw);
                     int li = (b * H + h) * T + t0 + r;
                     if (max == Float.NEGATIVE_INFINITY) {
                         lse[li] = Float.NEGATIVE_INFINITY;
                         java.util.Arrays.fill(p, o, o + kw, 0f);
                         continue;
                     }
-                    double sum = 0;
-                    for (int j = 0; j < kw; j++) {
-                        float e = (float) Math.exp(p[o + j] - max);
-                        p[o + j] = e;
-                        sum += e;
-                    }
-                    float inv = (float) (1.0 / sum);
-                    for (int j = 0; j < kw; j++) p[o + j] *= inv;
+                    double sum = VectorMath.expSum(p, o, o + kw, max, true);
+                    VectorMath.scale(p, o, o + kw, (float) (1.0 / sum));
                     lse[li] = (float) (max + Math.log(sum));
                 }
                 Gemm.gemm(false, false, qt, d, kw, p, 0, w.vh, k0 * d, w.oh, t0 * d, false);    // O = P·V
             }
-            scatter(out, w.oh, b, h, H, s, false);
+            scatter(out, w.oh, b, h, H, s);
         }
     }
 
     /**
-     * Accumulates dq, dk, dv. With {@code P = softmax(S)} recomputed from the saved log-sum-exp and
+     * Writes dq, dk, dv (every element belongs to exactly one group, so nothing needs clearing first). With {@code P = softmax(S)} recomputed from the saved log-sum-exp and
      * {@code D_t = dO_t·O_t}: {@code dV += Pᵀ·dO}, {@code dS = P∘(dO·Vᵀ − D)}, {@code dQ += scale·dS·K},
      * {@code dK += scale·dSᵀ·Q}.
      */
@@ -214,21 +207,22 @@ public final class Attention {
                 for (int r = 0; r < qt; r++) {
                     float l = lse[(b * H + h) * T + t0 + r];
                     int o = r * kw;
-                    for (int j = 0; j < kw; j++) p[o + j] = l == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(p[o + j] - l);
+                    if (l == Float.NEGATIVE_INFINITY) java.util.Arrays.fill(p, o, o + kw, 0f);
+                    else VectorMath.expInPlace(p, o, o + kw, l);
                 }
                 Gemm.gemm(true, false, kw, d, qt, p, 0, doh, t0 * d, w.dvh, k0 * d, true);      // dV += Pᵀ·dO
                 Gemm.gemm(false, true, qt, kw, d, doh, t0 * d, w.vh, k0 * d, dp, 0, false);     // dP = dO·Vᵀ
                 for (int r = 0; r < qt; r++) {
                     float D = dsum[t0 + r];
                     int o = r * kw;
-                    for (int j = 0; j < kw; j++) dp[o + j] = p[o + j] * (dp[o + j] - D) * scale;
+                    VectorMath.softmaxGradient(dp, p, o, o + kw, D, scale);
                 }
                 Gemm.gemm(false, false, qt, d, kw, dp, 0, w.kh, k0 * d, w.dqh, t0 * d, false);  // dQ = dS·K
                 Gemm.gemm(true, false, kw, d, qt, dp, 0, w.qh, t0 * d, w.dkh, k0 * d, true);    // dK += dSᵀ·Q
             }
-            scatter(dq, w.dqh, b, h, H, s, true);
+            scatter(dq, w.dqh, b, h, H, s);
         }
-        scatter(dk, w.dkh, b, kvh, s.kvHeads(), s, true);
-        scatter(dv, w.dvh, b, kvh, s.kvHeads(), s, true);
+        scatter(dk, w.dkh, b, kvh, s.kvHeads(), s);
+        scatter(dv, w.dvh, b, kvh, s.kvHeads(), s);
     }
 }
