@@ -118,7 +118,7 @@ class FinetuneCommandTest {
     void int8QuantizeFinetuneAndMerge() throws Exception {
         Path base = Fixtures.resolve("models", "stories260K-hf");
         Path q = dir.resolve("q8");
-        Run r = run("quantize", "--model", base.toString(), "--quant-type", "int8", "--output", q.toString());
+        CliRun r = CliRun.run("quantize", "--model", base.toString(), "--quant-type", "int8", "--output", q.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("quantized 35 linear layers to int8 (LLM.int8, outlier threshold 6.0)"), r.out());
         JsonNode qc = JSON.readTree(q.resolve("config.json").toFile()).path("quantization_config");
@@ -132,22 +132,22 @@ class FinetuneCommandTest {
         Files.writeString(rows, "{\"input_ids\": [1, 403, 407, 261, 378], \"labels\": [1, 403, 407, 261, 378]}\n"
                 + "{\"input_ids\": [1, 432, 383, 286], \"labels\": [1, 432, 383, 286]}\n");
         Path out = dir.resolve("a8");
-        r = run("finetune", "--model", q.toString(), "--dataset", rows.toString(), "--max-steps", "2", "--llm-int8-threshold", "0",
+        r = CliRun.run("finetune", "--model", q.toString(), "--dataset", rows.toString(), "--max-steps", "2", "--llm-int8-threshold", "0",
                 "--save-steps", "0", "--output-dir", out.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("loaded a bitsandbytes int8 (LLM.int8, no outlier decomposition) checkpoint"), r.out());
-        r = run("finetune", "--model", base.toString(), "--dataset", rows.toString(), "--max-steps", "2", "--load-in-8bit",
+        r = CliRun.run("finetune", "--model", base.toString(), "--dataset", rows.toString(), "--max-steps", "2", "--load-in-8bit",
                 "--save-steps", "0", "--output-dir", dir.resolve("b8").toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("quantized 35 linear layers to int8 (LLM.int8, outlier threshold 6.0)"), r.out());
-        r = run("finetune", "--model", base.toString(), "--dataset", rows.toString(), "--load-in-8bit", "--load-in-4bit", "--output-dir", dir.resolve("c8").toString());
+        r = CliRun.run("finetune", "--model", base.toString(), "--dataset", rows.toString(), "--load-in-8bit", "--load-in-4bit", "--output-dir", dir.resolve("c8").toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("exclude each other"), r.err());
-        r = run("finetune", "--model", base.toString(), "--dataset", rows.toString(), "--llm-int8-threshold", "3", "--output-dir", dir.resolve("d8").toString());
+        r = CliRun.run("finetune", "--model", base.toString(), "--dataset", rows.toString(), "--llm-int8-threshold", "3", "--output-dir", dir.resolve("d8").toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--load-in-8bit"), r.err());
         Path merged = dir.resolve("merged8");
-        r = run("merge", "--model", q.toString(), "--adapter", out.toString(), "--output", merged.toString());
+        r = CliRun.run("merge", "--model", q.toString(), "--adapter", out.toString(), "--output", merged.toString());
         assertEquals(0, r.code(), r.err());
         assertFalse(Files.readString(merged.resolve("config.json")).contains("quantization_config"));
     }
@@ -316,16 +316,16 @@ class FinetuneCommandTest {
                 "--output-dir", dir.resolve(name).toString(), "--log-file", dir.resolve(name + ".jsonl").toString());
         var whole = new ArrayList<>(args.apply("whole"));
         whole.addAll(List.of("--max-steps", "4"));
-        Run w = run(whole.toArray(String[]::new));
+        CliRun w = CliRun.run(whole.toArray(String[]::new));
         assertEquals(0, w.code(), w.err());
         // the same run again, then what came after its checkpoint-2 taken away, as a kill during step 3 would leave it
         var part = new ArrayList<>(args.apply("part"));
         part.addAll(List.of("--max-steps", "4"));
-        Run p = run(part.toArray(String[]::new));
+        CliRun p = CliRun.run(part.toArray(String[]::new));
         assertEquals(0, p.code(), p.err());
         Files.delete(dir.resolve("part/adapter_model.safetensors"));
         part.addAll(List.of("--resume-from-checkpoint", "true"));
-        Run r = run(part.toArray(String[]::new));
+        CliRun r = CliRun.run(part.toArray(String[]::new));
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("Resuming from " + dir.resolve("part").resolve("checkpoint-2") + " at step 2"), r.out());
         List<String> log = Files.readAllLines(dir.resolve("whole.jsonl"));
