@@ -83,10 +83,6 @@ public final class TrainingOptions {
             + "recompute the layer in backward: less activation memory for one more forward pass (default: off).")
     Boolean gradientCheckpointing;
 
-    @Option(names = "--matmul-precision", description = "float64 (default; matches a float64 reference) or float32: matrix "
-            + "products in float32 summed in float64 every 256 terms (about 1.5x faster products, float32 training's rounding).")
-    String matmulPrecision;
-
     @Option(names = "--resume-from-checkpoint", description = "Continue an interrupted run from its checkpoint-N folder "
             + "(same dataset and options), or 'true' for the newest complete checkpoint-N in --output-dir: weights, optimizer "
             + "state, step and data position are restored exactly.")
@@ -149,7 +145,6 @@ public final class TrainingOptions {
         if (shuffle != null) o.put("shuffle", shuffle);
         if (gradientCheckpointing != null) o.put("gradient_checkpointing", gradientCheckpointing);
         if (resumeFromCheckpoint != null) o.put("resume_from_checkpoint", resumeFromCheckpoint);
-        if (matmulPrecision != null) o.put("matmul_precision", matmulPrecision);
         if (evalStrategy != null) o.put("eval_strategy", evalStrategy);
         if (evalSteps != null) o.put("eval_steps", evalSteps);
         if (perDeviceEvalBatchSize != null) o.put("per_device_eval_batch_size", perDeviceEvalBatchSize);

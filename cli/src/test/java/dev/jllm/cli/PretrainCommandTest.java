@@ -31,7 +31,7 @@ class PretrainCommandTest {
         CliRun run = CliRun.run("pretrain", "--corpus", file.toString(), "--vocab-size", "280", "--hidden-size", "32", "--intermediate-size", "64",
                 "--num-hidden-layers", "1", "--num-attention-heads", "4", "--num-key-value-heads", "2", "--block-size", "32",
                 "--output-dir", out.toString(), "--max-steps", "40", "--per-device-train-batch-size", "8", "--learning-rate", "0.01",
-                "--logging-steps", "20", "--matmul-precision", "float32", "--sample-prompt", "The cat", "--sample-tokens", "4");
+                "--logging-steps", "20", "--sample-prompt", "The cat", "--sample-tokens", "4");
         assertEquals(0, run.code(), run.err() + run.out());
         assertTrue(run.out().contains("Step | Training Loss | Validation Loss"), run.out());
         var m = java.util.regex.Pattern.compile("validation loss ([0-9.]+), perplexity [0-9.]+ \\(unigram entropy of the corpus ([0-9.]+)").matcher(run.out());

@@ -133,25 +133,19 @@ public final class Trainer {
      * For equally long rows (packed blocks) this is the token-mean loss that perplexity exponentiates.
      */
     public double evaluate(Dataset rows) {
-        var previous = dev.jllm.train.nn.Matmul.precision();
-        dev.jllm.train.nn.Matmul.setPrecision(args.precision());
-        try {
-            double weighted = 0;
-            int counted = 0;
-            var list = rows.examples();
-            for (int i = 0; i < list.size(); i += args.perDeviceEvalBatchSize()) {
-                var part = list.subList(i, Math.min(list.size(), i + args.perDeviceEvalBatchSize()));
-                CausalLm.Result r = model.loss(collator.collate(part), 1.0);
-                // a batch without labels has no loss (transformers would record NaN); it does not count
-                if (r.tokens() == 0) continue;
-                weighted += r.lossSum() / r.tokens() * part.size();
-                counted += part.size();
-            }
-            if (counted == 0) throw new JllmException(rows.source() + ": the validation rows have no label to predict");
-            return weighted / counted;
-        } finally {
-            dev.jllm.train.nn.Matmul.setPrecision(previous);
+        double weighted = 0;
+        int counted = 0;
+        var list = rows.examples();
+        for (int i = 0; i < list.size(); i += args.perDeviceEvalBatchSize()) {
+            var part = list.subList(i, Math.min(list.size(), i + args.perDeviceEvalBatchSize()));
+            CausalLm.Result r = model.loss(collator.collate(part), 1.0);
+            // a batch without labels has no loss (transformers would record NaN); it does not count
+            if (r.tokens() == 0) continue;
+            weighted += r.lossSum() / r.tokens() * part.size();
+            counted += part.size();
         }
+        if (counted == 0) throw new JllmException(rows.source() + ": the validation rows have no label to predict");
+        return weighted / counted;
     }
 
     /** Micro-batches of one epoch, as row indices. */
@@ -210,13 +204,7 @@ public final class Trainer {
     }
 
     public TrainOutput train() {
-        var previous = dev.jllm.train.nn.Matmul.precision();
-        dev.jllm.train.nn.Matmul.setPrecision(args.precision());
-        try {
-            return run();
-        } finally {
-            dev.jllm.train.nn.Matmul.setPrecision(previous);
-        }
+        return run();
     }
 
     /** transformers' {@code num_parameters(exclude_embeddings=True)}: every parameter but the input embedding. */

@@ -1,7 +1,8 @@
 package dev.jllm.train.loss;
 
 import dev.jllm.core.JllmException;
-import dev.jllm.train.nn.Matmul;
+import dev.jllm.core.kernel.Gemm;
+import dev.jllm.core.kernel.Parallel;
 
 /**
  * Causal-LM cross-entropy fused with the {@code lm_head} projection, as transformers' {@code ForCausalLMLoss}
@@ -42,8 +43,8 @@ public final class CausalLmLoss {
      * When {@code dHidden} / {@code dLmHead} are non-null, accumulates the gradient of
      * {@code lossSum / numItemsInBatch} into them.
      */
-    public static Result compute(double[] hidden, double[] lmHead, int[] labels, int rows, int seqLen, int dim, int vocab,
-                                 double numItemsInBatch, double[] dHidden, double[] dLmHead) {
+    public static Result compute(float[] hidden, float[] lmHead, int[] labels, int rows, int seqLen, int dim, int vocab,
+                                 double numItemsInBatch, float[] dHidden, float[] dLmHead) {
         int[] positions = new int[rows * seqLen];
         int[] targets = new int[rows * seqLen];
         int count = 0;
@@ -63,44 +64,47 @@ public final class CausalLmLoss {
         boolean backward = dHidden != null || dLmHead != null;
         double gradScale = 1.0 / numItemsInBatch;
         int chunk = Math.max(64, Math.min(1024, CHUNK_ELEMENTS / vocab));
-        double[] h = new double[chunk * dim];
-        double[] logits = new double[chunk * vocab];
-        double[] dh = backward ? new double[chunk * dim] : null;
+        chunk = Math.min(chunk, Math.max(1, count));
+        float[] h = new float[chunk * dim];
+        float[] logits = new float[chunk * vocab];
+        float[] dh = backward ? new float[chunk * dim] : null;
+        double[] rowLoss = new double[chunk];
+        boolean[] rowCorrect = new boolean[chunk];
         double lossSum = 0;
         int correct = 0;
         for (int c0 = 0; c0 < count; c0 += chunk) {
             int n = Math.min(chunk, count - c0);
             for (int i = 0; i < n; i++) System.arraycopy(hidden, positions[c0 + i] * dim, h, i * dim, dim);
-            Matmul.nt(logits, h, lmHead, n, vocab, dim, false);
-            double[] rowLoss = new double[n];
-            boolean[] rowCorrect = new boolean[n];
+            Gemm.gemm(false, true, n, vocab, dim, h, 0, lmHead, 0, logits, 0, false);         // logits = h·Eᵀ
             int base = c0;
-            // Rows are independent and exp-bound, so they are spread over the cores.
-            java.util.stream.IntStream.range(0, n).parallel().forEach(i -> {
-                int o = i * vocab;
-                int target = targets[base + i];
-                double max = Double.NEGATIVE_INFINITY;
-                int argmax = 0;
-                for (int j = 0; j < vocab; j++) {
-                    if (logits[o + j] > max) {
-                        max = logits[o + j];
-                        argmax = j;
+            // Rows are independent and exp-bound, so they are spread over the cores; each row's sum is in double.
+            Parallel.forRange(n, 1, (w, i0, i1) -> {
+                for (int i = i0; i < i1; i++) {
+                    int o = i * vocab;
+                    int target = targets[base + i];
+                    float max = Float.NEGATIVE_INFINITY;
+                    int argmax = 0;
+                    for (int j = 0; j < vocab; j++) {
+                        if (logits[o + j] > max) {
+                            max = logits[o + j];
+                            argmax = j;
+                        }
                     }
-                }
-                double targetLogit = logits[o + target];
-                double sum = 0;
-                for (int j = 0; j < vocab; j++) {
-                    double e = Math.exp(logits[o + j] - max);
-                    if (backward) logits[o + j] = e;
-                    sum += e;
-                }
-                rowLoss[i] = max + Math.log(sum) - targetLogit;
-                rowCorrect[i] = argmax == target;
-                if (backward) {
-                    // softmax − onehot, scaled: the exponentials are reused, not recomputed.
-                    double scale = gradScale / sum;
-                    for (int j = 0; j < vocab; j++) logits[o + j] *= scale;
-                    logits[o + target] -= gradScale;
+                    float targetLogit = logits[o + target];
+                    double sum = 0;
+                    for (int j = 0; j < vocab; j++) {
+                        float e = (float) Math.exp(logits[o + j] - max);
+                        if (backward) logits[o + j] = e;
+                        sum += e;
+                    }
+                    rowLoss[i] = max + Math.log(sum) - targetLogit;
+                    rowCorrect[i] = argmax == target;
+                    if (backward) {
+                        // softmax − onehot, scaled: the exponentials are reused, not recomputed.
+                        float scale = (float) (gradScale / sum);
+                        for (int j = 0; j < vocab; j++) logits[o + j] *= scale;
+                        logits[o + target] -= (float) gradScale;
+                    }
                 }
             });
             for (int i = 0; i < n; i++) {
@@ -108,9 +112,9 @@ public final class CausalLmLoss {
                 if (rowCorrect[i]) correct++;
             }
             if (!backward) continue;
-            if (dLmHead != null) Matmul.tn(dLmHead, logits, h, vocab, dim, n, true);
+            if (dLmHead != null) Gemm.gemm(true, false, vocab, dim, n, logits, 0, h, 0, dLmHead, 0, true);   // dE += dLᵀ·h
             if (dHidden != null) {
-                Matmul.nn(dh, logits, lmHead, n, dim, vocab, false);
+                Gemm.gemm(false, false, n, dim, vocab, logits, 0, lmHead, 0, dh, 0, false);                // dh = dL·E
                 for (int i = 0; i < n; i++) {
                     int dst = positions[c0 + i] * dim;
                     for (int j = 0; j < dim; j++) dHidden[dst + j] += dh[i * dim + j];

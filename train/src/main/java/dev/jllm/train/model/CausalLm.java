@@ -47,7 +47,7 @@ public final class CausalLm {
         }
     }
 
-    private CausalLm(ModelConfig config, Map<String, double[]> weights) {
+    private CausalLm(ModelConfig config, Map<String, float[]> weights) {
         if (config.isMoe()) throw new JllmException(config.source() + ": mixture-of-experts models cannot be trained yet");
         this.config = config;
         var params = new ArrayList<Parameter>();
@@ -75,25 +75,25 @@ public final class CausalLm {
         for (Parameter parameter : parameters) parameter.setTrainable(true);
     }
 
-    private static Parameter param(List<Parameter> params, Map<String, double[]> weights, String name, int... shape) {
-        double[] value = weights.get(name);
+    private static Parameter param(List<Parameter> params, Map<String, float[]> weights, String name, int... shape) {
+        float[] value = weights.get(name);
         if (value == null) throw new JllmException("checkpoint has no tensor '" + name + "'");
         Parameter p = new Parameter(name, shape, value);
         params.add(p);
         return p;
     }
 
-    private static LinearLayer linear(List<Parameter> params, Map<String, double[]> weights, String name, int out, int in, boolean bias) {
+    private static LinearLayer linear(List<Parameter> params, Map<String, float[]> weights, String name, int out, int in, boolean bias) {
         Parameter w = param(params, weights, name + ".weight", out, in);
         Parameter b = bias ? param(params, weights, name + ".bias", out) : null;
         return new LinearLayer(w, b);
     }
 
     /**
-     * A model from weights already read (every name of {@link #expectedShapes}, row-major float64): for loaders of
+     * A model from weights already read (every name of {@link #expectedShapes}, row-major float32): for loaders of
      * other storage formats, such as bitsandbytes' 4-bit checkpoints.
      */
-    public static CausalLm of(ModelConfig config, Map<String, double[]> weights) {
+    public static CausalLm of(ModelConfig config, Map<String, float[]> weights) {
         return new CausalLm(config, weights);
     }
 
@@ -101,7 +101,7 @@ public final class CausalLm {
     public static CausalLm load(Path folder) {
         ModelConfig config = ModelConfig.fromJson(folder);
         Map<String, long[]> expected = expectedShapes(config);
-        var weights = new LinkedHashMap<String, double[]>();
+        var weights = new LinkedHashMap<String, float[]>();
         try (Checkpoint ckpt = Checkpoint.open(folder)) {
             for (var e : expected.entrySet()) {
                 if (!ckpt.has(e.getKey())) {
@@ -112,7 +112,7 @@ public final class CausalLm {
                     throw new JllmException(folder + ": tensor '" + e.getKey() + "' has shape " + Arrays.toString(t.shape())
                             + ", expected " + Arrays.toString(e.getValue()) + " from config.json");
                 }
-                weights.put(e.getKey(), t.toDoubleArray());
+                weights.put(e.getKey(), t.toFloatArray());
             }
         }
         return new CausalLm(config, weights);
@@ -124,14 +124,14 @@ public final class CausalLm {
      */
     public static CausalLm initialize(ModelConfig config, double initializerRange, long seed) {
         Random random = new Random(seed);
-        var weights = new LinkedHashMap<String, double[]>();
+        var weights = new LinkedHashMap<String, float[]>();
         for (var e : expectedShapes(config).entrySet()) {
             long n = 1;
             for (long s : e.getValue()) n *= s;
-            double[] w = new double[Math.toIntExact(n)];
+            float[] w = new float[Math.toIntExact(n)];
             String name = e.getKey();
-            if (name.endsWith("norm.weight")) Arrays.fill(w, 1.0);
-            else if (!name.endsWith(".bias")) for (int i = 0; i < w.length; i++) w[i] = random.nextGaussian() * initializerRange;
+            if (name.endsWith("norm.weight")) Arrays.fill(w, 1f);
+            else if (!name.endsWith(".bias")) for (int i = 0; i < w.length; i++) w[i] = (float) (random.nextGaussian() * initializerRange);
             weights.put(name, w);
         }
         return new CausalLm(config, weights);
@@ -235,11 +235,11 @@ public final class CausalLm {
     }
 
     /** Logits {@code [rows·seqLen, vocab]} of a batch (inference; no gradient). */
-    public double[] logits(Batch batch) {
+    public float[] logits(Batch batch) {
         Forward f = forward(batch, false);
         int n = batch.rows() * batch.seqLen();
-        double[] logits = new double[n * config.vocabSize()];
-        dev.jllm.train.nn.Matmul.nt(logits, f.hFinal, lmHead.value(), n, config.vocabSize(), config.hiddenSize(), false);
+        float[] logits = new float[n * config.vocabSize()];
+        dev.jllm.core.kernel.Gemm.gemm(false, true, n, config.vocabSize(), config.hiddenSize(), f.hFinal, 0, lmHead.value(), 0, logits, 0, false);
         return logits;
     }
 
@@ -257,8 +257,8 @@ public final class CausalLm {
     }
 
     /** The forward pass's outputs and everything backward needs. */
-    private record Forward(DecoderLayer.Context ctx, double[][] layerInputs, DecoderLayer.Activations[] saved,
-                           double[] x, double[] hFinal, double[] rstdFinal) {}
+    private record Forward(DecoderLayer.Context ctx, float[][] layerInputs, DecoderLayer.Activations[] saved,
+                           float[] x, float[] hFinal, float[] rstdFinal) {}
 
     private Forward forward(Batch batch, boolean keepActivations) {
         ModelConfig c = config;
@@ -267,13 +267,13 @@ public final class CausalLm {
         for (int r = 0; r < N; r++) positions[r] = r % T;
         var ctx = new DecoderLayer.Context(c, B, T, positions, Rope.Table.of(Rope.inverseFrequencies(c, T), T), batch.attentionMask());
 
-        double[] x = new double[N * d];
+        float[] x = new float[N * d];
         try {
             Embedding.forward(x, batch.inputIds(), embed.value(), c.vocabSize(), d);
         } catch (IllegalArgumentException e) {
             throw new JllmException("input_ids: " + e.getMessage());
         }
-        double[][] inputs = new double[layers.size()][];
+        float[][] inputs = new float[layers.size()][];
         var saved = new DecoderLayer.Activations[layers.size()];
         for (DecoderLayer layer : layers) {
             inputs[layer.index()] = x;
@@ -281,8 +281,8 @@ public final class CausalLm {
             if (keepActivations && !gradientCheckpointing) saved[layer.index()] = s;
             x = s.xOut;
         }
-        double[] hFinal = new double[N * d];
-        double[] rstdFinal = new double[N];
+        float[] hFinal = new float[N * d];
+        float[] rstdFinal = new float[N];
         RmsNorm.forward(hFinal, rstdFinal, x, finalNorm.value(), N, d, c.rmsNormEps());
         return new Forward(ctx, inputs, saved, x, hFinal, rstdFinal);
     }
@@ -291,12 +291,12 @@ public final class CausalLm {
         ModelConfig c = config;
         int N = batch.rows() * batch.seqLen(), d = c.hiddenSize();
         Forward f = forward(batch, backward);
-        double[] dh = backward ? new double[N * d] : null;
+        float[] dh = backward ? new float[N * d] : null;
         CausalLmLoss.Result loss = CausalLmLoss.compute(f.hFinal(), lmHead.value(), batch.labels(), batch.rows(), batch.seqLen(),
                 d, c.vocabSize(), numItemsInBatch, dh, backward ? lmHead.grad() : null);
         if (!backward) return new Result(loss.lossSum(), loss.tokens(), loss.correct(), numItemsInBatch);
 
-        double[] dx = new double[N * d];
+        float[] dx = new float[N * d];
         RmsNorm.backward(dx, finalNorm.grad(), dh, f.x(), finalNorm.value(), f.rstdFinal(), N, d);
         for (int li = layers.size() - 1; li >= 0; li--) {
             DecoderLayer layer = layers.get(li);

@@ -3,16 +3,16 @@ package dev.jllm.train.nn;
 import java.util.Arrays;
 
 /**
- * A named tensor the model owns, with its gradient buffer while it is trained. Values are float64 so that the
- * same code serves finite-difference gradient checks and real runs; they are narrowed to float32 only when saved.
+ * A named tensor the model owns, with its gradient buffer while it is trained: float32 master values and float32
+ * gradients, as PyTorch keeps them in fp32 training (reductions over them accumulate in double where they are used).
  */
 public final class Parameter {
     private final String name;
     private final int[] shape;
-    private final double[] value;
-    private double[] grad;
+    private final float[] value;
+    private float[] grad;
 
-    public Parameter(String name, int[] shape, double[] value) {
+    public Parameter(String name, int[] shape, float[] value) {
         long n = 1;
         for (int d : shape) n *= d;
         if (n != value.length) {
@@ -26,7 +26,7 @@ public final class Parameter {
     public static Parameter zeros(String name, int... shape) {
         long n = 1;
         for (int d : shape) n *= d;
-        return new Parameter(name, shape, new double[Math.toIntExact(n)]);
+        return new Parameter(name, shape, new float[Math.toIntExact(n)]);
     }
 
     public String name() {
@@ -42,12 +42,12 @@ public final class Parameter {
     }
 
     /** The live values; optimizers update them in place. */
-    public double[] value() {
+    public float[] value() {
         return value;
     }
 
     /** The accumulated gradient, or null when the parameter is frozen. */
-    public double[] grad() {
+    public float[] grad() {
         return grad;
     }
 
@@ -57,12 +57,12 @@ public final class Parameter {
 
     /** Starts (or stops) accumulating a gradient for this parameter. */
     public void setTrainable(boolean trainable) {
-        if (trainable && grad == null) grad = new double[value.length];
+        if (trainable && grad == null) grad = new float[value.length];
         if (!trainable) grad = null;
     }
 
     public void zeroGrad() {
-        if (grad != null) Arrays.fill(grad, 0.0);
+        if (grad != null) Arrays.fill(grad, 0f);
     }
 
     @Override

@@ -3,7 +3,8 @@ package dev.jllm.train.optim;
 import java.util.List;
 
 /**
- * {@code torch.optim.AdamW} (non-fused, no amsgrad): decoupled weight decay {@code p *= 1 − lr·wd} first, then
+ * {@code torch.optim.AdamW} (non-fused, no amsgrad) on float32 parameters and float32 moments, each update computed
+ * in double and rounded once per stored value: decoupled weight decay {@code p *= 1 − lr·wd} first, then
  * the bias-corrected Adam step {@code p −= lr/(1−β1ᵗ) · m / (sqrt(v)/sqrt(1−β2ᵗ) + eps)}, with the operations in
  * PyTorch's order so results agree to rounding.
  */
@@ -12,8 +13,8 @@ public final class AdamW implements Optimizer {
     private final double beta1;
     private final double beta2;
     private final double eps;
-    private final double[][] m;
-    private final double[][] v;
+    private final float[][] m;
+    private final float[][] v;
     private long t;
 
     public AdamW(List<ParamGroup> groups, double beta1, double beta2, double eps) {
@@ -25,11 +26,11 @@ public final class AdamW implements Optimizer {
         this.beta1 = beta1;
         this.beta2 = beta2;
         this.eps = eps;
-        this.m = new double[groups.size()][];
-        this.v = new double[groups.size()][];
+        this.m = new float[groups.size()][];
+        this.v = new float[groups.size()][];
         for (int i = 0; i < groups.size(); i++) {
-            m[i] = new double[groups.get(i).parameter().size()];
-            v[i] = new double[groups.get(i).parameter().size()];
+            m[i] = new float[groups.get(i).parameter().size()];
+            v[i] = new float[groups.get(i).parameter().size()];
         }
     }
 
@@ -50,16 +51,18 @@ public final class AdamW implements Optimizer {
 
     private void update(int gi, double lr, double stepSize, double bc2Sqrt) {
         ParamGroup group = groups.get(gi);
-        double[] p = group.parameter().value();
-        double[] g = group.parameter().grad();
-        double[] mi = m[gi], vi = v[gi];
+        float[] p = group.parameter().value();
+        float[] g = group.parameter().grad();
+        float[] mi = m[gi], vi = v[gi];
         double decay = 1 - lr * group.weightDecay();
         for (int i = 0; i < p.length; i++) {
             double gr = g[i];
-            p[i] *= decay;
-            mi[i] = beta1 * mi[i] + (1 - beta1) * gr;
-            vi[i] = beta2 * vi[i] + (1 - beta2) * gr * gr;
-            p[i] -= stepSize * mi[i] / (Math.sqrt(vi[i]) / bc2Sqrt + eps);
+            double pi = (float) (p[i] * decay);
+            float m = (float) (beta1 * mi[i] + (1 - beta1) * gr);
+            float vv = (float) (beta2 * vi[i] + (1 - beta2) * gr * gr);
+            mi[i] = m;
+            vi[i] = vv;
+            p[i] = (float) (pi - stepSize * m / (Math.sqrt(vv) / bc2Sqrt + eps));
         }
     }
 
@@ -69,8 +72,8 @@ public final class AdamW implements Optimizer {
     }
 
     @Override
-    public java.util.Map<String, double[]> state() {
-        var out = new java.util.LinkedHashMap<String, double[]>();
+    public java.util.Map<String, float[]> state() {
+        var out = new java.util.LinkedHashMap<String, float[]>();
         for (int i = 0; i < groups.size(); i++) {
             out.put("exp_avg/" + groups.get(i).parameter().name(), m[i]);
             out.put("exp_avg_sq/" + groups.get(i).parameter().name(), v[i]);
@@ -79,7 +82,7 @@ public final class AdamW implements Optimizer {
     }
 
     @Override
-    public void restore(java.util.Map<String, double[]> state, long steps) {
+    public void restore(java.util.Map<String, float[]> state, long steps) {
         for (int i = 0; i < groups.size(); i++) {
             Optimizer.copyInto(state, "exp_avg/" + groups.get(i).parameter().name(), m[i]);
             Optimizer.copyInto(state, "exp_avg_sq/" + groups.get(i).parameter().name(), v[i]);
@@ -88,11 +91,11 @@ public final class AdamW implements Optimizer {
     }
 
     /** First and second moments of group i (for checkpoints and tests). */
-    public double[] firstMoment(int i) {
+    public float[] firstMoment(int i) {
         return m[i];
     }
 
-    public double[] secondMoment(int i) {
+    public float[] secondMoment(int i) {
         return v[i];
     }
 }

@@ -113,8 +113,8 @@ public final class AdamW8bit implements Optimizer {
     private void updateBlock(int gi, int block, double lr, float stepSize, float correction2) {
         ParamGroup group = quantized.get(gi);
         QuantState st = states.get(gi);
-        double[] p = group.parameter().value();
-        double[] g = group.parameter().grad();
+        float[] p = group.parameter().value();
+        float[] g = group.parameter().grad();
         int from = block * BLOCK_SIZE, to = Math.min(p.length, from + BLOCK_SIZE);
         int len = to - from;
         float[] s1 = new float[len], s2 = new float[len];
@@ -243,17 +243,17 @@ public final class AdamW8bit implements Optimizer {
 
     /**
      * The full-precision moments under AdamW's names, and for each 8-bit parameter bitsandbytes' names
-     * {@code state1}, {@code absmax1}, {@code state2}, {@code absmax2}: copies, codes and float32 scales as doubles,
-     * which a float64 checkpoint holds exactly.
+     * {@code state1}, {@code absmax1}, {@code state2}, {@code absmax2}: copies, codes and float32 scales as floats,
+     * which a float32 checkpoint holds exactly (codes below 256, scales already float32).
      */
     @Override
-    public Map<String, double[]> state() {
+    public Map<String, float[]> state() {
         var out = new LinkedHashMap<>(fullPrecision.state());
         for (int gi = 0; gi < quantized.size(); gi++) {
             String name = quantized.get(gi).parameter().name();
             QuantState st = states.get(gi);
-            double[] c1 = new double[st.size()], c2 = new double[st.size()];
-            double[] a1 = new double[st.blocks()], a2 = new double[st.blocks()];
+            float[] c1 = new float[st.size()], c2 = new float[st.size()];
+            float[] a1 = new float[st.blocks()], a2 = new float[st.blocks()];
             for (int i = 0; i < c1.length; i++) {
                 c1[i] = st.code1(i) & 0xff;
                 c2[i] = st.code2(i) & 0xff;
@@ -271,13 +271,13 @@ public final class AdamW8bit implements Optimizer {
     }
 
     @Override
-    public void restore(Map<String, double[]> state, long steps) {
+    public void restore(Map<String, float[]> state, long steps) {
         fullPrecision.restore(state, steps);
         for (int gi = 0; gi < quantized.size(); gi++) {
             String name = quantized.get(gi).parameter().name();
             QuantState st = states.get(gi);
-            double[] c1 = new double[st.size()], c2 = new double[st.size()];
-            double[] a1 = new double[st.blocks()], a2 = new double[st.blocks()];
+            float[] c1 = new float[st.size()], c2 = new float[st.size()];
+            float[] a1 = new float[st.blocks()], a2 = new float[st.blocks()];
             Optimizer.copyInto(state, "state1/" + name, c1);
             Optimizer.copyInto(state, "state2/" + name, c2);
             Optimizer.copyInto(state, "absmax1/" + name, a1);

@@ -11,31 +11,17 @@ import dev.jllm.train.nn.FrozenWeight;
  */
 public record Int8Linear(Bnb8bitWeight weight, double threshold) implements FrozenWeight {
     @Override
-    public void forward(double[] y, double[] x, int rows) {
-        float[] yf = new float[rows * weight.rows()];
-        weight.forward(yf, toFloats(x, rows * weight.cols()), rows, threshold);
-        for (int i = 0; i < yf.length; i++) y[i] = yf[i];
+    public void forward(float[] y, float[] x, int rows) {
+        weight.forward(y, x, rows, threshold);
     }
 
     @Override
-    public void inputGradient(double[] dx, double[] dy, int rows) {
-        int in = weight.cols();
-        float[] dxf = new float[rows * in];
-        weight.inputGradient(dxf, toFloats(dy, rows * weight.rows()), rows);
-        for (int i = 0; i < dxf.length; i++) dx[i] += dxf[i];
+    public void inputGradient(float[] dx, float[] dy, int rows) {
+        weight.inputGradient(dx, dy, rows);
     }
 
     @Override
-    public double[] dequantized() {
-        float[] f = weight.dequantize();
-        double[] d = new double[f.length];
-        for (int i = 0; i < f.length; i++) d[i] = f[i];
-        return d;
-    }
-
-    private static float[] toFloats(double[] v, int n) {
-        float[] f = new float[n];
-        for (int i = 0; i < n; i++) f[i] = (float) v[i];
-        return f;
+    public float[] dequantized() {
+        return weight.dequantize();
     }
 }

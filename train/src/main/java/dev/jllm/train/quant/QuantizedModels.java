@@ -32,7 +32,7 @@ import java.util.Map;
  * 4-bit (QLoRA) and 8-bit (LLM.int8) models: quantizing a loaded model at load time as transformers + bitsandbytes
  * do, loading pre-quantized {@code *-bnb-4bit} / 8-bit checkpoints, saving in those layouts, and
  * {@code prepare_model_for_kbit_training}.
- * The linear layers' float64 weights keep the dequantized values (what merging an adapter adds to); the products
+ * The linear layers' float32 weights keep the dequantized values (what merging an adapter adds to); the products
  * read the packed codes.
  */
 public final class QuantizedModels {
@@ -55,7 +55,7 @@ public final class QuantizedModels {
         BitsAndBytesConfig bnb = BitsAndBytesConfig.fromModelConfig(configFile.toString(), root);
         if (bnb == null) return new Loaded(CausalLm.load(folder), null);
         ModelConfig config = ModelConfig.fromJson(folder);
-        var weights = new LinkedHashMap<String, double[]>();
+        var weights = new LinkedHashMap<String, float[]>();
         var packed = new HashMap<String, Bnb4bitWeight>();
         var int8 = new HashMap<String, Bnb8bitWeight>();
         try (Checkpoint ckpt = Checkpoint.open(folder)) {
@@ -69,7 +69,7 @@ public final class QuantizedModels {
                                 + ", expected " + Arrays.toString(e.getValue()) + " from config.json");
                     }
                     int8.put(name, w);
-                    weights.put(name, toDoubles(w.dequantize()));
+                    weights.put(name, w.dequantize());
                 } else if (BnbLayout.isQuantized(ckpt, name)) {
                     if (bnb.loadIn8bit()) throw new JllmException(folder + ": tensor '" + name + "' is stored in 4 bits but quantization_config says load_in_8bit");
                     Bnb4bitWeight w = BnbLayout.read(ckpt, name);
@@ -81,7 +81,7 @@ public final class QuantizedModels {
                         throw new JllmException(folder + ": tensor '" + name + "' is " + w.type().bnbName() + " but quantization_config says " + bnb.quantType().bnbName());
                     }
                     packed.put(name, w);
-                    weights.put(name, toDoubles(w.dequantize()));
+                    weights.put(name, w.dequantize());
                 } else {
                     if (!ckpt.has(name)) throw new JllmException(folder + ": checkpoint has no tensor '" + name + "'");
                     SafeTensor t = ckpt.tensor(name);
@@ -89,7 +89,7 @@ public final class QuantizedModels {
                         throw new JllmException(folder + ": tensor '" + name + "' has shape " + Arrays.toString(t.shape())
                                 + ", expected " + Arrays.toString(e.getValue()) + " from config.json");
                     }
-                    weights.put(name, t.toDoubleArray());
+                    weights.put(name, t.toFloatArray());
                 }
             }
         }
@@ -113,18 +113,18 @@ public final class QuantizedModels {
         for (var e : model.linearsByName().entrySet()) {
             if (!config.quantizes(e.getKey()) || e.getValue().frozen() != null) continue;
             LinearLayer lin = e.getValue();
-            double[] v = lin.weight().value();
-            float[] f = new float[v.length];
-            for (int i = 0; i < f.length; i++) f[i] = (float) v[i];
+            float[] v = lin.weight().value();
             FrozenWeight frozen;
+            float[] back;
             if (config.loadIn8bit()) {
-                Bnb8bitWeight w = Bnb8bitWeight.quantize(f, lin.out(), lin.in());
+                Bnb8bitWeight w = Bnb8bitWeight.quantize(v, lin.out(), lin.in());
                 frozen = new Int8Linear(w, config.llmInt8Threshold());
+                back = w.dequantize();
             } else {
-                Bnb4bitWeight w = Bnb4bitWeight.quantize(f, new long[]{lin.out(), lin.in()}, config.quantType(), config.useDoubleQuant());
+                Bnb4bitWeight w = Bnb4bitWeight.quantize(v, new long[]{lin.out(), lin.in()}, config.quantType(), config.useDoubleQuant());
                 frozen = new QuantizedLinear(w, config.computeDtype());
+                back = w.dequantize();
             }
-            double[] back = frozen.dequantized();
             System.arraycopy(back, 0, v, 0, v.length);
             lin.freezeAs(frozen);
             n++;
@@ -144,7 +144,7 @@ public final class QuantizedModels {
 
     /**
      * PEFT's {@code prepare_model_for_kbit_training}: every base parameter frozen, gradient checkpointing on. Norms
-     * need no up-cast: this engine keeps them in float64 already.
+     * need no up-cast: this engine keeps them in float32 already.
      */
     public static void prepareForKbitTraining(CausalLm model) {
         for (Parameter p : model.parameters()) p.setTrainable(false);
@@ -172,10 +172,7 @@ public final class QuantizedModels {
                 continue;
             }
             long[] shape = Arrays.stream(p.shape()).asLongStream().toArray();
-            double[] v = p.value();
-            float[] f = new float[v.length];
-            for (int i = 0; i < f.length; i++) f[i] = (float) v[i];
-            tensors.add(SafeTensor.ofFloats(p.name(), shape, f));
+            tensors.add(SafeTensor.ofFloats(p.name(), shape, p.value()));
         }
         try {
             Files.createDirectories(outDir);
@@ -200,11 +197,5 @@ public final class QuantizedModels {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.writeString(tmp, text);
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    }
-
-    private static double[] toDoubles(float[] f) {
-        double[] d = new double[f.length];
-        for (int i = 0; i < f.length; i++) d[i] = f[i];
-        return d;
     }
 }

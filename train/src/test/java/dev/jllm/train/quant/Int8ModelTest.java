@@ -33,11 +33,11 @@ class Int8ModelTest {
     void quantizeSaveLoadIsByteIdenticalAndGivesTheSameLogits(@TempDir Path dir) throws Exception {
         Path source = Fixtures.resolve("models", "stories260K-hf");
         CausalLm full = CausalLm.load(source);
-        double[] fullLogits = full.logits(batch());
+        float[] fullLogits = full.logits(batch());
         CausalLm model = CausalLm.load(source);
         BitsAndBytesConfig config = BitsAndBytesConfig.int8(6.0, null);
         assertEquals(35, QuantizedModels.quantize(model, config));
-        double[] int8Logits = model.logits(batch());
+        float[] int8Logits = model.logits(batch());
         double worst = 0;
         for (int i = 0; i < fullLogits.length; i++) worst = Math.max(worst, Math.abs(fullLogits[i] - int8Logits[i]));
         assertTrue(worst > 0 && worst < 0.5, "int8 logits deviate by " + worst);
@@ -77,15 +77,15 @@ class Int8ModelTest {
         // the frozen layer's input gradient is dy·W' with W' = CB·SCB/127
         Int8Linear layer = (Int8Linear) model.linearsByName().get("model.layers.0.mlp.down_proj").frozen();
         Bnb8bitWeight w = layer.weight();
-        double[] dy = new double[2 * w.rows()];
-        for (int i = 0; i < dy.length; i++) dy[i] = Math.sin(i);
-        double[] dx = new double[2 * w.cols()];
+        float[] dy = new float[2 * w.rows()];
+        for (int i = 0; i < dy.length; i++) dy[i] = (float) Math.sin(i);
+        float[] dx = new float[2 * w.cols()];
         layer.inputGradient(dx, dy, 2);
         float[] wd = w.dequantize();
         for (int row = 0; row < 2; row++) {
             for (int c = 0; c < w.cols(); c++) {
                 double e = 0;
-                for (int o = 0; o < w.rows(); o++) e += (float) dy[row * w.rows() + o] * wd[o * w.cols() + c];
+                for (int o = 0; o < w.rows(); o++) e += dy[row * w.rows() + o] * wd[o * w.cols() + c];
                 assertEquals(e, dx[row * w.cols() + c], 1e-4);
             }
         }
