@@ -12,6 +12,7 @@ import dev.jllm.train.model.CausalLm;
 import dev.jllm.train.optim.AdamW;
 import dev.jllm.train.optim.ParamGroup;
 import dev.jllm.train.quant.BitsAndBytesConfig;
+import dev.jllm.train.quant.FrozenBases;
 import dev.jllm.train.quant.QuantizedModels;
 import dev.jllm.train.schedule.LrSchedule;
 import picocli.CommandLine.Command;
@@ -37,12 +38,14 @@ import java.util.concurrent.Callable;
 @Command(name = "bench-qlora", mixinStandardHelpOptions = true,
         description = {"QLoRA memory and step-time benchmark on a random-weight Llama-shaped model (generated into --cache "
                 + "as a bf16 Hugging Face folder when missing, a few MB of memory at a time).",
-                "--mode qlora loads it, quantizes every projection to NF4 with double quantization, attaches LoRA to every "
-                        + "linear layer, turns gradient checkpointing on and times --steps AdamW steps on random tokens, then "
-                        + "prints the peak resident set (VmHWM of /proc/self/status, reset after generating the model). Run it "
-                        + "with a heap limit (JLLM_JAVA_OPTS=-Xmx...).",
-                "--mode compare loads the model twice, once in 4-bit and once with its bf16 values as a frozen full-precision "
-                        + "base, and times their LoRA steps interleaved (best of --steps each), for the QLoRA / LoRA step-time ratio."})
+                "--mode qlora loads it in 4-bit (NF4 with double quantization, each projection quantized straight from the "
+                        + "memory-mapped file, never held in float32), attaches LoRA to every linear layer, turns gradient "
+                        + "checkpointing on and times --steps AdamW steps on random tokens, then prints the peak resident set "
+                        + "(VmHWM of /proc/self/status, reset after generating the model). Run it with a heap limit "
+                        + "(JLLM_JAVA_OPTS=-Xmx...).",
+                "--mode compare loads the model twice, once in 4-bit and once with its projections kept as bf16 (frozen, "
+                        + "widened to float32 panel by panel in the products), and times their LoRA steps interleaved (best "
+                        + "of --steps each), for the QLoRA / LoRA step-time ratio."})
 public final class QloraBenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -93,8 +96,7 @@ public final class QloraBenchCommand implements Callable<Integer> {
         var bnb = BitsAndBytesConfig.nf4(true);
 
         long t0 = System.nanoTime();
-        CausalLm qlora = CausalLm.load(folder);
-        QuantizedModels.quantize(qlora, bnb);
+        CausalLm qlora = FrozenBases.load4bit(folder, bnb);
         QuantizedModels.prepareForKbitTraining(qlora);
         qlora.setGradientCheckpointing(!noCheckpointing);
         StepEngine qloraEngine = engine(qlora);
@@ -116,8 +118,7 @@ public final class QloraBenchCommand implements Callable<Integer> {
             return 0;
         }
         t0 = System.nanoTime();
-        CausalLm bf16 = CausalLm.load(folder);
-        for (var p : bf16.parameters()) p.setTrainable(false);
+        CausalLm bf16 = FrozenBases.loadBf16(folder);
         bf16.setGradientCheckpointing(!noCheckpointing);
         StepEngine bf16Engine = engine(bf16);
         out.printf(Locale.ROOT, "bf16-base LoRA model loaded in %.1f s: %s%n", (System.nanoTime() - t0) / 1e9, trainable(bf16));

@@ -47,7 +47,7 @@ public final class CausalLm {
         }
     }
 
-    private CausalLm(ModelConfig config, Map<String, float[]> weights) {
+    private CausalLm(ModelConfig config, Map<String, float[]> weights, Map<String, dev.jllm.train.nn.FrozenWeight> frozen) {
         if (config.isMoe()) throw new JllmException(config.source() + ": mixture-of-experts models cannot be trained yet");
         this.config = config;
         var params = new ArrayList<Parameter>();
@@ -57,22 +57,30 @@ public final class CausalLm {
         for (int l = 0; l < config.numLayers(); l++) {
             String p = "model.layers." + l + ".";
             Parameter inNorm = param(params, weights, p + "input_layernorm.weight", d);
-            LinearLayer q = linear(params, weights, p + "self_attn.q_proj", qd, d, config.qkvBias());
-            LinearLayer k = linear(params, weights, p + "self_attn.k_proj", kvd, d, config.qkvBias());
-            LinearLayer v = linear(params, weights, p + "self_attn.v_proj", kvd, d, config.qkvBias());
-            LinearLayer o = linear(params, weights, p + "self_attn.o_proj", d, qd, config.outputBias());
+            LinearLayer q = linear(params, weights, frozen, p + "self_attn.q_proj", qd, d, config.qkvBias());
+            LinearLayer k = linear(params, weights, frozen, p + "self_attn.k_proj", kvd, d, config.qkvBias());
+            LinearLayer v = linear(params, weights, frozen, p + "self_attn.v_proj", kvd, d, config.qkvBias());
+            LinearLayer o = linear(params, weights, frozen, p + "self_attn.o_proj", d, qd, config.outputBias());
             Parameter qn = config.qkNorm() ? param(params, weights, p + "self_attn.q_norm.weight", config.headDim()) : null;
             Parameter kn = config.qkNorm() ? param(params, weights, p + "self_attn.k_norm.weight", config.headDim()) : null;
             Parameter postNorm = param(params, weights, p + "post_attention_layernorm.weight", d);
-            LinearLayer gate = linear(params, weights, p + "mlp.gate_proj", ff, d, config.mlpBias());
-            LinearLayer up = linear(params, weights, p + "mlp.up_proj", ff, d, config.mlpBias());
-            LinearLayer down = linear(params, weights, p + "mlp.down_proj", d, ff, config.mlpBias());
+            LinearLayer gate = linear(params, weights, frozen, p + "mlp.gate_proj", ff, d, config.mlpBias());
+            LinearLayer up = linear(params, weights, frozen, p + "mlp.up_proj", ff, d, config.mlpBias());
+            LinearLayer down = linear(params, weights, frozen, p + "mlp.down_proj", d, ff, config.mlpBias());
             layers.add(new DecoderLayer(l, inNorm, q, k, v, o, qn, kn, postNorm, gate, up, down));
         }
         finalNorm = param(params, weights, "model.norm.weight", d);
         lmHead = config.tieWordEmbeddings() ? embed : param(params, weights, "lm_head.weight", config.vocabSize(), d);
         this.parameters = Collections.unmodifiableList(params);
-        for (Parameter parameter : parameters) parameter.setTrainable(true);
+        if (frozen.isEmpty()) {
+            for (Parameter parameter : parameters) parameter.setTrainable(true);
+        } else {
+            // a frozen base: no gradient buffer is ever made for it (a billion-parameter base could not hold one)
+            for (LinearLayer lin : linears()) {
+                dev.jllm.train.nn.FrozenWeight f = frozen.get(lin.weight().name());
+                if (f != null) lin.freezeAs(f);
+            }
+        }
     }
 
     private static Parameter param(List<Parameter> params, Map<String, float[]> weights, String name, int... shape) {
@@ -83,8 +91,16 @@ public final class CausalLm {
         return p;
     }
 
-    private static LinearLayer linear(List<Parameter> params, Map<String, float[]> weights, String name, int out, int in, boolean bias) {
-        Parameter w = param(params, weights, name + ".weight", out, in);
+    private static LinearLayer linear(List<Parameter> params, Map<String, float[]> weights, Map<String, dev.jllm.train.nn.FrozenWeight> frozen,
+                                      String name, int out, int in, boolean bias) {
+        dev.jllm.train.nn.FrozenWeight f = frozen.get(name + ".weight");
+        Parameter w;
+        if (f != null) {
+            w = Parameter.deferred(name + ".weight", new int[]{out, in}, f::dequantized);
+            params.add(w);
+        } else {
+            w = param(params, weights, name + ".weight", out, in);
+        }
         Parameter b = bias ? param(params, weights, name + ".bias", out) : null;
         return new LinearLayer(w, b);
     }
@@ -94,7 +110,17 @@ public final class CausalLm {
      * other storage formats, such as bitsandbytes' 4-bit checkpoints.
      */
     public static CausalLm of(ModelConfig config, Map<String, float[]> weights) {
-        return new CausalLm(config, weights);
+        return new CausalLm(config, weights, Map.of());
+    }
+
+    /**
+     * A model whose base is frozen: the projections named in {@code frozen} (by weight name) compute with those
+     * representations and hold no float32 values ({@link Parameter#deferred}); every parameter starts frozen, with no
+     * gradient buffer, as {@code prepare_model_for_kbit_training} leaves a base. {@code weights} holds the rest.
+     */
+    public static CausalLm frozenBase(ModelConfig config, Map<String, float[]> weights, Map<String, dev.jllm.train.nn.FrozenWeight> frozen) {
+        if (frozen.isEmpty()) throw new IllegalArgumentException("a frozen base needs at least one frozen projection");
+        return new CausalLm(config, weights, frozen);
     }
 
     /** Loads a Hugging Face folder ({@code config.json} + safetensors, single or sharded). */
@@ -115,7 +141,7 @@ public final class CausalLm {
                 weights.put(e.getKey(), t.toFloatArray());
             }
         }
-        return new CausalLm(config, weights);
+        return new CausalLm(config, weights, Map.of());
     }
 
     /**
@@ -134,7 +160,7 @@ public final class CausalLm {
             else if (!name.endsWith(".bias")) for (int i = 0; i < w.length; i++) w[i] = (float) (random.nextGaussian() * initializerRange);
             weights.put(name, w);
         }
-        return new CausalLm(config, weights);
+        return new CausalLm(config, weights, Map.of());
     }
 
     /** Every tensor name and shape this config's model has, in transformers' naming. */

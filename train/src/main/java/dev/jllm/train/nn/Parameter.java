@@ -9,7 +9,10 @@ import java.util.Arrays;
 public final class Parameter {
     private final String name;
     private final int[] shape;
-    private final float[] value;
+    /** Null while a deferred parameter has not been asked for its values. */
+    private float[] value;
+    private final java.util.function.Supplier<float[]> deferred;
+    private final int size;
     private float[] grad;
 
     public Parameter(String name, int[] shape, float[] value) {
@@ -21,6 +24,26 @@ public final class Parameter {
         this.name = name;
         this.shape = shape.clone();
         this.value = value;
+        this.deferred = null;
+        this.size = value.length;
+    }
+
+    private Parameter(String name, int[] shape, java.util.function.Supplier<float[]> values) {
+        long n = 1;
+        for (int d : shape) n *= d;
+        this.name = name;
+        this.shape = shape.clone();
+        this.size = Math.toIntExact(n);
+        this.deferred = values;
+    }
+
+    /**
+     * A frozen tensor whose values live in another representation (a 4-bit or bf16 base weight that computes its
+     * own products): {@link #value} makes them only when something asks (merging an adapter, saving a dense copy),
+     * so a quantized model never holds a float32 copy of its weights.
+     */
+    public static Parameter deferred(String name, int[] shape, java.util.function.Supplier<float[]> values) {
+        return new Parameter(name, shape, values);
     }
 
     public static Parameter zeros(String name, int... shape) {
@@ -38,11 +61,16 @@ public final class Parameter {
     }
 
     public int size() {
-        return value.length;
+        return size;
     }
 
     /** The live values; optimizers update them in place. */
     public float[] value() {
+        if (value == null) {
+            float[] made = deferred.get();
+            if (made.length != size) throw new IllegalStateException(name + ": deferred values have " + made.length + " elements, expected " + size);
+            value = made;
+        }
         return value;
     }
 
@@ -57,7 +85,7 @@ public final class Parameter {
 
     /** Starts (or stops) accumulating a gradient for this parameter. */
     public void setTrainable(boolean trainable) {
-        if (trainable && grad == null) grad = new float[value.length];
+        if (trainable && grad == null) grad = new float[size];
         if (!trainable) grad = null;
     }
 
