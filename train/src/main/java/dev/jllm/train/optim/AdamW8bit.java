@@ -4,14 +4,10 @@ import dev.jllm.core.JllmException;
 import dev.jllm.core.quant.bnb.CodeSearch;
 import dev.jllm.core.quant.bnb.DynamicMap;
 
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -303,16 +299,7 @@ public final class AdamW8bit implements Optimizer {
             if (pageDirectory == null) {
                 segment = MemorySegment.ofArray(new byte[Math.toIntExact(bytes)]);
             } else {
-                try {
-                    Path file = Files.createTempFile(pageDirectory, "jllm-paged-adamw8bit-", ".state");
-                    try (var channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-                        segment = channel.map(FileChannel.MapMode.READ_WRITE, 0, bytes, arena);
-                    } finally {
-                        Files.delete(file);
-                    }
-                } catch (IOException e) {
-                    throw new JllmException("cannot create the paged optimizer state file in " + pageDirectory + ": " + e.getMessage());
-                }
+                segment = PagedMemory.allocate(bytes, pageDirectory, "jllm-paged-adamw8bit-", arena);
             }
             // codes start at index 0 of both maps, which is not zero: set every code to the map's zero
             for (long i = 0; i < size; i++) {
