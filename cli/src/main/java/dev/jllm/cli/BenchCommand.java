@@ -32,7 +32,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--model", description = "A model to measure (Hugging Face folder or .gguf).")
     Path model;
 
-    @Option(names = "--random", description = "Random-weight model preset to generate: 1b (Llama 3.2 1B layout, 32000 vocab) or tiny.")
+    @Option(names = "--random", description = "Random-weight model preset to generate: 1b (Llama 3.2 1B layout, 32000 vocab), tinyllama (TinyLlama 1.1B layout) or tiny.")
     String random;
 
     @Option(names = "--types", split = ",", description = "Weight types for --random, comma-separated.", defaultValue = "F32,BF16,Q8_0,Q4_K")

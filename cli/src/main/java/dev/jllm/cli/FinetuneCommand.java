@@ -166,7 +166,7 @@ public final class FinetuneCommand implements Callable<Integer> {
     Double loggingSteps;
     @Option(names = "--save-steps", description = "Save checkpoint-N every N steps; 0 only at the end (default 500).")
     Double saveSteps;
-    @Option(names = "--optim", description = "adamw_torch, paged_adamw_32bit (same update; state not memory-mapped yet), adamw_8bit (bitsandbytes block-wise 8-bit state), "
+    @Option(names = "--optim", description = "adamw_torch, paged_adamw_32bit (the same update with both moments in memory-mapped, unlinked files the OS can page out), adamw_8bit (bitsandbytes block-wise 8-bit state), "
             + "paged_adamw_8bit (adamw_8bit with its state in memory-mapped files on the CPU, which the OS can page out) or sgd.")
     String optim;
     @Option(names = "--gradient-checkpointing", negatable = true, description = "Recompute activations in backward (on by default for 4-bit models, as prepare_model_for_kbit_training does).")

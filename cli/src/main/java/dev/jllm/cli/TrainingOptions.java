@@ -72,7 +72,7 @@ public final class TrainingOptions {
     @Option(names = "--adam-epsilon", description = "AdamW epsilon (default 1e-8).")
     Double adamEpsilon;
 
-    @Option(names = "--optim", description = "adamw_torch (torch.optim.AdamW), paged_adamw_32bit (the same update; its state is not memory-mapped yet), "
+    @Option(names = "--optim", description = "adamw_torch (torch.optim.AdamW), paged_adamw_32bit (the same update, bit for bit, with both moments in memory-mapped, already-unlinked files the OS can page out), "
             + "adamw_8bit (bitsandbytes AdamW8bit: both moments stored block-wise in 8 bits, tensors under 4096 elements "
             + "keep full-precision state), paged_adamw_8bit (adamw_8bit with its state in memory-mapped files on the CPU, "
             + "which the OS can page out), sgd (torch.optim.SGD, no momentum) or adafactor (transformers Adafactor as the "

@@ -349,4 +349,50 @@ class FinetuneCommandTest {
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("none, all or lora_only"), bad.err());
     }
+
+    /**
+     * QLoRA with dropout, stopped after its checkpoint and resumed with {@code --resume-from-checkpoint true}, logs
+     * the same lines and saves the same adapter as the uninterrupted run, for each optimizer with state.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"paged_adamw_32bit", "paged_adamw_8bit"})
+    void qloraResumesFromItsNewestCheckpointExactly(String optim) throws Exception {
+        String model = Fixtures.resolve("models", "stories260K-hf").toString();
+        // the first rows of lamini_docs with short answers, so completions survive a short max_length
+        Path rows = dir.resolve("rows.jsonl");
+        var lines = new ArrayList<String>();
+        for (String line : Files.readAllLines(Fixtures.resolve("datasets", "lamini_docs.jsonl")).subList(0, 16)) {
+            var row = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(line);
+            String answer = row.path("answer").asText();
+            row.put("answer", answer.substring(0, Math.min(80, answer.length())));
+            lines.add(JSON.writeValueAsString(row));
+        }
+        Files.write(rows, lines);
+        String data = rows.toString();
+        java.util.function.Function<String, List<String>> args = name -> List.of("finetune", "--model", model, "--dataset", data,
+                "--prompt-field", "question", "--completion-field", "answer", "--max-length", "96", "--load-in-4bit",
+                "--bnb-4bit-use-double-quant", "--lora-r", "4", "--lora-dropout", "0.1", "--optim", optim,
+                "--per-device-train-batch-size", "2", "--learning-rate", "1e-3", "--logging-steps", "1", "--save-steps", "2",
+                "--output-dir", dir.resolve(name).toString(), "--log-file", dir.resolve(name + ".jsonl").toString());
+        var whole = new ArrayList<>(args.apply("whole"));
+        whole.addAll(List.of("--max-steps", "4"));
+        CliRun w = CliRun.run(whole.toArray(String[]::new));
+        assertEquals(0, w.code(), w.err());
+        // the same run again, then what came after its checkpoint-2 taken away, as a kill during step 3 would leave it
+        var part = new ArrayList<>(args.apply("part"));
+        part.addAll(List.of("--max-steps", "4"));
+        CliRun p = CliRun.run(part.toArray(String[]::new));
+        assertEquals(0, p.code(), p.err());
+        Files.delete(dir.resolve("part/adapter_model.safetensors"));
+        part.addAll(List.of("--resume-from-checkpoint", "true"));
+        CliRun r = CliRun.run(part.toArray(String[]::new));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("Resuming from " + dir.resolve("part").resolve("checkpoint-2") + " at step 2"), r.out());
+        List<String> log = Files.readAllLines(dir.resolve("whole.jsonl"));
+        assertEquals(4, log.size());
+        for (String line : log) assertTrue(JSON.readTree(line).path("loss").asDouble() > 1, line);
+        assertEquals(log, Files.readAllLines(dir.resolve("part.jsonl")));
+        assertArrayEquals(Files.readAllBytes(dir.resolve("whole").resolve("adapter_model.safetensors")),
+                Files.readAllBytes(dir.resolve("part").resolve("adapter_model.safetensors")));
+    }
 }

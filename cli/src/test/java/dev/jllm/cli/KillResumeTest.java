@@ -28,9 +28,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * uninterrupted run's byte for byte, and the checkpoint folder the kill left half-written must never be resumed from.
  */
 class KillResumeTest {
-    private static final int STEPS = 16;
+    private static final int STEPS = 10;
     /** The kill comes once this checkpoint is complete, at the next checkpoint write that is seen in progress. */
-    private static final int KILL_AFTER = 4;
+    private static final int KILL_AFTER = 3;
 
     @TempDir
     Path dir;

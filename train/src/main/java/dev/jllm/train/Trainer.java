@@ -192,9 +192,9 @@ public final class Trainer {
         var groups = ParamGroup.withDecay(model.trainableParameters(), args.weightDecay());
         if (groups.isEmpty()) throw new JllmException("the model has no trainable parameter");
         return switch (args.optim()) {
-            // bitsandbytes' paged 32-bit AdamW computes torch's AdamW update; paging only moves its state between
-            // GPU and host memory, which has no counterpart here
-            case "adamw_torch", "paged_adamw_32bit" -> new AdamW(groups, args.adamBeta1(), args.adamBeta2(), args.adamEpsilon());
+            case "adamw_torch" -> new AdamW(groups, args.adamBeta1(), args.adamBeta2(), args.adamEpsilon());
+            // bitsandbytes' paged 32-bit AdamW computes torch's AdamW update; its state lives in pageable memory
+            case "paged_adamw_32bit" -> AdamW.paged(groups, args.adamBeta1(), args.adamBeta2(), args.adamEpsilon());
             case "adamw_8bit" -> dev.jllm.train.optim.AdamW8bit.inMemory(groups, args.adamBeta1(), args.adamBeta2(), args.adamEpsilon());
             case "paged_adamw_8bit" -> dev.jllm.train.optim.AdamW8bit.paged(groups, args.adamBeta1(), args.adamBeta2(), args.adamEpsilon());
             case "sgd" -> new Sgd(groups);

@@ -1,5 +1,6 @@
 package dev.jllm.train.nn;
 
+import dev.jllm.core.kernel.Exp;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -7,8 +8,9 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The row operations of softmax, the loss and the activations on whole vectors: the exponentials are the costly
- * part (tens of millions per step at a 32k vocabulary) and the Vector API's {@code EXP} runs them a register at a
- * time. Sums of exponentials are added in double (each float vector widened into two double vectors), so a
+ * part (tens of millions per step at a 32k vocabulary), computed a register at a time with core's {@link Exp}, whose
+ * vector body, scalar tail and every JIT stage round alike (so a run is reproducible). Sums of exponentials are
+ * added in double (each float vector widened into two double vectors), so a
  * 32000-term softmax denominator carries no float32 summation error.
  */
 public final class VectorMath {
@@ -44,7 +46,7 @@ public final class VectorMath {
             DoubleVector acc = DoubleVector.zero(D);
             FloatVector s = FloatVector.broadcast(F, shift);
             for (; i + L <= to; i += L) {
-                FloatVector e = FloatVector.fromArray(F, x, i).sub(s).lanewise(VectorOperators.EXP);
+                FloatVector e = Exp.exp(FloatVector.fromArray(F, x, i).sub(s));
                 if (store) e.intoArray(x, i);
                 acc = acc.add((DoubleVector) e.convertShape(VectorOperators.F2D, D, 0))
                         .add((DoubleVector) e.convertShape(VectorOperators.F2D, D, 1));
@@ -52,7 +54,7 @@ public final class VectorMath {
             sum = acc.reduceLanes(VectorOperators.ADD);
         }
         for (; i < to; i++) {
-            float e = (float) Math.exp(x[i] - shift);
+            float e = Exp.exp(x[i] - shift);
             if (store) x[i] = e;
             sum += e;
         }
@@ -64,9 +66,9 @@ public final class VectorMath {
         int i = from;
         FloatVector s = FloatVector.broadcast(F, shift);
         for (; i + L <= to; i += L) {
-            FloatVector.fromArray(F, x, i).sub(s).lanewise(VectorOperators.EXP).intoArray(x, i);
+            Exp.exp(FloatVector.fromArray(F, x, i).sub(s)).intoArray(x, i);
         }
-        for (; i < to; i++) x[i] = (float) Math.exp(x[i] - shift);
+        for (; i < to; i++) x[i] = Exp.exp(x[i] - shift);
     }
 
     /** {@code x[j] *= factor} over {@code [from, to)}. */
@@ -90,7 +92,7 @@ public final class VectorMath {
     /** {@code σ(x) = 1 / (1 + exp(−x))} of one vector. */
     static FloatVector sigmoid(FloatVector x) {
         FloatVector one = FloatVector.broadcast(F, 1f);
-        return one.div(one.add(x.neg().lanewise(VectorOperators.EXP)));
+        return one.div(one.add(Exp.exp(x.neg())));
     }
 
     static VectorSpecies<Float> species() {

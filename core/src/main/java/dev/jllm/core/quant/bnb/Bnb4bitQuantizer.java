@@ -108,6 +108,8 @@ public final class Bnb4bitQuantizer {
                 source.release((long) b0 * Bnb4bitWeight.BLOCK, Math.min(count, (long) b1 * Bnb4bitWeight.BLOCK));
             }
         });
+        // the kernel maps pages around each fault, so a neighbour's already-released range can come back: once more, whole
+        source.release(0, count);
         return doubleQuant ? new Bnb4bitWeight(type, shape.clone(), packed, null, DoubleQuant.of(absmax))
                 : new Bnb4bitWeight(type, shape.clone(), packed, absmax, null);
     }
