@@ -171,16 +171,16 @@ public final class FinetuneCommand implements Callable<Integer> {
         if (own.path("use_dora").asBoolean(false)) throw new JllmException(config + ": use_dora is not implemented");
 
         PrintWriter out = spec.commandLine().getOut();
-        QuantizedModels.Loaded loaded = QuantizedModels.load(model);
+        boolean want4bit = pick(loadIn4bit, own, "load_in_4bit", false);
+        BitsAndBytesConfig requested = !want4bit ? null : new BitsAndBytesConfig(QuantType.parse(pick(quantType, own, "bnb_4bit_quant_type", "nf4")),
+                ComputeDtype.parse(pick(computeDtype, own, "bnb_4bit_compute_dtype", "float32")),
+                pick(doubleQuant, own, "bnb_4bit_use_double_quant", false), null);
+        // a full-precision model is quantized tensor by tensor while it loads, never held dense as a whole
+        QuantizedModels.Loaded loaded = QuantizedModels.load(model, requested);
         CausalLm lm = loaded.model();
         BitsAndBytesConfig bnb = loaded.quantization();
-        boolean want4bit = pick(loadIn4bit, own, "load_in_4bit", false);
-        if (want4bit && bnb == null) {
-            bnb = new BitsAndBytesConfig(QuantType.parse(pick(quantType, own, "bnb_4bit_quant_type", "nf4")),
-                    ComputeDtype.parse(pick(computeDtype, own, "bnb_4bit_compute_dtype", "float32")),
-                    pick(doubleQuant, own, "bnb_4bit_use_double_quant", false), null);
-            int n = QuantizedModels.quantize(lm, bnb);
-            out.printf(Locale.ROOT, "quantized %d linear layers to %s%s (compute dtype %s)%n", n, bnb.quantType().bnbName(),
+        if (loaded.quantizedAtLoad() > 0) {
+            out.printf(Locale.ROOT, "quantized %d linear layers to %s%s (compute dtype %s)%n", loaded.quantizedAtLoad(), bnb.quantType().bnbName(),
                     bnb.useDoubleQuant() ? " with double quantization" : "", bnb.computeDtype().pythonName());
         } else if (bnb != null) {
             out.printf(Locale.ROOT, "loaded a bitsandbytes %s checkpoint%n", bnb.quantType().bnbName());

@@ -36,11 +36,24 @@ public final class QuantizedModels {
 
     private QuantizedModels() {}
 
-    /** A loaded model and its quantization (null for a full-precision checkpoint). */
-    public record Loaded(CausalLm model, BitsAndBytesConfig quantization) {}
+    /**
+     * A loaded model and its quantization (null for a full-precision model); {@code quantizedAtLoad} counts the
+     * layers quantized while loading (0 when the checkpoint was 4-bit already, or stays full precision).
+     */
+    public record Loaded(CausalLm model, BitsAndBytesConfig quantization, int quantizedAtLoad) {}
 
     /** Loads a folder, full precision or bitsandbytes 4-bit (detected from config.json's quantization_config). */
     public static Loaded load(Path folder) {
+        return load(folder, null);
+    }
+
+    /**
+     * Loads a folder; a full-precision one is quantized with {@code quantizeIfDense} (when not null) tensor by
+     * tensor as it is read, as transformers loads with a {@code BitsAndBytesConfig}: each selected weight is
+     * quantized and its float values dropped before the next is read, so loading never holds the dense model. A
+     * checkpoint that is 4-bit already keeps its own quantization.
+     */
+    public static Loaded load(Path folder, BitsAndBytesConfig quantizeIfDense) {
         Path configFile = Files.isDirectory(folder) ? folder.resolve("config.json") : folder;
         JsonNode root;
         try {
@@ -48,8 +61,9 @@ public final class QuantizedModels {
         } catch (IOException e) {
             throw new JllmException(configFile + ": cannot read the model config: " + e.getMessage(), e);
         }
-        BitsAndBytesConfig bnb = BitsAndBytesConfig.fromModelConfig(configFile.toString(), root);
-        if (bnb == null) return new Loaded(CausalLm.load(folder), null);
+        BitsAndBytesConfig stored = BitsAndBytesConfig.fromModelConfig(configFile.toString(), root);
+        if (stored == null && quantizeIfDense == null) return new Loaded(CausalLm.load(folder), null, 0);
+        BitsAndBytesConfig bnb = stored != null ? stored : quantizeIfDense;
         ModelConfig config = ModelConfig.fromJson(folder);
         var weights = new LinkedHashMap<String, float[]>();
         var packed = new HashMap<String, Bnb4bitWeight>();
@@ -57,7 +71,7 @@ public final class QuantizedModels {
         try (Checkpoint ckpt = Checkpoint.open(folder)) {
             for (var e : CausalLm.expectedShapes(config).entrySet()) {
                 String name = e.getKey();
-                if (BnbLayout.isQuantized(ckpt, name)) {
+                if (stored != null && BnbLayout.isQuantized(ckpt, name)) {
                     Bnb4bitWeight w = BnbLayout.read(ckpt, name);
                     if (!Arrays.equals(w.shape(), e.getValue())) {
                         throw new JllmException(folder + ": 4-bit tensor '" + name + "' has shape " + Arrays.toString(w.shape())
@@ -75,7 +89,14 @@ public final class QuantizedModels {
                         throw new JllmException(folder + ": tensor '" + name + "' has shape " + Arrays.toString(t.shape())
                                 + ", expected " + Arrays.toString(e.getValue()) + " from config.json");
                     }
-                    weights.put(name, t.toFloatArray());
+                    String module = name.substring(0, name.length() - ".weight".length());
+                    if (stored == null && name.endsWith("_proj.weight") && bnb.quantizes(module)) {
+                        Bnb4bitWeight w = Bnb4bitWeight.quantize(t.toFloatArray(), e.getValue(), bnb.quantType(), bnb.useDoubleQuant());
+                        packed.put(name, w);
+                        deferred.put(name, w::dequantize);
+                    } else {
+                        weights.put(name, t.toFloatArray());
+                    }
                 }
             }
         }
@@ -84,8 +105,10 @@ public final class QuantizedModels {
             Bnb4bitWeight w = packed.get(e.getKey() + ".weight");
             if (w != null) e.getValue().freezeAs(new QuantizedLinear(w, bnb.computeDtype()));
         }
-        if (packed.isEmpty()) throw new JllmException(folder + ": config.json declares 4-bit quantization but no tensor is stored in bitsandbytes' 4-bit layout");
-        return new Loaded(model, bnb);
+        if (stored != null && packed.isEmpty()) {
+            throw new JllmException(folder + ": config.json declares 4-bit quantization but no tensor is stored in bitsandbytes' 4-bit layout");
+        }
+        return new Loaded(model, bnb, stored == null ? packed.size() : 0);
     }
 
     /** Quantizes every linear layer the config selects (not the output head), as loading with it would. */
