@@ -193,25 +193,28 @@ public final class FinetuneCommand implements Callable<Integer> {
         }
 
         PrintWriter out = spec.commandLine().getOut();
-        QuantizedModels.Loaded loaded = QuantizedModels.load(model);
-        CausalLm lm = loaded.model();
-        BitsAndBytesConfig bnb = loaded.quantization();
         boolean want4bit = pick(loadIn4bit, own, "load_in_4bit", false);
         boolean want8bit = pick(loadIn8bit, own, "load_in_8bit", false);
         if (want4bit && want8bit) throw new JllmException("load_in_4bit and load_in_8bit exclude each other; choose one");
         List<String> skip = skipModules != null ? skipModules : own.has("llm_int8_skip_modules") ? stringList(own, "llm_int8_skip_modules") : null;
         boolean thresholdGiven = llmInt8Threshold != null || own.has("llm_int8_threshold");
-        if (thresholdGiven && !want8bit && (bnb == null || !bnb.loadIn8bit())) throw new JllmException("llm_int8_threshold applies to load_in_8bit; add --load-in-8bit");
-        if (want8bit && bnb == null) {
-            bnb = BitsAndBytesConfig.int8(pick(llmInt8Threshold, own, "llm_int8_threshold", BitsAndBytesConfig.DEFAULT_INT8_THRESHOLD), skip);
-            int n = QuantizedModels.quantize(lm, bnb);
-            out.printf(Locale.ROOT, "quantized %d linear layers to %s%n", n, bnb.describe());
-        } else if (want4bit && bnb == null) {
-            bnb = new BitsAndBytesConfig(QuantType.parse(pick(quantType, own, "bnb_4bit_quant_type", "nf4")),
+        BitsAndBytesConfig requested = null;
+        if (want8bit) {
+            requested = BitsAndBytesConfig.int8(pick(llmInt8Threshold, own, "llm_int8_threshold", BitsAndBytesConfig.DEFAULT_INT8_THRESHOLD), skip);
+        } else if (want4bit) {
+            requested = new BitsAndBytesConfig(QuantType.parse(pick(quantType, own, "bnb_4bit_quant_type", "nf4")),
                     ComputeDtype.parse(pick(computeDtype, own, "bnb_4bit_compute_dtype", "float32")),
                     pick(doubleQuant, own, "bnb_4bit_use_double_quant", false), skip);
-            int n = QuantizedModels.quantize(lm, bnb);
-            out.printf(Locale.ROOT, "quantized %d linear layers to %s%s (compute dtype %s)%n", n, bnb.quantType().bnbName(),
+        }
+        // a full-precision model is quantized tensor by tensor while it loads, never held dense as a whole
+        QuantizedModels.Loaded loaded = QuantizedModels.load(model, requested);
+        CausalLm lm = loaded.model();
+        BitsAndBytesConfig bnb = loaded.quantization();
+        if (thresholdGiven && !want8bit && (bnb == null || !bnb.loadIn8bit())) throw new JllmException("llm_int8_threshold applies to load_in_8bit; add --load-in-8bit");
+        if (loaded.quantizedAtLoad() > 0 && bnb.loadIn8bit()) {
+            out.printf(Locale.ROOT, "quantized %d linear layers to %s%n", loaded.quantizedAtLoad(), bnb.describe());
+        } else if (loaded.quantizedAtLoad() > 0) {
+            out.printf(Locale.ROOT, "quantized %d linear layers to %s%s (compute dtype %s)%n", loaded.quantizedAtLoad(), bnb.quantType().bnbName(),
                     bnb.useDoubleQuant() ? " with double quantization" : "", bnb.computeDtype().pythonName());
         } else if (bnb != null) {
             if ((want8bit && !bnb.loadIn8bit()) || (want4bit && bnb.loadIn8bit())) {

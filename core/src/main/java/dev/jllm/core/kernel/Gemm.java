@@ -195,7 +195,13 @@ public final class Gemm {
         boolean vector = Simd.enabled();
         int granule = src == null ? 1 : src.kGranule();
         int kcStep = (KC + granule - 1) / granule * granule;
-        Parallel.forRange(panels, 1, (w, p0, p1) ->
+        // Columns are claimed in chunks of about a quarter of each thread's share, so a descheduled thread delays
+        // one chunk, not half the product; a chunk spans at least 256 columns (each chunk copies A's blocks again),
+        // and never more than one thread's share.
+        int threads = Parallel.threads();
+        int share = (panels + threads - 1) / threads;
+        int chunk = Math.min(share, Math.max(panels / (4 * threads), Math.max(1, 256 / NR)));
+        Parallel.forChunks(panels, chunk, (w, p0, p1) ->
                 driveColumns(m, n, k, kcStep, a, aOff, transA, c, cOff, accumulate, src, packed, p0 * NR, Math.min(n, p1 * NR), vector));
     }
 

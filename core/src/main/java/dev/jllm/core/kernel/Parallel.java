@@ -93,22 +93,47 @@ public final class Parallel {
         p.run(n, grain, workers, body);
     }
 
+    /**
+     * Splits {@code [0, n)} into chunks of {@code grain} (the last may be shorter) that the threads claim one at a
+     * time, so a thread the OS has descheduled (a loaded machine) holds up at most one chunk instead of a whole
+     * 1/threads slice. Costs one atomic increment per chunk; worth it when chunks are large (milliseconds). A call
+     * that cannot go parallel (one thread, one chunk, or nested) runs the whole range at once.
+     */
+    public static void forChunks(int n, int grain, RangeBody body) {
+        if (n <= 0) return;
+        Pool p = pool();
+        int chunks = (n + grain - 1) / grain;
+        int workers = Math.min(p.size, chunks);
+        if (workers <= 1) {
+            body.run(0, 0, n);
+            return;
+        }
+        p.run(n, grain, workers, body, true);
+    }
+
     /** One parallel call, published to the workers through a single volatile write. */
     private static final class Job {
         final RangeBody body;
         final int n, grain, workers;
         final AtomicInteger pending;
+        /** Next unclaimed start, for a chunked job; null for a job of fixed slices. */
+        final AtomicInteger cursor;
         volatile Throwable failure;
 
-        Job(RangeBody body, int n, int grain, int workers) {
+        Job(RangeBody body, int n, int grain, int workers, boolean chunked) {
             this.body = body;
             this.n = n;
             this.grain = grain;
             this.workers = workers;
             this.pending = new AtomicInteger(workers - 1);
+            this.cursor = chunked ? new AtomicInteger() : null;
         }
 
         void runSlice(int worker) {
+            if (cursor != null) {
+                for (int start; (start = cursor.getAndAdd(grain)) < n; ) body.run(worker, start, Math.min(n, start + grain));
+                return;
+            }
             int units = (n + grain - 1) / grain;
             int startUnit = (int) ((long) units * worker / workers);
             int endUnit = (int) ((long) units * (worker + 1) / workers);
@@ -144,12 +169,16 @@ public final class Parallel {
         }
 
         void run(int n, int grain, int workers, RangeBody body) {
+            run(n, grain, workers, body, false);
+        }
+
+        void run(int n, int grain, int workers, RangeBody body, boolean chunked) {
             if (!busy.compareAndSet(false, true)) {
                 body.run(0, 0, n);
                 return;
             }
             try {
-                Job job = new Job(body, n, grain, workers);
+                Job job = new Job(body, n, grain, workers, chunked);
                 current = job;
                 for (int i = 0; i < workers - 1; i++) LockSupport.unpark(threads[i]);
                 Throwable mine = null;

@@ -37,6 +37,32 @@ class ParallelTest {
     }
 
     @Test
+    void everyIndexRunsExactlyOnceInClaimedChunks() {
+        int before = Parallel.threads();
+        try {
+            for (int threads : new int[]{1, 2, 3}) {
+                Parallel.setThreads(threads);
+                for (int n : new int[]{1, 5, 64, 1000}) {
+                    for (int grain : new int[]{1, 7, 2000}) {
+                        AtomicIntegerArray hits = new AtomicIntegerArray(n);
+                        for (int rep = 0; rep < 50; rep++) {
+                            Parallel.forChunks(n, grain, (w, s, e) -> {
+                                // a call that cannot go parallel runs the whole range at once
+                                boolean whole = s == 0 && e == n;
+                                if (!whole && (e - s > grain || s % grain != 0)) throw new AssertionError("chunk [" + s + ", " + e + ")");
+                                for (int i = s; i < e; i++) hits.incrementAndGet(i);
+                            });
+                        }
+                        for (int i = 0; i < n; i++) assertEquals(50, hits.get(i), "index " + i);
+                    }
+                }
+            }
+        } finally {
+            Parallel.setThreads(before);
+        }
+    }
+
+    @Test
     void nestedCallsRunInline() {
         for (int rep = 0; rep < 200; rep++) nestedOnce();
     }

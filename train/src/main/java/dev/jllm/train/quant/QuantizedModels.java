@@ -40,11 +40,24 @@ public final class QuantizedModels {
 
     private QuantizedModels() {}
 
-    /** A loaded model and its quantization (null for a full-precision checkpoint). */
-    public record Loaded(CausalLm model, BitsAndBytesConfig quantization) {}
+    /**
+     * A loaded model and its quantization (null for a full-precision model); {@code quantizedAtLoad} counts the
+     * layers quantized while loading (0 when the checkpoint was quantized already, or stays full precision).
+     */
+    public record Loaded(CausalLm model, BitsAndBytesConfig quantization, int quantizedAtLoad) {}
 
     /** Loads a folder, full precision or bitsandbytes 4-bit / 8-bit (detected from config.json's quantization_config). */
     public static Loaded load(Path folder) {
+        return load(folder, null);
+    }
+
+    /**
+     * Loads a folder; a full-precision one is quantized with {@code quantizeIfDense} (when not null) tensor by
+     * tensor as it is read, as transformers loads with a {@code BitsAndBytesConfig}: each selected weight is
+     * quantized and its float values dropped before the next is read, so loading never holds the dense model. A
+     * checkpoint that is quantized already keeps its own quantization.
+     */
+    public static Loaded load(Path folder, BitsAndBytesConfig quantizeIfDense) {
         Path configFile = Files.isDirectory(folder) ? folder.resolve("config.json") : folder;
         JsonNode root;
         try {
@@ -52,8 +65,9 @@ public final class QuantizedModels {
         } catch (IOException e) {
             throw new JllmException(configFile + ": cannot read the model config: " + e.getMessage(), e);
         }
-        BitsAndBytesConfig bnb = BitsAndBytesConfig.fromModelConfig(configFile.toString(), root);
-        if (bnb == null) return new Loaded(CausalLm.load(folder), null);
+        BitsAndBytesConfig stored = BitsAndBytesConfig.fromModelConfig(configFile.toString(), root);
+        if (stored == null && quantizeIfDense == null) return new Loaded(CausalLm.load(folder), null, 0);
+        BitsAndBytesConfig bnb = stored != null ? stored : quantizeIfDense;
         ModelConfig config = ModelConfig.fromJson(folder);
         var weights = new LinkedHashMap<String, float[]>();
         var packed = new HashMap<String, Bnb4bitWeight>();
@@ -62,7 +76,7 @@ public final class QuantizedModels {
         try (Checkpoint ckpt = Checkpoint.open(folder)) {
             for (var e : CausalLm.expectedShapes(config).entrySet()) {
                 String name = e.getKey();
-                if (Bnb8bitLayout.isQuantized(ckpt, name)) {
+                if (stored != null && Bnb8bitLayout.isQuantized(ckpt, name)) {
                     if (!bnb.loadIn8bit()) throw new JllmException(folder + ": tensor '" + name + "' is stored in 8 bits but quantization_config says load_in_4bit");
                     Bnb8bitWeight w = Bnb8bitLayout.read(ckpt, name);
                     if (!Arrays.equals(w.shape(), e.getValue())) {
@@ -71,7 +85,7 @@ public final class QuantizedModels {
                     }
                     int8.put(name, w);
                     deferred.put(name, w::dequantize);
-                } else if (BnbLayout.isQuantized(ckpt, name)) {
+                } else if (stored != null && BnbLayout.isQuantized(ckpt, name)) {
                     if (bnb.loadIn8bit()) throw new JllmException(folder + ": tensor '" + name + "' is stored in 4 bits but quantization_config says load_in_8bit");
                     Bnb4bitWeight w = BnbLayout.read(ckpt, name);
                     if (!Arrays.equals(w.shape(), e.getValue())) {
@@ -90,7 +104,21 @@ public final class QuantizedModels {
                         throw new JllmException(folder + ": tensor '" + name + "' has shape " + Arrays.toString(t.shape())
                                 + ", expected " + Arrays.toString(e.getValue()) + " from config.json");
                     }
-                    weights.put(name, t.toFloatArray());
+                    String module = name.substring(0, name.length() - ".weight".length());
+                    if (stored == null && name.endsWith("_proj.weight") && bnb.quantizes(module)) {
+                        long[] shape = e.getValue();
+                        if (bnb.loadIn8bit()) {
+                            Bnb8bitWeight w = Bnb8bitWeight.quantize(t.toFloatArray(), (int) shape[0], (int) shape[1]);
+                            int8.put(name, w);
+                            deferred.put(name, w::dequantize);
+                        } else {
+                            Bnb4bitWeight w = Bnb4bitWeight.quantize(t.toFloatArray(), shape, bnb.quantType(), bnb.useDoubleQuant());
+                            packed.put(name, w);
+                            deferred.put(name, w::dequantize);
+                        }
+                    } else {
+                        weights.put(name, t.toFloatArray());
+                    }
                 }
             }
         }
@@ -101,11 +129,11 @@ public final class QuantizedModels {
             Bnb8bitWeight w8 = int8.get(e.getKey() + ".weight");
             if (w8 != null) e.getValue().freezeAs(new Int8Linear(w8, bnb.llmInt8Threshold()));
         }
-        if (packed.isEmpty() && int8.isEmpty()) {
+        if (stored != null && packed.isEmpty() && int8.isEmpty()) {
             throw new JllmException(folder + ": config.json declares " + (bnb.loadIn8bit() ? "8" : "4") + "-bit quantization but no tensor is stored in bitsandbytes' "
                     + (bnb.loadIn8bit() ? "8" : "4") + "-bit layout");
         }
-        return new Loaded(model, bnb);
+        return new Loaded(model, bnb, stored == null ? packed.size() + int8.size() : 0);
     }
 
     /** Quantizes every linear layer the config selects (not the output head), as loading with it would. */
