@@ -3,6 +3,7 @@ package dev.jllm.train.loss;
 import dev.jllm.core.JllmException;
 import dev.jllm.core.kernel.Gemm;
 import dev.jllm.core.kernel.Parallel;
+import dev.jllm.train.nn.VectorMath;
 
 /**
  * Causal-LM cross-entropy fused with the {@code lm_head} projection, as transformers' {@code ForCausalLMLoss}
@@ -17,8 +18,11 @@ import dev.jllm.core.kernel.Parallel;
  */
 public final class CausalLmLoss {
     public static final int IGNORE = -100;
-    /** Logit elements per chunk (64 MB): enough rows (256 at a 32k vocabulary) for the weight-gradient GEMM to run at speed. */
-    private static final int CHUNK_ELEMENTS = 1 << 23;
+    /**
+     * Logit elements per chunk (128 MB of float32; PyTorch holds all of them, and their gradient): 1024 rows at a 32k
+     * vocabulary, enough for the three products of a chunk to amortize packing the vocabulary-sized operand.
+     */
+    private static final int CHUNK_ELEMENTS = 1 << 25;
 
     private CausalLmLoss() {}
 
@@ -43,8 +47,18 @@ public final class CausalLmLoss {
      * When {@code dHidden} / {@code dLmHead} are non-null, accumulates the gradient of
      * {@code lossSum / numItemsInBatch} into them.
      */
+    /** The chunk buffers, kept by a caller that computes the loss every step (the logits chunk is the largest). */
+    public static final class Buffers {
+        float[] h, logits, dh;
+    }
+
     public static Result compute(float[] hidden, float[] lmHead, int[] labels, int rows, int seqLen, int dim, int vocab,
                                  double numItemsInBatch, float[] dHidden, float[] dLmHead) {
+        return compute(hidden, lmHead, labels, rows, seqLen, dim, vocab, numItemsInBatch, dHidden, dLmHead, new Buffers());
+    }
+
+    public static Result compute(float[] hidden, float[] lmHead, int[] labels, int rows, int seqLen, int dim, int vocab,
+                                 double numItemsInBatch, float[] dHidden, float[] dLmHead, Buffers buffers) {
         int[] positions = new int[rows * seqLen];
         int[] targets = new int[rows * seqLen];
         int count = 0;
@@ -65,9 +79,9 @@ public final class CausalLmLoss {
         double gradScale = 1.0 / numItemsInBatch;
         int chunk = Math.max(64, Math.min(1024, CHUNK_ELEMENTS / vocab));
         chunk = Math.min(chunk, Math.max(1, count));
-        float[] h = new float[chunk * dim];
-        float[] logits = new float[chunk * vocab];
-        float[] dh = backward ? new float[chunk * dim] : null;
+        float[] h = buffers.h = sized(buffers.h, chunk * dim);
+        float[] logits = buffers.logits = sized(buffers.logits, chunk * vocab);
+        float[] dh = backward ? (buffers.dh = sized(buffers.dh, chunk * dim)) : null;
         double[] rowLoss = new double[chunk];
         boolean[] rowCorrect = new boolean[chunk];
         double lossSum = 0;
@@ -82,27 +96,16 @@ public final class CausalLmLoss {
                 for (int i = i0; i < i1; i++) {
                     int o = i * vocab;
                     int target = targets[base + i];
-                    float max = Float.NEGATIVE_INFINITY;
+                    float max = VectorMath.max(logits, o, o + vocab);
                     int argmax = 0;
-                    for (int j = 0; j < vocab; j++) {
-                        if (logits[o + j] > max) {
-                            max = logits[o + j];
-                            argmax = j;
-                        }
-                    }
+                    while (argmax < vocab - 1 && logits[o + argmax] != max) argmax++;   // the first maximum, as torch.argmax
                     float targetLogit = logits[o + target];
-                    double sum = 0;
-                    for (int j = 0; j < vocab; j++) {
-                        float e = (float) Math.exp(logits[o + j] - max);
-                        if (backward) logits[o + j] = e;
-                        sum += e;
-                    }
+                    double sum = VectorMath.expSum(logits, o, o + vocab, max, backward);
                     rowLoss[i] = max + Math.log(sum) - targetLogit;
                     rowCorrect[i] = argmax == target;
                     if (backward) {
                         // softmax − onehot, scaled: the exponentials are reused, not recomputed.
-                        float scale = (float) (gradScale / sum);
-                        for (int j = 0; j < vocab; j++) logits[o + j] *= scale;
+                        VectorMath.scale(logits, o, o + vocab, (float) (gradScale / sum));
                         logits[o + target] -= (float) gradScale;
                     }
                 }
@@ -122,5 +125,10 @@ public final class CausalLmLoss {
             }
         }
         return new Result(lossSum, count, correct);
+    }
+
+    /** {@code a} if it holds at least n values (the products read only the first n), else a new array. */
+    private static float[] sized(float[] a, int n) {
+        return a != null && a.length >= n ? a : new float[n];
     }
 }

@@ -73,16 +73,10 @@ public final class Attention {
         for (int t = 0; t < T; t++) System.arraycopy(x, (b * T + t) * heads * d + h * d, dst, t * d, d);
     }
 
-    private static void scatter(float[] x, float[] src, int b, int h, int heads, Shape s, boolean add) {
+    /** Copies a dense {@code [T, d]} head back into its slice of a {@code [B·T, heads·d]} matrix. */
+    private static void scatter(float[] x, float[] src, int b, int h, int heads, Shape s) {
         int T = s.seqLen(), d = s.headDim();
-        for (int t = 0; t < T; t++) {
-            int o = (b * T + t) * heads * d + h * d;
-            if (!add) {
-                System.arraycopy(src, t * d, x, o, d);
-            } else {
-                for (int i = 0; i < d; i++) x[o + i] += src[t * d + i];
-            }
-        }
+        for (int t = 0; t < T; t++) System.arraycopy(src, t * d, x, (b * T + t) * heads * d + h * d, d);
     }
 
     /**
@@ -95,9 +89,12 @@ public final class Attention {
         float scale = s.scale();
         for (int r = 0; r < qt; r++) {
             int t = t0 + r, o = r * kt, first = s.firstVisible(t);
-            for (int j = 0; j < kt; j++) {
-                boolean visible = j <= t && j >= first && (keyMask == null || keyMask[b * T + j] != 0);
-                sc[o + j] = visible ? sc[o + j] * scale : Float.NEGATIVE_INFINITY;
+            // visible keys form the range [first, t] (less the padded ones); everything else is −∞
+            java.util.Arrays.fill(sc, o, o + first, Float.NEGATIVE_INFINITY);
+            VectorMath.scale(sc, o + first, o + t + 1, scale);
+            java.util.Arrays.fill(sc, o + t + 1, o + kt, Float.NEGATIVE_INFINITY);
+            if (keyMask != null) {
+                for (int j = first; j <= t; j++) if (keyMask[b * T + j] == 0) sc[o + j] = Float.NEGATIVE_INFINITY;
             }
         }
     }
@@ -115,32 +112,25 @@ public final class Attention {
                 scores(w.qh, w.kh, keyMask, s, b, t0, qt, p);
                 for (int r = 0; r < qt; r++) {
                     int o = r * kt;
-                    float max = Float.NEGATIVE_INFINITY;
-                    for (int j = 0; j < kt; j++) max = Math.max(max, p[o + j]);
+                    float max = VectorMath.max(p, o, o + kt);
                     int li = (b * H + h) * T + t0 + r;
                     if (max == Float.NEGATIVE_INFINITY) {
                         lse[li] = Float.NEGATIVE_INFINITY;
                         java.util.Arrays.fill(p, o, o + kt, 0f);
                         continue;
                     }
-                    double sum = 0;
-                    for (int j = 0; j < kt; j++) {
-                        float e = (float) Math.exp(p[o + j] - max);
-                        p[o + j] = e;
-                        sum += e;
-                    }
-                    float inv = (float) (1.0 / sum);
-                    for (int j = 0; j < kt; j++) p[o + j] *= inv;
+                    double sum = VectorMath.expSum(p, o, o + kt, max, true);
+                    VectorMath.scale(p, o, o + kt, (float) (1.0 / sum));
                     lse[li] = (float) (max + Math.log(sum));
                 }
                 Gemm.gemm(false, false, qt, d, kt, p, 0, w.vh, 0, w.oh, t0 * d, false);    // O = P·V
             }
-            scatter(out, w.oh, b, h, H, s, false);
+            scatter(out, w.oh, b, h, H, s);
         }
     }
 
     /**
-     * Accumulates dq, dk, dv. With {@code P = softmax(S)} recomputed from the saved log-sum-exp and
+     * Writes dq, dk, dv (every element belongs to exactly one group, so nothing needs clearing first). With {@code P = softmax(S)} recomputed from the saved log-sum-exp and
      * {@code D_t = dO_t·O_t}: {@code dV += Pᵀ·dO}, {@code dS = P∘(dO·Vᵀ − D)}, {@code dQ += scale·dS·K},
      * {@code dK += scale·dSᵀ·Q}.
      */
@@ -180,21 +170,22 @@ public final class Attention {
                 for (int r = 0; r < qt; r++) {
                     float l = lse[(b * H + h) * T + t0 + r];
                     int o = r * kt;
-                    for (int j = 0; j < kt; j++) p[o + j] = l == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(p[o + j] - l);
+                    if (l == Float.NEGATIVE_INFINITY) java.util.Arrays.fill(p, o, o + kt, 0f);
+                    else VectorMath.expInPlace(p, o, o + kt, l);
                 }
                 Gemm.gemm(true, false, kt, d, qt, p, 0, doh, t0 * d, w.dvh, 0, true);      // dV += Pᵀ·dO
                 Gemm.gemm(false, true, qt, kt, d, doh, t0 * d, w.vh, 0, dp, 0, false);     // dP = dO·Vᵀ
                 for (int r = 0; r < qt; r++) {
                     float D = dsum[t0 + r];
                     int o = r * kt;
-                    for (int j = 0; j < kt; j++) dp[o + j] = p[o + j] * (dp[o + j] - D) * scale;
+                    VectorMath.softmaxGradient(dp, p, o, o + kt, D, scale);
                 }
                 Gemm.gemm(false, false, qt, d, kt, dp, 0, w.kh, 0, w.dqh, t0 * d, false);  // dQ = dS·K
                 Gemm.gemm(true, false, kt, d, qt, dp, 0, w.qh, t0 * d, w.dkh, 0, true);    // dK += dSᵀ·Q
             }
-            scatter(dq, w.dqh, b, h, H, s, true);
+            scatter(dq, w.dqh, b, h, H, s);
         }
-        scatter(dk, w.dkh, b, kvh, s.kvHeads(), s, true);
-        scatter(dv, w.dvh, b, kvh, s.kvHeads(), s, true);
+        scatter(dk, w.dkh, b, kvh, s.kvHeads(), s);
+        scatter(dv, w.dvh, b, kvh, s.kvHeads(), s);
     }
 }

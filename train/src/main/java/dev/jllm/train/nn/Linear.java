@@ -17,7 +17,13 @@ public final class Linear {
 
     public static void backward(float[] dx, float[] dw, float[] dbias, float[] dy, float[] x, float[] w,
                                 int rows, int in, int out) {
-        if (dx != null) Gemm.gemm(false, false, rows, in, out, dy, 0, w, 0, dx, 0, true);  // dx[rows,in] += dy·W
+        backward(dx, dw, dbias, dy, x, w, rows, in, out, true);
+    }
+
+    /** As {@link #backward(float[], float[], float[], float[], float[], float[], int, int, int)}, overwriting dx unless {@code accumulateDx}. */
+    public static void backward(float[] dx, float[] dw, float[] dbias, float[] dy, float[] x, float[] w,
+                                int rows, int in, int out, boolean accumulateDx) {
+        if (dx != null) Gemm.gemm(false, false, rows, in, out, dy, 0, w, 0, dx, 0, accumulateDx);  // dx[rows,in] (+)= dy·W
         if (dw != null) Gemm.gemm(true, false, out, in, rows, dy, 0, x, 0, dw, 0, true);   // dW[out,in] += dyᵀ·x
         if (dbias != null) biasGradient(dbias, dy, rows, out);
     }

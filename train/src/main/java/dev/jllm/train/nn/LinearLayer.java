@@ -158,11 +158,19 @@ public final class LinearLayer {
 
     /** Accumulates into {@code dx} (may be null) and into the gradients of the trainable parameters. */
     public void backward(float[] x, int rows, float[] dy, float[] dx) {
+        backward(x, rows, dy, dx, true);
+    }
+
+    /**
+     * Adds the input gradient to {@code dx} when {@code accumulate}, else overwrites it (a fresh temporary needs no
+     * clearing); parameter gradients always accumulate.
+     */
+    public void backward(float[] x, int rows, float[] dy, float[] dx, boolean accumulate) {
         if (frozen != null) {
-            if (dx != null) frozen.inputGradient(dx, dy, rows);
+            if (dx != null) frozen.inputGradient(dx, dy, rows, accumulate);
             if (bias != null && bias.grad() != null) Linear.biasGradient(bias.grad(), dy, rows, out);
         } else {
-            Linear.backward(dx, weight.grad(), bias == null ? null : bias.grad(), dy, x, weight.value(), rows, in, out);
+            Linear.backward(dx, weight.grad(), bias == null ? null : bias.grad(), dy, x, weight.value(), rows, in, out, accumulate);
         }
         if (lora != null) {
             int r = lora.rank();

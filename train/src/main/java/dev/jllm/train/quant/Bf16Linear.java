@@ -45,8 +45,8 @@ public record Bf16Linear(short[] bits, int rows, int cols) implements FrozenWeig
     }
 
     @Override
-    public void inputGradient(float[] dx, float[] dy, int n) {
-        Gemm.gemm(false, n, dy, 0, panels(true), dx, 0, true);
+    public void inputGradient(float[] dx, float[] dy, int n, boolean accumulate) {
+        Gemm.gemm(false, n, dy, 0, panels(true), dx, 0, accumulate);
     }
 
     @Override

@@ -16,7 +16,8 @@ public record Int8Linear(Bnb8bitWeight weight, double threshold) implements Froz
     }
 
     @Override
-    public void inputGradient(float[] dx, float[] dy, int rows) {
+    public void inputGradient(float[] dx, float[] dy, int rows, boolean accumulate) {
+        if (!accumulate) java.util.Arrays.fill(dx, 0, rows * weight.cols(), 0f);
         weight.inputGradient(dx, dy, rows);
     }
 

@@ -19,8 +19,8 @@ public record QuantizedLinear(Bnb4bitWeight weight, ComputeDtype computeDtype) i
     }
 
     @Override
-    public void inputGradient(float[] dx, float[] dy, int rows) {
-        Gemm.gemm(false, rows, rounded(dy, rows * weight.rows()), 0, weight.panels(true, computeDtype), dx, 0, true);
+    public void inputGradient(float[] dx, float[] dy, int rows, boolean accumulate) {
+        Gemm.gemm(false, rows, rounded(dy, rows * weight.rows()), 0, weight.panels(true, computeDtype), dx, 0, accumulate);
     }
 
     private float[] rounded(float[] v, int n) {

@@ -32,8 +32,8 @@ import java.util.Map;
  * 4-bit (QLoRA) and 8-bit (LLM.int8) models: quantizing a loaded model at load time as transformers + bitsandbytes
  * do, loading pre-quantized {@code *-bnb-4bit} / 8-bit checkpoints, saving in those layouts, and
  * {@code prepare_model_for_kbit_training}.
- * The linear layers' float32 weights keep the dequantized values (what merging an adapter adds to); the products
- * read the packed codes.
+ * The quantized layers keep no dense copy: their weight parameters are deferred and dequantize only if something asks
+ * for their values (merging an adapter, a dense save); the products read the codes.
  */
 public final class QuantizedModels {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -58,6 +58,7 @@ public final class QuantizedModels {
         var weights = new LinkedHashMap<String, float[]>();
         var packed = new HashMap<String, Bnb4bitWeight>();
         var int8 = new HashMap<String, Bnb8bitWeight>();
+        var deferred = new HashMap<String, java.util.function.Supplier<float[]>>();
         try (Checkpoint ckpt = Checkpoint.open(folder)) {
             for (var e : CausalLm.expectedShapes(config).entrySet()) {
                 String name = e.getKey();
@@ -69,7 +70,7 @@ public final class QuantizedModels {
                                 + ", expected " + Arrays.toString(e.getValue()) + " from config.json");
                     }
                     int8.put(name, w);
-                    weights.put(name, w.dequantize());
+                    deferred.put(name, w::dequantize);
                 } else if (BnbLayout.isQuantized(ckpt, name)) {
                     if (bnb.loadIn8bit()) throw new JllmException(folder + ": tensor '" + name + "' is stored in 4 bits but quantization_config says load_in_8bit");
                     Bnb4bitWeight w = BnbLayout.read(ckpt, name);
@@ -81,7 +82,7 @@ public final class QuantizedModels {
                         throw new JllmException(folder + ": tensor '" + name + "' is " + w.type().bnbName() + " but quantization_config says " + bnb.quantType().bnbName());
                     }
                     packed.put(name, w);
-                    weights.put(name, w.dequantize());
+                    deferred.put(name, w::dequantize);
                 } else {
                     if (!ckpt.has(name)) throw new JllmException(folder + ": checkpoint has no tensor '" + name + "'");
                     SafeTensor t = ckpt.tensor(name);
@@ -93,7 +94,7 @@ public final class QuantizedModels {
                 }
             }
         }
-        CausalLm model = CausalLm.of(config, weights);
+        CausalLm model = CausalLm.of(config, weights, deferred);
         for (var e : model.linearsByName().entrySet()) {
             Bnb4bitWeight w = packed.get(e.getKey() + ".weight");
             if (w != null) e.getValue().freezeAs(new QuantizedLinear(w, bnb.computeDtype()));
@@ -114,19 +115,16 @@ public final class QuantizedModels {
             if (!config.quantizes(e.getKey()) || e.getValue().frozen() != null) continue;
             LinearLayer lin = e.getValue();
             float[] v = lin.weight().value();
-            FrozenWeight frozen;
-            float[] back;
+            // the dense values go: merging or a dense save recomputes them from the codes
             if (config.loadIn8bit()) {
                 Bnb8bitWeight w = Bnb8bitWeight.quantize(v, lin.out(), lin.in());
-                frozen = new Int8Linear(w, config.llmInt8Threshold());
-                back = w.dequantize();
+                lin.freezeAs(new Int8Linear(w, config.llmInt8Threshold()));
+                lin.weight().defer(w::dequantize);
             } else {
                 Bnb4bitWeight w = Bnb4bitWeight.quantize(v, new long[]{lin.out(), lin.in()}, config.quantType(), config.useDoubleQuant());
-                frozen = new QuantizedLinear(w, config.computeDtype());
-                back = w.dequantize();
+                lin.freezeAs(new QuantizedLinear(w, config.computeDtype()));
+                lin.weight().defer(w::dequantize);
             }
-            System.arraycopy(back, 0, v, 0, v.length);
-            lin.freezeAs(frozen);
             n++;
         }
         return n;

@@ -80,7 +80,7 @@ class Int8ModelTest {
         float[] dy = new float[2 * w.rows()];
         for (int i = 0; i < dy.length; i++) dy[i] = (float) Math.sin(i);
         float[] dx = new float[2 * w.cols()];
-        layer.inputGradient(dx, dy, 2);
+        layer.inputGradient(dx, dy, 2, true);
         float[] wd = w.dequantize();
         for (int row = 0; row < 2; row++) {
             for (int c = 0; c < w.cols(); c++) {
