@@ -4,6 +4,9 @@ import dev.jllm.core.JllmException;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
 /**
  * Single-precision matrix multiply {@code C[m,n] = A[m,k] · B[n,k]ᵀ}, with B in {@code nn.Linear} layout
  * (one row per output feature). Goto-style blocking: for each depth block of {@link #KC}, A is packed into
@@ -157,6 +160,8 @@ public final class Gemm {
     private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[L * L]);
     private static final ThreadLocal<float[]> A_BLOCK = new ThreadLocal<>();
     private static final ThreadLocal<float[]> EDGE_TILE = ThreadLocal.withInitial(() -> new float[MR * NR]);
+    /** The two A blocks a team shares (double-buffered), kept between calls; taken by one team at a time. */
+    private static final AtomicReference<float[][]> SHARED_A = new AtomicReference<>();
 
     private static void drive(int m, int n, int k, float[] a, int aOff, float[] c, int cOff, PanelSource src, PackedB packed) {
         if (m == 0 || n == 0) return;
@@ -168,28 +173,97 @@ public final class Gemm {
         boolean vector = Simd.enabled();
         int granule = src == null ? 1 : src.kGranule();
         int kcStep = (KC + granule - 1) / granule * granule;
-        Parallel.forRange(panels, 1, (w, p0, p1) ->
-                drivePanels(m, n, k, kcStep, a, aOff, c, cOff, src, packed, p0, p1, vector));
+        int blockFloats = Math.min(MC, (m + MR - 1) / MR * MR) * kcStep;
+        // Below about a million multiply-adds a second thread costs more to wake than it saves.
+        int workers = (long) m * n * k < 1 << 20 ? 1 : Math.min(Parallel.threads(), panels);
+        if (workers <= 1) {
+            drivePanels(m, n, k, kcStep, a, aOff, c, cOff, src, packed, 0, panels, vector, null, 0, 1);
+            return;
+        }
+        // The workers split the B panels (columns of C) and share each packed A block: each packs its share of the
+        // A panels, and they meet at one barrier per block. Two blocks alternate, so a worker packing block s+1
+        // never overwrites block s-1 while the other may still read it.
+        float[][] shared = SHARED_A.getAndSet(null);
+        if (shared == null || shared[0].length < blockFloats) shared = new float[][]{new float[blockFloats], new float[blockFloats]};
+        float[][] blocks = shared;
+        Team team = new Team(workers);
+        Parallel.forRange(workers, 1, (w, s0, s1) -> {
+            if (s1 - s0 == workers) {
+                // The pool was busy (a nested call) and runs the whole range on this thread: no team.
+                drivePanels(m, n, k, kcStep, a, aOff, c, cOff, src, packed, 0, panels, vector, null, 0, 1);
+                return;
+            }
+            try {
+                drivePanels(m, n, k, kcStep, a, aOff, c, cOff, src, packed, (int) ((long) panels * w / workers),
+                        (int) ((long) panels * (w + 1) / workers), vector, new TeamMember(team, blocks), w, workers);
+            } catch (RuntimeException | Error e) {
+                team.broken = true;
+                throw e;
+            }
+        });
+        SHARED_A.set(blocks);
     }
 
-    /** Computes the columns of B panels [p0, p1) for all rows of C. */
+    /** A spinning barrier for the workers of one GEMM; a worker that fails breaks it so the others do not wait forever. */
+    private static final class Team {
+        final int size;
+        final AtomicInteger arrived = new AtomicInteger();
+        volatile boolean broken;
+
+        Team(int size) {
+            this.size = size;
+        }
+
+        /** Waits until every worker has arrived at barrier number {@code generation} (0, 1, 2, ...). */
+        void await(int generation) {
+            arrived.incrementAndGet();
+            long target = (long) size * (generation + 1);
+            int spins = 0;
+            while (arrived.get() < target) {
+                if (broken) throw new IllegalStateException("sgemm: another worker failed");
+                if (++spins < 1 << 12) Thread.onSpinWait();
+                else Thread.yield();
+            }
+        }
+    }
+
+    private record TeamMember(Team team, float[][] blocks) {}
+
+    /**
+     * Computes the columns of B panels [p0, p1) for all rows of C. Alone ({@code member == null}) it packs every A
+     * block itself; in a team it packs its share of each shared A block and waits for the others before using it.
+     */
     private static void drivePanels(int m, int n, int k, int kcStep, float[] a, int aOff, float[] c, int cOff,
-                                    PanelSource src, PackedB packed, int p0, int p1, boolean vector) {
+                                    PanelSource src, PackedB packed, int p0, int p1, boolean vector,
+                                    TeamMember member, int worker, int workers) {
         float[] bPanel = null;
         if (packed == null) {
             bPanel = B_PANEL.get();
             if (bPanel == null || bPanel.length < kcStep * NR) B_PANEL.set(bPanel = new float[kcStep * NR]);
         }
-        int mcMax = Math.min(MC, (m + MR - 1) / MR * MR);
-        float[] aBlock = A_BLOCK.get();
-        if (aBlock == null || aBlock.length < mcMax * kcStep + 16) A_BLOCK.set(aBlock = new float[mcMax * kcStep + 16]);
+        float[] aBlock = null;
+        if (member == null) {
+            int mcMax = Math.min(MC, (m + MR - 1) / MR * MR);
+            aBlock = A_BLOCK.get();
+            if (aBlock == null || aBlock.length < mcMax * kcStep) A_BLOCK.set(aBlock = new float[mcMax * kcStep]);
+        }
         float[] edge = EDGE_TILE.get();
+        int step = 0;
         for (int pc = 0; pc < k; pc += kcStep) {
             int kc = Math.min(kcStep, k - pc);
             boolean accumulate = pc > 0;
-            for (int ic = 0; ic < m; ic += MC) {
+            for (int ic = 0; ic < m; ic += MC, step++) {
                 int mc = Math.min(MC, m - ic);
-                packA(a, aOff + ic * k + pc, k, mc, kc, aBlock);
+                if (member == null) {
+                    packA(a, aOff + ic * k + pc, k, 0, mc, mc, kc, aBlock);
+                } else {
+                    aBlock = member.blocks[step & 1];
+                    int aPanels = (mc + MR - 1) / MR;
+                    int r0 = aPanels * worker / workers * MR, r1 = Math.min(mc, aPanels * (worker + 1) / workers * MR);
+                    packA(a, aOff + ic * k + pc, k, r0, r1, mc, kc, aBlock);
+                    member.team.await(step);
+                }
+                if (p0 >= p1) continue;
                 for (int p = p0; p < p1; p++) {
                     int col = p * NR;
                     int ncol = Math.min(NR, n - col);
@@ -225,20 +299,20 @@ public final class Gemm {
     }
 
     /**
-     * Packs rows [0, mc) × columns [0, kc) of A (row stride lda, from aOff) into MR-row panels, each k-major with
-     * the MR row values of one k adjacent: {@code dst[(i/MR)*MR*kc + kk*MR + i%MR] = A[i][kk]}. Rows past mc in the
-     * last panel are zero.
+     * Packs rows [r0, r1) × columns [0, kc) of A (row stride lda, from aOff; r0 a multiple of MR; rows below
+     * {@code readable} may be read) into MR-row panels, each k-major with the MR row values of one k adjacent: {@code dst[(i/MR)*MR*kc + kk*MR + i%MR] =
+     * A[i][kk]}. Rows past r1 in its last panel are zero; nothing outside the panels of [r0, r1) is written.
      */
-    static void packA(float[] a, int aOff, int lda, int mc, int kc, float[] dst) {
+    static void packA(float[] a, int aOff, int lda, int r0, int r1, int readable, int kc, float[] dst) {
         boolean registerBlock = Transpose.REGISTER_BLOCK && Simd.enabled();
-        for (int i0 = 0; i0 < mc; i0 += MR) {
-            int rows = Math.min(MR, mc - i0);
+        for (int i0 = r0; i0 < r1; i0 += MR) {
+            int rows = Math.min(MR, r1 - i0);
             int base = i0 * kc;
             int from = aOff + i0 * lda;
             int kk = 0;
-            if (registerBlock && i0 + 16 <= mc) {
-                // 16 rows transposed at once; lanes 12..15 of each k (the next panel's rows) spill into the
-                // following k's slots and are overwritten by the next store (dst has 16 floats of slack at the end).
+            if (registerBlock && i0 + 16 <= readable) {
+                // 16 rows transposed at once; lanes 12..15 of each k (the next panel's rows) land in the following
+                // k's slots and are overwritten by the next store; the last store is masked to 12 lanes.
                 for (; kk + 16 <= kc; kk += 16) Transpose.block16(a, from + kk, lda, dst, base + kk * MR, MR);
             }
             for (int r = 0; r < rows; r++) {

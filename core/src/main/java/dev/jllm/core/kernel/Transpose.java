@@ -53,7 +53,8 @@ final class Transpose {
     /**
      * Transposes the 16×16 block whose rows start at {@code src[off + r*ld]} and writes its column {@code j} as 16
      * consecutive floats at {@code dst[dOff + j*dld]}, in increasing j, so with {@code dld < 16} each store's tail
-     * is overwritten by the next. Everything stays in registers: 64 two-source lane selects ({@code vpermt2ps}),
+     * is overwritten by the next (the last store is masked to {@code dld} lanes: nothing is written at or past
+     * {@code dst[dOff + 16*dld]}). Everything stays in registers: 64 two-source lane selects ({@code vpermt2ps}),
      * 16 loads, 16 stores. Only for 16-lane species ({@link #REGISTER_BLOCK}).
      */
     static void block16(float[] src, int off, int ld, float[] dst, int dOff, int dld) {
@@ -105,7 +106,8 @@ final class Transpose {
         r0.intoArray(dst, dOff); r1.intoArray(dst, dOff + dld); r2.intoArray(dst, dOff + 2 * dld); r3.intoArray(dst, dOff + 3 * dld);
         r4.intoArray(dst, dOff + 4 * dld); r5.intoArray(dst, dOff + 5 * dld); r6.intoArray(dst, dOff + 6 * dld); r7.intoArray(dst, dOff + 7 * dld);
         r8.intoArray(dst, dOff + 8 * dld); r9.intoArray(dst, dOff + 9 * dld); ra.intoArray(dst, dOff + 10 * dld); rb.intoArray(dst, dOff + 11 * dld);
-        rc.intoArray(dst, dOff + 12 * dld); rd.intoArray(dst, dOff + 13 * dld); re.intoArray(dst, dOff + 14 * dld); rf.intoArray(dst, dOff + 15 * dld);
+        rc.intoArray(dst, dOff + 12 * dld); rd.intoArray(dst, dOff + 13 * dld); re.intoArray(dst, dOff + 14 * dld); if (dld >= L) rf.intoArray(dst, dOff + 15 * dld);
+        else rf.intoArray(dst, dOff + 15 * dld, S.indexInRange(0, dld));
     }
 
 
