@@ -171,8 +171,7 @@ public final class Gemm {
         }
         int panels = (n + NR - 1) / NR;
         boolean vector = Simd.enabled();
-        int granule = src == null ? 1 : src.kGranule();
-        int kcStep = (KC + granule - 1) / granule * granule;
+        int kcStep = depthBlock(k, src == null ? 1 : src.kGranule());
         int blockFloats = Math.min(MC, (m + MR - 1) / MR * MR) * kcStep;
         // Below about a million multiply-adds a second thread costs more to wake than it saves.
         int workers = (long) m * n * k < 1 << 20 ? 1 : Math.min(Parallel.threads(), panels);
@@ -202,6 +201,18 @@ public final class Gemm {
             }
         });
         SHARED_A.set(blocks);
+    }
+
+    /**
+     * The depth block: K split into equal blocks of at most about KC, each a multiple of 16 (the transpose width)
+     * or of the quantization granule: K = 576 runs as 3 × 192 rather than 256 + 256 + 64, whose thin last block
+     * would pay a full pass over C for a quarter of the work.
+     */
+    static int depthBlock(int k, int granule) {
+        if (granule > 1) return (KC + granule - 1) / granule * granule;
+        int blocks = Math.max(1, (k + KC - 1) / KC);
+        int kc = (k + blocks - 1) / blocks;
+        return (kc + 15) / 16 * 16;
     }
 
     /** A spinning barrier for the workers of one GEMM; a worker that fails breaks it so the others do not wait forever. */
@@ -283,6 +294,8 @@ public final class Gemm {
                         int cPos = cOff + (ic + ir) * n + col;
                         if (mr == MR && ncol == NR) {
                             tile(vector, aBlock, aPanel, bp, bOff, kc, c, cPos, n, accumulate);
+                        } else if (mr == 8 && ncol == NR && vector) {
+                            tile8(aBlock, aPanel, bp, bOff, kc, c, cPos, n, accumulate);
                         } else {
                             // Edge tile: compute the full tile (A rows past m are zero-padded) into scratch and
                             // copy out the valid part.
@@ -397,6 +410,39 @@ public final class Gemm {
         v90.intoArray(c, cOff + 9 * ldc); v91.intoArray(c, cOff + 9 * ldc + L);
         va0.intoArray(c, cOff + 10 * ldc); va1.intoArray(c, cOff + 10 * ldc + L);
         vb0.intoArray(c, cOff + 11 * ldc); vb1.intoArray(c, cOff + 11 * ldc + L);
+    }
+
+    /** The first 8 rows of {@link #tile12}, for the common 8-row remainder (M = 512 = 42 × 12 + 8). */
+    static void tile8(float[] a, int aOff, float[] b, int bOff, int kc, float[] c, int cOff, int ldc, boolean acc) {
+        FloatVector v00 = init(c, cOff + 0 * ldc, acc), v01 = init(c, cOff + 0 * ldc + L, acc);
+        FloatVector v10 = init(c, cOff + 1 * ldc, acc), v11 = init(c, cOff + 1 * ldc + L, acc);
+        FloatVector v20 = init(c, cOff + 2 * ldc, acc), v21 = init(c, cOff + 2 * ldc + L, acc);
+        FloatVector v30 = init(c, cOff + 3 * ldc, acc), v31 = init(c, cOff + 3 * ldc + L, acc);
+        FloatVector v40 = init(c, cOff + 4 * ldc, acc), v41 = init(c, cOff + 4 * ldc + L, acc);
+        FloatVector v50 = init(c, cOff + 5 * ldc, acc), v51 = init(c, cOff + 5 * ldc + L, acc);
+        FloatVector v60 = init(c, cOff + 6 * ldc, acc), v61 = init(c, cOff + 6 * ldc + L, acc);
+        FloatVector v70 = init(c, cOff + 7 * ldc, acc), v71 = init(c, cOff + 7 * ldc + L, acc);
+        for (int kk = 0; kk < kc; kk++) {
+            int bo = bOff + kk * NR, ao = aOff + kk * MR;
+            FloatVector b0 = FloatVector.fromArray(S, b, bo), b1 = FloatVector.fromArray(S, b, bo + L);
+            FloatVector x;
+            x = FloatVector.broadcast(S, a[ao + 0]); v00 = b0.fma(x, v00); v01 = b1.fma(x, v01);
+            x = FloatVector.broadcast(S, a[ao + 1]); v10 = b0.fma(x, v10); v11 = b1.fma(x, v11);
+            x = FloatVector.broadcast(S, a[ao + 2]); v20 = b0.fma(x, v20); v21 = b1.fma(x, v21);
+            x = FloatVector.broadcast(S, a[ao + 3]); v30 = b0.fma(x, v30); v31 = b1.fma(x, v31);
+            x = FloatVector.broadcast(S, a[ao + 4]); v40 = b0.fma(x, v40); v41 = b1.fma(x, v41);
+            x = FloatVector.broadcast(S, a[ao + 5]); v50 = b0.fma(x, v50); v51 = b1.fma(x, v51);
+            x = FloatVector.broadcast(S, a[ao + 6]); v60 = b0.fma(x, v60); v61 = b1.fma(x, v61);
+            x = FloatVector.broadcast(S, a[ao + 7]); v70 = b0.fma(x, v70); v71 = b1.fma(x, v71);
+        }
+        v00.intoArray(c, cOff + 0 * ldc); v01.intoArray(c, cOff + 0 * ldc + L);
+        v10.intoArray(c, cOff + 1 * ldc); v11.intoArray(c, cOff + 1 * ldc + L);
+        v20.intoArray(c, cOff + 2 * ldc); v21.intoArray(c, cOff + 2 * ldc + L);
+        v30.intoArray(c, cOff + 3 * ldc); v31.intoArray(c, cOff + 3 * ldc + L);
+        v40.intoArray(c, cOff + 4 * ldc); v41.intoArray(c, cOff + 4 * ldc + L);
+        v50.intoArray(c, cOff + 5 * ldc); v51.intoArray(c, cOff + 5 * ldc + L);
+        v60.intoArray(c, cOff + 6 * ldc); v61.intoArray(c, cOff + 6 * ldc + L);
+        v70.intoArray(c, cOff + 7 * ldc); v71.intoArray(c, cOff + 7 * ldc + L);
     }
 
     /**
