@@ -16,7 +16,7 @@ class GemmTest {
             {2, 1, 3}, {100, 769, 17}, {12, 1600, 64}, {37, 64, 600},
             // around the 12-row × 32-column register tile and the 256-deep / 768-row blocks
             {12, 32, 16}, {13, 33, 255}, {11, 31, 256}, {25, 65, 257}, {24, 96, 512}, {1, 300, 300}, {800, 40, 20},
-            {781, 37, 270}
+            {781, 37, 270}, {600, 700, 40}
     };
 
     @AfterEach
@@ -133,7 +133,7 @@ class GemmTest {
         // m past one 768-row A block, k past one 256-deep block, n not a whole number of panels: the two workers
         // share packed A blocks through the barrier and must give exactly the single-thread sums.
         Random r = new Random(5);
-        int m = 781, n = 100, k = 530;
+        int m = 781, n = 1100, k = 530;
         float[] a = random(r, m * k), b = random(r, n * k);
         float[] c1 = new float[m * n], c2 = new float[m * n], c3 = new float[m * n];
         Gemm.PackedB p = Gemm.pack(b, n, k);
