@@ -259,6 +259,7 @@ public final class Gemm {
             if (aBlock == null || aBlock.length < mcMax * kcStep) A_BLOCK.set(aBlock = new float[mcMax * kcStep]);
         }
         float[] edge = EDGE_TILE.get();
+        boolean rowwise = (long) m * (p1 - p0) * NR > ROWWISE_C_FLOATS;
         int step = 0;
         for (int pc = 0; pc < k; pc += kcStep) {
             int kc = Math.min(kcStep, k - pc);
@@ -275,6 +276,10 @@ public final class Gemm {
                     member.team.await(step);
                 }
                 if (p0 >= p1) continue;
+                if (rowwise) {
+                    rowwise(n, k, pc, kc, mc, ic, c, cOff, src, packed, p0, p1, vector, aBlock, accumulate, edge);
+                    continue;
+                }
                 for (int p = p0; p < p1; p++) {
                     int col = p * NR;
                     int ncol = Math.min(NR, n - col);
@@ -289,25 +294,70 @@ public final class Gemm {
                         bOff = 0;
                     }
                     for (int ir = 0; ir < mc; ir += MR) {
-                        int mr = Math.min(MR, mc - ir);
-                        int aPanel = ir * kc;
-                        int cPos = cOff + (ic + ir) * n + col;
-                        if (mr == MR && ncol == NR) {
-                            tile(vector, aBlock, aPanel, bp, bOff, kc, c, cPos, n, accumulate);
-                        } else if (mr == 8 && ncol == NR && vector) {
-                            tile8(aBlock, aPanel, bp, bOff, kc, c, cPos, n, accumulate);
-                        } else {
-                            // Edge tile: compute the full tile (A rows past m are zero-padded) into scratch and
-                            // copy out the valid part.
-                            if (accumulate) {
-                                for (int r = 0; r < mr; r++) System.arraycopy(c, cPos + r * n, edge, r * NR, ncol);
-                            }
-                            tile(vector, aBlock, aPanel, bp, bOff, kc, edge, 0, NR, accumulate);
-                            for (int r = 0; r < mr; r++) System.arraycopy(edge, r * NR, c, cPos + r * n, ncol);
-                        }
+                        microTile(vector, mc, ir, kc, aBlock, bp, bOff, c, cOff + (ic + ir) * n + col, n, ncol, accumulate, edge);
                     }
                 }
             }
+        }
+    }
+
+    /** B panels packed together for {@link #rowwise}: 16 × 32 columns × KC deep = 512 KB, in L2 next to the A block. */
+    private static final int BLOCK_PANELS = 16;
+    /**
+     * Above this many floats of C per worker (3 MB, more than L2 holds), {@link #rowwise} order: walking down a
+     * column strip of a wide C re-reads C from memory in every depth block, and each tile's first loads stall
+     * (measured 4096×576 on one thread: 120 → 146 GFLOP/s); with C in L2 the column order is faster (576×576:
+     * 164 vs 154), since its A stream from L2 is narrower than rowwise's B stream.
+     */
+    private static final long ROWWISE_C_FLOATS = 768 * 1024;
+    private static final ThreadLocal<float[]> B_BLOCK = new ThreadLocal<>();
+
+    /**
+     * The loops for a wide C: BLOCK_PANELS B panels at a time stay in L2 (packed together when not pre-packed),
+     * and each A panel, held in L1, sweeps across them, so consecutive tiles of C are adjacent in memory and its
+     * rows stream in order.
+     */
+    private static void rowwise(int n, int k, int pc, int kc, int mc, int ic, float[] c, int cOff, PanelSource src,
+                                PackedB packed, int p0, int p1, boolean vector, float[] aBlock, boolean accumulate, float[] edge) {
+        int bpMax = BLOCK_PANELS;
+        float[] bBlock = null;
+        if (packed == null) {
+            bBlock = B_BLOCK.get();
+            if (bBlock == null || bBlock.length < bpMax * kc * NR) B_BLOCK.set(bBlock = new float[bpMax * kc * NR]);
+        }
+        for (int jc = p0; jc < p1; jc += bpMax) {
+            int np = Math.min(bpMax, p1 - jc);
+            if (packed == null) {
+                for (int q = 0; q < np; q++) src.packPanel((jc + q) * NR, pc, kc, bBlock, q * kc * NR);
+            }
+            for (int ir = 0; ir < mc; ir += MR) {
+                int cRow = cOff + (ic + ir) * n;
+                for (int q = 0; q < np; q++) {
+                    int col = (jc + q) * NR;
+                    float[] bp = packed != null ? packed.data : bBlock;
+                    int bOff = packed != null ? col * k + pc * NR : q * kc * NR;
+                    microTile(vector, mc, ir, kc, aBlock, bp, bOff, c, cRow + col, n, Math.min(NR, n - col), accumulate, edge);
+                }
+            }
+        }
+    }
+
+    private static void microTile(boolean vector, int mc, int ir, int kc, float[] aBlock, float[] bp, int bOff, float[] c,
+                                  int cPos, int n, int ncol, boolean accumulate, float[] edge) {
+        int mr = Math.min(MR, mc - ir);
+        int aPanel = ir * kc;
+        if (mr == MR && ncol == NR) {
+            tile(vector, aBlock, aPanel, bp, bOff, kc, c, cPos, n, accumulate);
+        } else if (mr == 8 && ncol == NR && vector) {
+            tile8(aBlock, aPanel, bp, bOff, kc, c, cPos, n, accumulate);
+        } else {
+            // Edge tile: compute the full tile (A rows past m are zero-padded) into scratch and copy out the valid
+            // part.
+            if (accumulate) {
+                for (int r = 0; r < mr; r++) System.arraycopy(c, cPos + r * n, edge, r * NR, ncol);
+            }
+            tile(vector, aBlock, aPanel, bp, bOff, kc, edge, 0, NR, accumulate);
+            for (int r = 0; r < mr; r++) System.arraycopy(edge, r * NR, c, cPos + r * n, ncol);
         }
     }
 

@@ -16,7 +16,7 @@ class GemmTest {
             {2, 1, 3}, {100, 769, 17}, {12, 1600, 64}, {37, 64, 600},
             // around the 12-row × 32-column register tile and the 256-deep / 768-row blocks
             {12, 32, 16}, {13, 33, 255}, {11, 31, 256}, {25, 65, 257}, {24, 96, 512}, {1, 300, 300}, {800, 40, 20},
-            {781, 37, 270}, {600, 700, 40}
+            {781, 37, 270}, {600, 700, 40}, {1000, 999, 40}
     };
 
     @AfterEach
@@ -135,12 +135,16 @@ class GemmTest {
         Random r = new Random(5);
         int m = 781, n = 1100, k = 530;
         float[] a = random(r, m * k), b = random(r, n * k);
-        float[] c1 = new float[m * n], c2 = new float[m * n], c3 = new float[m * n];
+        float[] c1 = new float[m * n], c2 = new float[m * n], c3 = new float[m * n], c4 = new float[m * n];
         Gemm.PackedB p = Gemm.pack(b, n, k);
         int before = Parallel.threads();
         try {
             Parallel.setThreads(1);
+            // one worker with all 35 panels of this C takes the row-wise loop order; the team below the column one
             Gemm.sgemm(m, n, k, a, b, c1);
+            Simd.setEnabled(false);
+            Gemm.sgemm(m, n, k, a, b, c4);
+            Simd.setEnabled(true);
             Parallel.setThreads(2);
             Gemm.sgemm(m, n, k, a, b, c2);
             Gemm.sgemm(m, a, p, c3);
@@ -149,7 +153,9 @@ class GemmTest {
         }
         assertEquals(java.util.Arrays.toString(c1), java.util.Arrays.toString(c2));
         assertEquals(java.util.Arrays.toString(c1), java.util.Arrays.toString(c3));
-        assertClose(naive(m, n, k, a, b), c1, k, "team " + m + "x" + n + "x" + k);
+        double[] expected = naive(m, n, k, a, b);
+        assertClose(expected, c1, k, "team " + m + "x" + n + "x" + k);
+        assertClose(expected, c4, k, "scalar row-wise " + m + "x" + n + "x" + k);
     }
 
     @ParameterizedTest
