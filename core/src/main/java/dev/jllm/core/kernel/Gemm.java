@@ -185,18 +185,18 @@ public final class Gemm {
         float[][] shared = SHARED_A.getAndSet(null);
         if (shared == null || shared[0].length < blockFloats) shared = new float[][]{new float[blockFloats], new float[blockFloats]};
         float[][] blocks = shared;
-        Team team = new Team(workers);
-        Parallel.forRange(workers, 1, (w, s0, s1) -> {
-            if (s1 - s0 == workers) {
-                // The pool was busy (a nested call) and runs the whole range on this thread: no team.
+        AtomicReference<Team> teamRef = new AtomicReference<>(); // made by the first worker, once the size is known
+        Parallel.team(workers, (w, size) -> {
+            if (size == 1) {
                 drivePanels(m, n, k, kcStep, a, aOff, c, cOff, src, packed, 0, panels, vector, null, 0, 1);
                 return;
             }
+            Team team = teamRef.updateAndGet(t -> t != null ? t : new Team(size));
             try {
-                drivePanels(m, n, k, kcStep, a, aOff, c, cOff, src, packed, (int) ((long) panels * w / workers),
-                        (int) ((long) panels * (w + 1) / workers), vector, new TeamMember(team, blocks), w, workers);
+                drivePanels(m, n, k, kcStep, a, aOff, c, cOff, src, packed, (int) ((long) panels * w / size),
+                        (int) ((long) panels * (w + 1) / size), vector, new TeamMember(team, blocks), w, size);
             } catch (RuntimeException | Error e) {
-                team.broken = true;
+                team.failure = e;
                 throw e;
             }
         });
@@ -219,7 +219,8 @@ public final class Gemm {
     private static final class Team {
         final int size;
         final AtomicInteger arrived = new AtomicInteger();
-        volatile boolean broken;
+        /** Set by a worker that failed: the others stop waiting and rethrow it. */
+        volatile Throwable failure;
 
         Team(int size) {
             this.size = size;
@@ -231,7 +232,9 @@ public final class Gemm {
             long target = (long) size * (generation + 1);
             int spins = 0;
             while (arrived.get() < target) {
-                if (broken) throw new IllegalStateException("sgemm: another worker failed");
+                Throwable f = failure;
+                if (f instanceof RuntimeException re) throw re;
+                if (f instanceof Error e) throw e;
                 if (++spins < 1 << 12) Thread.onSpinWait();
                 else Thread.yield();
             }

@@ -182,4 +182,34 @@ class GemmTest {
             }
         }
     }
+
+    @Test
+    void aFailingWorkerDoesNotStrandItsTeamAtTheBarrier() {
+        int before = Parallel.threads();
+        try {
+            Parallel.setThreads(2);
+            Gemm.PanelSource failing = new Gemm.PanelSource() {
+                public int n() { return 128; }
+                public int k() { return 600; }
+                public void packPanel(int n0, int k0, int kc, float[] dst, int dstOff) {
+                    if (n0 >= 64 && k0 > 0) throw new dev.jllm.core.JllmException("bad block at column " + n0);
+                    java.util.Arrays.fill(dst, dstOff, dstOff + kc * Gemm.NR, 1f);
+                }
+            };
+            float[] a = new float[64 * 600], c = new float[64 * 128];
+            var e = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(20), () ->
+                    org.junit.jupiter.api.Assertions.assertThrows(dev.jllm.core.JllmException.class, () -> Gemm.sgemm(64, a, failing, c)));
+            assertTrue(e.getMessage().contains("bad block"), e.getMessage());
+            // the pool is still usable afterwards
+            Gemm.sgemm(64, a, new Gemm.PanelSource() {
+                public int n() { return 128; }
+                public int k() { return 600; }
+                public void packPanel(int n0, int k0, int kc, float[] dst, int dstOff) {
+                    java.util.Arrays.fill(dst, dstOff, dstOff + kc * Gemm.NR, 0f);
+                }
+            }, c);
+        } finally {
+            Parallel.setThreads(before);
+        }
+    }
 }
