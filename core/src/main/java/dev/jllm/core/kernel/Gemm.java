@@ -9,11 +9,13 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Single-precision matrix multiply {@code C[m,n] = A[m,k] · B[n,k]ᵀ}, with B in {@code nn.Linear} layout
- * (one row per output feature). Goto-style blocking: for each depth block of {@link #KC}, A is packed into
- * {@link #MR}-row interleaved panels (at most {@link #MC} rows at a time, sized to stay in L2), each
- * {@link #NR}-wide panel of B is packed (or taken pre-packed) into a k-major panel that stays in L1 while every A
- * panel streams past it, and a 12×NR register tile of 24 vector accumulators does the arithmetic. The threads
- * split N, so each owns its B panels and its columns of C and never waits on another inside the loops.
+ * (one row per output feature). Goto-style blocking: K is cut into equal depth blocks of at most {@link #KC}; per
+ * depth block A is packed into {@link #MR}-row interleaved panels (at most {@link #MC} rows at a time, sized to stay
+ * in L2), each {@link #NR}-wide panel of B is packed (or taken pre-packed) into a k-major panel that stays in L1
+ * while every A panel streams past it, and a 12×NR register tile of 24 vector accumulators does the arithmetic.
+ * Both packings transpose 16×16 blocks in registers. When one thread's share of C is wider than L2, the loops run
+ * row-wise instead (see {@code rowwise}). The threads split N, each packing its own B panels and writing its own
+ * columns of C, and share the packed A blocks: each packs a part, with one barrier per block.
  *
  * <p>Blocking defaults (KC = 256: a 256×32 B panel is 32 KB and stays in a 48 KB L1 next to the A stream;
  * MC = 768: a packed A block of 768 KB stays in a 2 MB L2) were the fastest measured on the development machine (an
@@ -24,9 +26,10 @@ public final class Gemm {
     static final VectorSpecies<Float> S = Simd.F;
     static final int L = S.length();
     /**
-     * Register tile: MR rows of A × NR columns of B. 12 × 2 vectors beat 6 × 4 vectors in-cache (about 195 vs 165
-     * GFLOP/s on one AVX-512 core): the 12 broadcasts are memory-operand loads that use no FMA port, and the B panel
-     * is half as wide, so a deeper KC still fits L1.
+     * Register tile: MR rows of A × NR columns of B. In cache on one AVX-512 core, 12 × 2 vectors over an
+     * MR-interleaved A panel ran 190–208 GFLOP/s against 150–163 for the former 6 × 4 vectors over A rows read in
+     * place (8 × 3 spilled; 14 × 2 collapsed to 87): one sequential A stream whose 12 broadcasts are memory operands,
+     * and a B panel half as wide, so a deeper KC still fits L1. (It needs 27 vector registers: AVX-512 has 32.)
      */
     public static final int MR = 12;
     public static final int NR = 2 * L;
