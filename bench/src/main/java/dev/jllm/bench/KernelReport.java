@@ -20,7 +20,7 @@ import java.util.Random;
  *
  * <pre>
  * java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp bench/target/jllm-bench.jar \
- *      dev.jllm.bench.KernelReport [sgemm] [decode] [kernels] [rounds=N] [mib=N]
+ *      dev.jllm.bench.KernelReport [sgemm] [decode] [kernels] [rounds=N] [mib=N] [m=512] [threads=1,2] [sizes=576,1536,2048,4096]
  * </pre>
  */
 public final class KernelReport {
@@ -30,21 +30,34 @@ public final class KernelReport {
         boolean sgemm = args.length == 0, decode = args.length == 0, kernels = false;
         int rounds = 5;
         int mib = 1024;
+        int m = 512;
+        int[] threadCounts = {1, 2};
+        int[] sizes = SIZES;
         for (String a : args) {
             if (a.equals("sgemm")) sgemm = true;
             else if (a.equals("decode")) decode = true;
             else if (a.equals("kernels")) kernels = true;
             else if (a.startsWith("rounds=")) rounds = Integer.parseInt(a.substring(7));
             else if (a.startsWith("mib=")) mib = Integer.parseInt(a.substring(4));
-            else throw new IllegalArgumentException("unknown argument " + a + " (sgemm, decode, kernels, rounds=N, mib=N)");
+            else if (a.startsWith("m=")) m = Integer.parseInt(a.substring(2));
+            else if (a.startsWith("threads=")) threadCounts = intList(a.substring(8));
+            else if (a.startsWith("sizes=")) sizes = intList(a.substring(6));
+            else throw new IllegalArgumentException("unknown argument " + a
+                        + " (sgemm, decode, kernels, rounds=N, mib=N, m=N, threads=1,2, sizes=576,1536,...)");
         }
         if (!sgemm && !decode && !kernels) sgemm = decode = true;
         System.out.println("jllm kernel report: " + Runtime.getRuntime().availableProcessors() + " CPUs, vector species "
                 + jdk.incubator.vector.FloatVector.SPECIES_PREFERRED + ", best of " + rounds + " alternating rounds");
-        if (sgemm) sgemmReport(rounds);
+        if (sgemm) sgemmReport(rounds, threadCounts, sizes, m);
         if (decode) decodeReport(rounds, mib);
         if (kernels) kernelReport(rounds);
         System.exit(0);
+    }
+
+    private static final java.lang.management.ThreadMXBean THREAD_CPU = java.lang.management.ManagementFactory.getThreadMXBean();
+
+    private static int[] intList(String csv) {
+        return Arrays.stream(csv.split(",")).mapToInt(Integer::parseInt).toArray();
     }
 
     private static double time(Runnable r) {
@@ -53,46 +66,82 @@ public final class KernelReport {
         return (System.nanoTime() - t0) / 1e9;
     }
 
-    static void sgemmReport(int rounds) {
-        int m = 512;
+    /**
+     * SGEMM against OpenBLAS with the same thread count on both sides ({@code openblas_set_num_threads}). Each round
+     * times one call of every contender, in an order that rotates from round to round so that load from other
+     * processes falls on all of them alike; best and median wall time per contender are reported, and the ratios
+     * are taken between numbers of the same kind. With one thread everything runs on the calling thread (OpenBLAS
+     * too, with one thread set), so the best calling-thread CPU time per call is reported as well: on a machine
+     * shared with other processes it leaves out the time slices taken by them.
+     */
+    static void sgemmReport(int rounds, int[] threadCounts, int[] sizes, int m) {
         Random rnd = new Random(42);
         warmUp(rnd);
-        for (int threads : new int[]{1, 2}) {
+        for (int threads : threadCounts) {
             Parallel.setThreads(threads);
             OpenBlas.setThreads(threads);
-            System.out.printf("%nSGEMM C[512,N] = A[512,K]·B[N,K]ᵀ, %d thread(s), GFLOP/s%n", threads);
-            System.out.printf("%6s %6s %10s %10s %10s %8s %8s%n", "N", "K", "jllm", "jllm-pack", "openblas", "ratio", "pk-ratio");
-            double geo = 0, geoPacked = 0;
+            System.out.printf("%nSGEMM C[%d,N] = A[%d,K]·B[N,K]ᵀ, %d thread(s), GFLOP/s: best (median) of alternating calls%n", m, m, threads);
+            System.out.printf("%6s %6s %6s %15s %15s %15s %12s %12s%n", "N", "K", "calls", "jllm", "jllm-prepacked", "openblas",
+                    "ratio", "pk-ratio");
+            double geo = 0, geoPacked = 0, geoMed = 0, geoPackedMed = 0, geoCpu = 0, geoPackedCpu = 0;
             int count = 0;
-            for (int n : SIZES) {
-                for (int k : SIZES) {
+            for (int n : sizes) {
+                for (int k : sizes) {
                     float[] a = new float[m * k], b = new float[n * k], c = new float[m * n];
                     for (int i = 0; i < a.length; i++) a[i] = rnd.nextFloat() - 0.5f;
                     for (int i = 0; i < b.length; i++) b[i] = rnd.nextFloat() - 0.5f;
                     Gemm.PackedB packed = Gemm.pack(b, n, k);
-                    double bj = 1e9, bp = 1e9, bo = 1e9;
-                    // small shapes get more rounds: at least ~0.5 s of jllm time per shape, so noise averages out
-                    double estimate = 2.0 * m * n * k / 50e9;
-                    int shapeRounds = Math.max(rounds, (int) Math.min(60, 0.5 / estimate));
-                    for (int r = 0; r < shapeRounds + 2; r++) {
-                        double tj = time(() -> Gemm.sgemm(m, n, k, a, b, c));
-                        double to = time(() -> OpenBlas.sgemm(m, n, k, a, b, c));
-                        double tp = time(() -> Gemm.sgemm(m, a, packed, c));
-                        if (r >= 2) {
-                            bj = Math.min(bj, tj);
-                            bo = Math.min(bo, to);
-                            bp = Math.min(bp, tp);
+                    Runnable[] contenders = {
+                            () -> Gemm.sgemm(m, n, k, a, b, c),
+                            () -> Gemm.sgemm(m, a, packed, c),
+                            () -> OpenBlas.sgemm(m, n, k, a, b, c)};
+                    // small shapes get more rounds: at least ~1 s of jllm time per shape, so noise averages out
+                    double estimate = 2.0 * m * n * k / (threads * 100e9);
+                    int shapeRounds = Math.max(rounds, (int) Math.min(200, 1.0 / estimate));
+                    double[][] t = new double[3][shapeRounds];
+                    double[] cpuBest = {1e9, 1e9, 1e9};
+                    for (int r = -2; r < shapeRounds; r++) {
+                        for (int i = 0; i < 3; i++) {
+                            int which = Math.floorMod(i + r, 3);
+                            long c0 = THREAD_CPU.getCurrentThreadCpuTime();
+                            double ti = time(contenders[which]);
+                            double ci = (THREAD_CPU.getCurrentThreadCpuTime() - c0) / 1e9;
+                            if (r >= 0) {
+                                t[which][r] = ti;
+                                cpuBest[which] = Math.min(cpuBest[which], ci);
+                            }
                         }
                     }
                     double gf = 2.0 * m * n * k / 1e9;
-                    System.out.printf("%6d %6d %10.1f %10.1f %10.1f %8.2f %8.2f%n", n, k, gf / bj, gf / bp, gf / bo, bo / bj, bo / bp);
-                    geo += Math.log(bo / bj);
-                    geoPacked += Math.log(bo / bp);
+                    double[] best = new double[3], med = new double[3];
+                    for (int i = 0; i < 3; i++) {
+                        Arrays.sort(t[i]);
+                        best[i] = t[i][0];
+                        med[i] = t[i][shapeRounds / 2];
+                    }
+                    System.out.printf("%6d %6d %6d %6.1f (%6.1f) %6.1f (%6.1f) %6.1f (%6.1f) %5.2f (%4.2f) %5.2f (%4.2f)", n, k, shapeRounds,
+                            gf / best[0], gf / med[0], gf / best[1], gf / med[1], gf / best[2], gf / med[2],
+                            best[2] / best[0], med[2] / med[0], best[2] / best[1], med[2] / med[1]);
+                    if (threads == 1) {
+                        System.out.printf("   cpu-time: %6.1f %6.1f %6.1f %5.2f %5.2f", gf / cpuBest[0], gf / cpuBest[1], gf / cpuBest[2],
+                                cpuBest[2] / cpuBest[0], cpuBest[2] / cpuBest[1]);
+                        geoCpu += Math.log(cpuBest[2] / cpuBest[0]);
+                        geoPackedCpu += Math.log(cpuBest[2] / cpuBest[1]);
+                    }
+                    System.out.println();
+                    geo += Math.log(best[2] / best[0]);
+                    geoPacked += Math.log(best[2] / best[1]);
+                    geoMed += Math.log(med[2] / med[0]);
+                    geoPackedMed += Math.log(med[2] / med[1]);
                     count++;
                 }
             }
-            System.out.printf("geometric mean jllm/openblas: %.2f (per-call packing), %.2f (pre-packed B)%n",
-                    Math.exp(geo / count), Math.exp(geoPacked / count));
+            if (threads == 1) {
+                System.out.printf("geometric mean jllm/openblas, 1 thread, best of calling-thread CPU time (robust to time slicing): %.2f per-call packing; %.2f pre-packed B%n",
+                        Math.exp(geoCpu / count), Math.exp(geoPackedCpu / count));
+            }
+            System.out.printf("geometric mean jllm/openblas, %d thread(s): %.2f best (%.2f median) per-call packing; %.2f best (%.2f median) pre-packed B%n",
+                    threads, Math.exp(geo / count), Math.exp(geoMed / count), Math.exp(geoPacked / count), Math.exp(geoPackedMed / count));
         }
     }
 

@@ -111,6 +111,30 @@ public final class Parallel {
         p.run(n, grain, workers, body, true);
     }
 
+    /** Body of a team call: one of {@code workers} threads that run together (and may wait for each other). */
+    @FunctionalInterface
+    public interface TeamBody {
+        void run(int worker, int workers);
+    }
+
+    /**
+     * Runs {@code body} on a team of at most {@code maxWorkers} threads, each told the team's real size, so a body
+     * may synchronize its team (a barrier must know how many will arrive). A call made while the pool is busy runs
+     * as a team of one on the caller.
+     */
+    public static void team(int maxWorkers, TeamBody body) {
+        Pool p = pool();
+        int workers = Math.min(p.size, maxWorkers);
+        if (workers <= 1) {
+            body.run(0, 1);
+            return;
+        }
+        p.run(workers, 1, workers, (w, start, end) -> {
+            if (end - start == workers) body.run(0, 1); // the pool was busy: the caller runs the whole range alone
+            else body.run(w, workers);
+        });
+    }
+
     /** One parallel call, published to the workers through a single volatile write. */
     private static final class Job {
         final RangeBody body;

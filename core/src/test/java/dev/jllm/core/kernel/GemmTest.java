@@ -13,7 +13,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class GemmTest {
     private static final int[][] SHAPES = {
             {1, 1, 1}, {1, 64, 7}, {6, 64, 256}, {7, 65, 257}, {13, 130, 300}, {97, 200, 513}, {5, 3, 1000},
-            {2, 1, 3}, {100, 769, 17}, {12, 1600, 64}, {37, 64, 600}
+            {2, 1, 3}, {100, 769, 17}, {12, 1600, 64}, {37, 64, 600},
+            // around the 12-row × 32-column register tile and the 256-deep / 768-row blocks
+            {12, 32, 16}, {13, 33, 255}, {11, 31, 256}, {25, 65, 257}, {24, 96, 512}, {1, 300, 300}, {800, 40, 20},
+            {781, 37, 270}, {600, 700, 40}, {1000, 999, 40}
     };
 
     @AfterEach
@@ -122,6 +125,91 @@ class GemmTest {
                     for (int j = 0; j < Gemm.NR; j++)
                         assertEquals(j < rows ? src[5 + j * stride + t] : 0f, dst[t * Gemm.NR + j], "rows=" + rows + " kc=" + kc + " t=" + t + " j=" + j);
             }
+        }
+    }
+
+    @Test
+    void teamOfTwoAgreesBitwiseWithOneThreadAcrossBlocks() {
+        // m past one 768-row A block, k past one 256-deep block, n not a whole number of panels: the two workers
+        // share packed A blocks through the barrier and must give exactly the single-thread sums.
+        Random r = new Random(5);
+        int m = 781, n = 1100, k = 530;
+        float[] a = random(r, m * k), b = random(r, n * k);
+        float[] c1 = new float[m * n], c2 = new float[m * n], c3 = new float[m * n], c4 = new float[m * n];
+        Gemm.PackedB p = Gemm.pack(b, n, k);
+        int before = Parallel.threads();
+        try {
+            Parallel.setThreads(1);
+            // one worker with all 35 panels of this C takes the row-wise loop order; the team below the column one
+            Gemm.sgemm(m, n, k, a, b, c1);
+            Simd.setEnabled(false);
+            Gemm.sgemm(m, n, k, a, b, c4);
+            Simd.setEnabled(true);
+            Parallel.setThreads(2);
+            Gemm.sgemm(m, n, k, a, b, c2);
+            Gemm.sgemm(m, a, p, c3);
+        } finally {
+            Parallel.setThreads(before);
+        }
+        assertEquals(java.util.Arrays.toString(c1), java.util.Arrays.toString(c2));
+        assertEquals(java.util.Arrays.toString(c1), java.util.Arrays.toString(c3));
+        double[] expected = naive(m, n, k, a, b);
+        assertClose(expected, c1, k, "team " + m + "x" + n + "x" + k);
+        assertClose(expected, c4, k, "scalar row-wise " + m + "x" + n + "x" + k);
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void packAInterleavesRowRangesAndWritesNothingElse(boolean vector) {
+        Simd.setEnabled(vector);
+        Random r = new Random(6);
+        int lda = 301, rowsInA = 40;
+        float[] a = random(r, rowsInA * lda + 3);
+        int[][] cases = {{0, 40, 40, 256}, {0, 36, 40, 255}, {12, 24, 40, 33}, {24, 29, 29, 16}, {0, 12, 12, 300}, {12, 40, 40, 1}};
+        for (int[] cs : cases) {
+            int r0 = cs[0], r1 = cs[1], readable = cs[2], kc = cs[3];
+            float[] dst = new float[48 * kc];
+            java.util.Arrays.fill(dst, Float.NaN);
+            Gemm.packA(a, 3, lda, r0, r1, readable, kc, dst);
+            int panelEnd = (r1 + Gemm.MR - 1) / Gemm.MR * Gemm.MR;
+            for (int i = 0; i < 48; i++) {
+                for (int kk = 0; kk < kc; kk++) {
+                    int at = (i / Gemm.MR) * Gemm.MR * kc + kk * Gemm.MR + i % Gemm.MR;
+                    String what = "r0=" + r0 + " r1=" + r1 + " kc=" + kc + " row " + i + " k " + kk;
+                    if (i < r0 || i >= panelEnd) assertTrue(Float.isNaN(dst[at]), what + " must be untouched");
+                    else assertEquals(i < r1 ? a[3 + i * lda + kk] : 0f, dst[at], what);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aFailingWorkerDoesNotStrandItsTeamAtTheBarrier() {
+        int before = Parallel.threads();
+        try {
+            Parallel.setThreads(2);
+            Gemm.PanelSource failing = new Gemm.PanelSource() {
+                public int n() { return 128; }
+                public int k() { return 600; }
+                public void packPanel(int n0, int k0, int kc, float[] dst, int dstOff) {
+                    if (n0 >= 64 && k0 > 0) throw new dev.jllm.core.JllmException("bad block at column " + n0);
+                    java.util.Arrays.fill(dst, dstOff, dstOff + kc * Gemm.NR, 1f);
+                }
+            };
+            float[] a = new float[64 * 600], c = new float[64 * 128];
+            var e = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(20), () ->
+                    org.junit.jupiter.api.Assertions.assertThrows(dev.jllm.core.JllmException.class, () -> Gemm.sgemm(64, a, failing, c)));
+            assertTrue(e.getMessage().contains("bad block"), e.getMessage());
+            // the pool is still usable afterwards
+            Gemm.sgemm(64, a, new Gemm.PanelSource() {
+                public int n() { return 128; }
+                public int k() { return 600; }
+                public void packPanel(int n0, int k0, int kc, float[] dst, int dstOff) {
+                    java.util.Arrays.fill(dst, dstOff, dstOff + kc * Gemm.NR, 0f);
+                }
+            }, c);
+        } finally {
+            Parallel.setThreads(before);
         }
     }
 

@@ -98,4 +98,26 @@ class ParallelTest {
             Parallel.setThreads(before);
         }
     }
+
+    @Test
+    void teamMembersKnowTheRealTeamSizeAndANestedTeamIsOne() {
+        int before = Parallel.threads();
+        try {
+            for (int threads : new int[]{1, 2, 3}) {
+                Parallel.setThreads(threads);
+                for (int max : new int[]{1, 2, 5}) {
+                    int expected = Math.min(threads, max);
+                    AtomicIntegerArray seen = new AtomicIntegerArray(expected);
+                    Parallel.team(max, (w, size) -> {
+                        assertEquals(expected, size);
+                        seen.incrementAndGet(w);
+                        Parallel.team(max, (w2, size2) -> assertEquals(1, size2)); // pool busy: runs alone, inline
+                    });
+                    for (int w = 0; w < expected; w++) assertEquals(1, seen.get(w), "worker " + w);
+                }
+            }
+        } finally {
+            Parallel.setThreads(before);
+        }
+    }
 }
