@@ -72,7 +72,7 @@ public final class TrainingOptions {
     @Option(names = "--adam-epsilon", description = "AdamW epsilon (default 1e-8).")
     Double adamEpsilon;
 
-    @Option(names = "--optim", description = "adamw_torch (torch.optim.AdamW), paged_adamw_32bit (the same update; its state is not memory-mapped yet), "
+    @Option(names = "--optim", description = "adamw_torch (torch.optim.AdamW), paged_adamw_32bit (the same update, bit for bit, with both moments in memory-mapped, already-unlinked files the OS can page out), "
             + "adamw_8bit (bitsandbytes AdamW8bit: both moments stored block-wise in 8 bits, tensors under 4096 elements "
             + "keep full-precision state), paged_adamw_8bit (adamw_8bit with its state in memory-mapped files on the CPU, "
             + "which the OS can page out), sgd (torch.optim.SGD, no momentum) or adafactor (transformers Adafactor as the "
@@ -84,7 +84,8 @@ public final class TrainingOptions {
     Boolean gradientCheckpointing;
 
     @Option(names = "--resume-from-checkpoint", description = "Continue an interrupted run from its checkpoint-N folder "
-            + "(same dataset and options): weights, optimizer state, step and data position are restored exactly.")
+            + "(same dataset and options), or 'true' for the newest complete checkpoint-N in --output-dir: weights, optimizer "
+            + "state, step and data position are restored exactly.")
     String resumeFromCheckpoint;
 
     @Option(names = "--shuffle", negatable = true, description = "Shuffle rows each epoch with the seed; --no-shuffle keeps file "

@@ -18,7 +18,8 @@ import java.util.Map;
  * JSON) and defaults. {@code logging_steps} and {@code save_steps} below 1 are a fraction of the total steps, as in
  * transformers; {@code save_steps} 0 saves only at the end. {@code shuffle} is jllm's own: false keeps file order.
  * {@code eval_steps} and {@code save_total_limit} take null (transformers'
- * None) as 0: evaluate as often as logging, keep every checkpoint. {@code resume_from_checkpoint} names a {@code checkpoint-N} folder of an earlier run with the same arguments.
+ * None) as 0: evaluate as often as logging, keep every checkpoint. {@code resume_from_checkpoint} names a {@code checkpoint-N} folder of an earlier run with the same arguments, or is
+ * {@code true} (the string {@code "true"} on the command line) for the newest complete checkpoint in {@code output_dir}.
  */
 public record TrainingArguments(
         String outputDir,
@@ -121,7 +122,7 @@ public record TrainingArguments(
                 real(source, n, "logging_steps"), real(source, n, "save_steps"), real(source, n, "adam_beta1"),
                 real(source, n, "adam_beta2"), real(source, n, "adam_epsilon"), text(source, n, "optim"),
                 bool(source, n, "gradient_checkpointing"),
-                optText(source, n, "resume_from_checkpoint"), bool(source, n, "shuffle"),
+                resumeFrom(source, n), bool(source, n, "shuffle"),
                 text(source, n, "eval_strategy"), optReal(source, n, "eval_steps"), integer(source, n, "per_device_eval_batch_size"),
                 optInteger(source, n, "save_total_limit"), bool(source, n, "group_by_length"));
     }
@@ -162,6 +163,13 @@ public record TrainingArguments(
         JsonNode v = n.get(field);
         if (v == null || !v.isTextual()) throw new JllmException(source + ": field '" + field + "' must be a string, got " + v);
         return v.asText();
+    }
+
+    /** transformers takes a folder, or {@code true} for the newest checkpoint in output_dir ({@code false}: none). */
+    private static String resumeFrom(String source, JsonNode n) {
+        JsonNode v = n.get("resume_from_checkpoint");
+        if (v != null && v.isBoolean()) return v.asBoolean() ? Trainer.RESUME_LATEST : null;
+        return optText(source, n, "resume_from_checkpoint");
     }
 
     private static String optText(String source, JsonNode n, String field) {

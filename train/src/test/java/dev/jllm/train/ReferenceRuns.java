@@ -6,6 +6,7 @@ import dev.jllm.core.safetensors.SafeTensor;
 import dev.jllm.core.safetensors.SafetensorsFile;
 import dev.jllm.testkit.Conformance;
 import dev.jllm.testkit.Fixtures;
+import dev.jllm.testkit.TrainingReferences;
 import dev.jllm.train.lora.LoraAdapters;
 import dev.jllm.train.lora.LoraConfig;
 import dev.jllm.train.optim.AdamW;
@@ -136,19 +137,7 @@ final class ReferenceRuns {
         Path work = Files.createTempDirectory("jllm-train-conf");
         try {
             Path jsonl = work.resolve("rows.jsonl");
-            var lines = new ArrayList<String>();
-            for (JsonNode step : JSON.readTree(run.resolve("inputs.json").toFile()).path("steps")) {
-                for (JsonNode mb : step.path("micro_batches")) {
-                    for (int r = 0; r < mb.path("input_ids").size(); r++) {
-                        var row = JSON.createObjectNode();
-                        row.set("input_ids", mb.path("input_ids").get(r));
-                        row.set("attention_mask", mb.path("attention_mask").get(r));
-                        row.set("labels", mb.path("labels").get(r));
-                        lines.add(JSON.writeValueAsString(row));
-                    }
-                }
-            }
-            Files.write(jsonl, lines);
+            TrainingReferences.writeRows(run, jsonl);
             var overrides = JSON.createObjectNode();
             for (String f : List.of("learning_rate", "weight_decay", "warmup_steps", "per_device_train_batch_size",
                     "gradient_accumulation_steps", "adam_beta1", "adam_beta2", "adam_epsilon", "lr_scheduler_type", "max_grad_norm")) {

@@ -1,5 +1,6 @@
 package dev.jllm.train.nn;
 
+import dev.jllm.core.kernel.Exp;
 import dev.jllm.core.kernel.Parallel;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -44,6 +45,6 @@ public final class SwiGlu {
     }
 
     private static float sigmoid(float x) {
-        return (float) (1.0 / (1.0 + Math.exp(-x)));
+        return 1f / (1f + Exp.exp(-x));  // the scalar twin of VectorMath.sigmoid
     }
 }

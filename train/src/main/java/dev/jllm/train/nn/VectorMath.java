@@ -1,5 +1,6 @@
 package dev.jllm.train.nn;
 
+import dev.jllm.core.kernel.Exp;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -7,14 +8,10 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The row operations of softmax, the loss and the activations on whole vectors: the exponentials are the costly
- * part (tens of millions per step at a 32k vocabulary). Sums of exponentials are added in double (each float vector
- * widened into two double vectors), so a 32000-term softmax denominator carries no float32 summation error.
- *
- * <p>The exponential is Cephes' {@code expf} (range reduction by ln 2 in two parts, a degree-5 polynomial, the
- * power of two built in the exponent bits), about 1 ulp, written with additions, multiplications and fused
- * multiply-adds only. Those give the same bits whether the JIT has compiled them to vector instructions yet or
- * not; the Vector API's own {@code EXP} does not (its intrinsic and its Java fallback round differently), which
- * made whole training runs differ in the last bits from one run to the next.
+ * part (tens of millions per step at a 32k vocabulary), computed a register at a time with core's {@link Exp}, whose
+ * vector body, scalar tail and every JIT stage round alike (so a run is reproducible). Sums of exponentials are
+ * added in double (each float vector widened into two double vectors), so a
+ * 32000-term softmax denominator carries no float32 summation error.
  */
 public final class VectorMath {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -23,34 +20,7 @@ public final class VectorMath {
     /** Float lanes fill exactly two double vectors (16 and 8 lanes with AVX-512, 8 and 4 with AVX2). */
     private static final boolean WIDEN = F.length() == 2 * D.length();
 
-    private static final VectorSpecies<Integer> I = F.vectorShape().withLanes(int.class);
-    private static final float LOG2E = 1.44269504088896341f;
-    /** 1.5·2²³: adding it rounds a float below 2²² to an integer, in the low mantissa bits. */
-    private static final float ROUND = 12582912f;
-    private static final float LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
-    /** Below this exp underflows float32's normal range; the result is 0 (exactly, for the −∞ of masked scores). */
-    private static final float MIN_ARG = -87.33654f;
-    /** Above this 2ⁿ would leave the exponent range; inputs here never come close (softmax arguments are ≤ 0). */
-    private static final float MAX_ARG = 88f;
-
     private VectorMath() {}
-
-    /** {@code exp(x)} of every lane (0 below {@value #MIN_ARG}, NaN for NaN). */
-    public static FloatVector exp(FloatVector x) {
-        FloatVector xc = x.max(MIN_ARG).min(MAX_ARG);
-        FloatVector n = xc.mul(LOG2E).add(ROUND).sub(ROUND);          // round(x / ln 2)
-        FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_HI), xc);
-        r = n.fma(FloatVector.broadcast(F, -LN2_LO), r);              // x − n·ln 2, |r| ≤ ln2 / 2
-        FloatVector p = r.fma(FloatVector.broadcast(F, 1.9875691500e-4f), FloatVector.broadcast(F, 1.3981999507e-3f));
-        p = p.fma(r, FloatVector.broadcast(F, 8.3334519073e-3f));
-        p = p.fma(r, FloatVector.broadcast(F, 4.1665795894e-2f));
-        p = p.fma(r, FloatVector.broadcast(F, 1.6666665459e-1f));
-        p = p.fma(r, FloatVector.broadcast(F, 5.0000001201e-1f));
-        p = p.fma(r.mul(r), r).add(1f);
-        FloatVector pow2 = ((jdk.incubator.vector.IntVector) n.convertShape(VectorOperators.F2I, I, 0))
-                .add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        return p.mul(pow2).blend(0f, x.lt(MIN_ARG));
-    }
 
     /** The largest of {@code x[from, to)} (−∞ for an empty range). */
     public static float max(float[] x, int from, int to) {
@@ -76,7 +46,7 @@ public final class VectorMath {
             DoubleVector acc = DoubleVector.zero(D);
             FloatVector s = FloatVector.broadcast(F, shift);
             for (; i + L <= to; i += L) {
-                FloatVector e = exp(FloatVector.fromArray(F, x, i).sub(s));
+                FloatVector e = Exp.exp(FloatVector.fromArray(F, x, i).sub(s));
                 if (store) e.intoArray(x, i);
                 acc = acc.add((DoubleVector) e.convertShape(VectorOperators.F2D, D, 0))
                         .add((DoubleVector) e.convertShape(VectorOperators.F2D, D, 1));
@@ -84,7 +54,7 @@ public final class VectorMath {
             sum = acc.reduceLanes(VectorOperators.ADD);
         }
         for (; i < to; i++) {
-            float e = (float) Math.exp(x[i] - shift);
+            float e = Exp.exp(x[i] - shift);
             if (store) x[i] = e;
             sum += e;
         }
@@ -96,9 +66,9 @@ public final class VectorMath {
         int i = from;
         FloatVector s = FloatVector.broadcast(F, shift);
         for (; i + L <= to; i += L) {
-            exp(FloatVector.fromArray(F, x, i).sub(s)).intoArray(x, i);
+            Exp.exp(FloatVector.fromArray(F, x, i).sub(s)).intoArray(x, i);
         }
-        for (; i < to; i++) x[i] = (float) Math.exp(x[i] - shift);
+        for (; i < to; i++) x[i] = Exp.exp(x[i] - shift);
     }
 
     /** {@code x[j] *= factor} over {@code [from, to)}. */
@@ -122,7 +92,7 @@ public final class VectorMath {
     /** {@code σ(x) = 1 / (1 + exp(−x))} of one vector. */
     static FloatVector sigmoid(FloatVector x) {
         FloatVector one = FloatVector.broadcast(F, 1f);
-        return one.div(one.add(exp(x.neg())));
+        return one.div(one.add(Exp.exp(x.neg())));
     }
 
     static VectorSpecies<Float> species() {

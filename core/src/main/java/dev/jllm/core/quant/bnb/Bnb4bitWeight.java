@@ -38,23 +38,7 @@ public record Bnb4bitWeight(QuantType type, long[] shape, byte[] packed, float[]
 
     /** Quantizes row-major values as bitsandbytes' {@code quantize_4bit(blocksize=64)} does. */
     public static Bnb4bitWeight quantize(float[] values, long[] shape, QuantType type, boolean doubleQuant) {
-        int n = values.length;
-        int blocks = (n + BLOCK - 1) / BLOCK;
-        float[] absmax = new float[blocks];
-        byte[] packed = new byte[(n + 1) / 2];
-        int[] idx = new int[n + 1];
-        idx[n] = type.zeroCode();
-        for (int b = 0; b < blocks; b++) {
-            int from = b * BLOCK, to = Math.min(n, from + BLOCK);
-            float max = 0;
-            for (int i = from; i < to; i++) max = Math.max(max, Math.abs(values[i]));
-            absmax[b] = max;
-            float inv = 1.0f / max;
-            for (int i = from; i < to; i++) idx[i] = type.index(values[i] * inv);
-        }
-        for (int i = 0; i < packed.length; i++) packed[i] = (byte) (idx[2 * i] << 4 | idx[2 * i + 1]);
-        return doubleQuant ? new Bnb4bitWeight(type, shape.clone(), packed, null, DoubleQuant.of(absmax))
-                : new Bnb4bitWeight(type, shape.clone(), packed, absmax, null);
+        return Bnb4bitQuantizer.quantize(values, shape, type, doubleQuant);
     }
 
     public long elementCount() {
