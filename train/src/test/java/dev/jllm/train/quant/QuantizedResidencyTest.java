@@ -31,11 +31,7 @@ class QuantizedResidencyTest {
         CausalLm loaded = QuantizedModels.load(Fixtures.resolve("quant", "stories260K-hf-bnb-nf4")).model();
         CausalLm afterLoad = CausalLm.load(Fixtures.resolve("models", "stories260K-hf"));
         QuantizedModels.quantize(afterLoad, BitsAndBytesConfig.nf4(true));
-        var streamed = QuantizedModels.load(Fixtures.resolve("models", "stories260K-hf"), BitsAndBytesConfig.nf4(true));
-        assertEquals(35, streamed.quantizedAtLoad());
-        // quantizing tensor by tensor while loading gives exactly the model that quantizing after loading gives
-        assertArrayEquals(afterLoad.logits(BATCH), streamed.model().logits(BATCH));
-        for (CausalLm model : List.of(loaded, afterLoad, streamed.model())) {
+        for (CausalLm model : List.of(loaded, afterLoad)) {
             QuantizedModels.prepareForKbitTraining(model);
             LoraAdapters.attachNew(model, new LoraConfig(4, 8.0, false, List.of("q_proj", "v_proj"), null), 3);
             model.forwardBackward(BATCH, BATCH.labelCount());
