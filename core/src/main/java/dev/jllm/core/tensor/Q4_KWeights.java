@@ -50,13 +50,16 @@ public final class Q4_KWeights extends AbstractWeights {
         } else if (QuantDots.enabled()) {
             int blocks = cols / BLOCK;
             float[] xsum = QuantDots.groupSums(x, xOff, cols, 32);
+            float[] pair = new float[2];
             float[] xsumWide = QuantDots.xsumWide(xsum);
-            float[] scales = new float[32], acc = new float[128];
+            float[] scales = new float[32];
             int r = r0;
-            for (; r + 3 < r1; r += 4) {
-                QuantDots.q4_KRows4(data, r * rowBytes, rowBytes, blocks, x, xOff, xsumWide, scales, acc, y, yOff + r);
+            for (; r + 1 < r1; r += 2) {
+                QuantDots.q4_KPair(data, r * rowBytes, (r + 1) * rowBytes, blocks, x, xOff, xsumWide, scales, pair);
+                y[yOff + r] = pair[0];
+                y[yOff + r + 1] = pair[1];
             }
-            for (; r < r1; r++) y[yOff + r] = QuantDots.q4_K(data, r * rowBytes, blocks, x, xOff, xsum);
+            if (r < r1) y[yOff + r] = QuantDots.q4_K(data, r * rowBytes, blocks, x, xOff, xsum);
         } else {
             for (int r = r0; r < r1; r++) y[yOff + r] = dotBlocksScalar(Q4_K::dequantizeBlock, r * rowBytes, x, xOff);
         }
