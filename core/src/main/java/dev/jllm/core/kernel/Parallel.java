@@ -93,22 +93,51 @@ public final class Parallel {
         p.run(n, grain, workers, body);
     }
 
+    /**
+     * Splits {@code [0, n)} into chunks of {@code chunk} (the last takes the rest) that the threads take one at a time
+     * as they finish the previous one, instead of one fixed slice each: on a machine shared with other processes a
+     * thread that loses its core for a time slice then does fewer chunks rather than holding up the whole call.
+     * Decode's matvecs use it; a chunk should be long enough (tens of microseconds) that taking it costs nothing.
+     */
+    public static void forChunks(int n, int chunk, RangeBody body) {
+        if (n <= 0) return;
+        if (chunk < 1) throw new JllmException("chunk must be >= 1, got " + chunk);
+        Pool p = pool();
+        int chunks = (n + chunk - 1) / chunk;
+        int workers = Math.min(p.size, chunks);
+        if (workers <= 1) {
+            body.run(0, 0, n);
+            return;
+        }
+        p.run(n, chunk, workers, body, true);
+    }
+
     /** One parallel call, published to the workers through a single volatile write. */
     private static final class Job {
         final RangeBody body;
         final int n, grain, workers;
         final AtomicInteger pending;
+        /** Non-null for {@link #forChunks}: the next chunk to hand out. */
+        final AtomicInteger nextChunk;
         volatile Throwable failure;
 
-        Job(RangeBody body, int n, int grain, int workers) {
+        Job(RangeBody body, int n, int grain, int workers, boolean dynamic) {
             this.body = body;
             this.n = n;
             this.grain = grain;
             this.workers = workers;
             this.pending = new AtomicInteger(workers - 1);
+            this.nextChunk = dynamic ? new AtomicInteger() : null;
         }
 
         void runSlice(int worker) {
+            if (nextChunk != null) {
+                for (int c; (long) (c = nextChunk.getAndIncrement()) * grain < n; ) {
+                    int start = c * grain;
+                    body.run(worker, start, Math.min(n, start + grain));
+                }
+                return;
+            }
             int units = (n + grain - 1) / grain;
             int startUnit = (int) ((long) units * worker / workers);
             int endUnit = (int) ((long) units * (worker + 1) / workers);
@@ -144,12 +173,16 @@ public final class Parallel {
         }
 
         void run(int n, int grain, int workers, RangeBody body) {
+            run(n, grain, workers, body, false);
+        }
+
+        void run(int n, int grain, int workers, RangeBody body, boolean dynamic) {
             if (!busy.compareAndSet(false, true)) {
                 body.run(0, 0, n);
                 return;
             }
             try {
-                Job job = new Job(body, n, grain, workers);
+                Job job = new Job(body, n, grain, workers, dynamic);
                 current = job;
                 for (int i = 0; i < workers - 1; i++) LockSupport.unpark(threads[i]);
                 Throwable mine = null;

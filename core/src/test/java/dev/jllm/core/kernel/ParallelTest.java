@@ -72,4 +72,32 @@ class ParallelTest {
             Parallel.setThreads(before);
         }
     }
+
+    @Test
+    void chunksCoverEveryIndexOnceAndFailuresPropagate() {
+        int before = Parallel.threads();
+        try {
+            for (int threads : new int[]{1, 2, 3}) {
+                Parallel.setThreads(threads);
+                for (int n : new int[]{1, 5, 64, 1000}) {
+                    for (int chunk : new int[]{1, 7, 64, 5000}) {
+                        AtomicIntegerArray hits = new AtomicIntegerArray(n);
+                        for (int rep = 0; rep < 30; rep++) {
+                            Parallel.forChunks(n, chunk, (w, s, e) -> {
+                                assertEquals(0, s % Math.min(chunk, n), "chunks start on chunk boundaries");
+                                for (int i = s; i < e; i++) hits.incrementAndGet(i);
+                            });
+                        }
+                        for (int i = 0; i < n; i++) assertEquals(30, hits.get(i), "index " + i);
+                    }
+                }
+                assertThrows(IllegalStateException.class, () -> Parallel.forChunks(100, 10, (w, s, e) -> {
+                    if (s <= 50 && 50 < e) throw new IllegalStateException("boom");
+                }));
+            }
+            assertThrows(dev.jllm.core.JllmException.class, () -> Parallel.forChunks(10, 0, (w, s, e) -> {}));
+        } finally {
+            Parallel.setThreads(before);
+        }
+    }
 }
