@@ -20,14 +20,14 @@ import java.util.Random;
  *
  * <pre>
  * java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp bench/target/jllm-bench.jar \
- *      dev.jllm.bench.KernelReport [sgemm] [decode] [kernels] [rounds=N] [mib=N]
+ *      dev.jllm.bench.KernelReport [sgemm] [decode] [kernels] [rounds=N] [mib=N] [pages=4k|2m]
  * </pre>
  */
 public final class KernelReport {
     private static final int[] SIZES = {576, 1536, 2048, 4096};
 
     public static void main(String[] args) {
-        boolean sgemm = args.length == 0, decode = args.length == 0, kernels = false;
+        boolean sgemm = args.length == 0, decode = args.length == 0, kernels = false, hugePages = false;
         int rounds = 5;
         int mib = 1024;
         for (String a : args) {
@@ -36,13 +36,15 @@ public final class KernelReport {
             else if (a.equals("kernels")) kernels = true;
             else if (a.startsWith("rounds=")) rounds = Integer.parseInt(a.substring(7));
             else if (a.startsWith("mib=")) mib = Integer.parseInt(a.substring(4));
-            else throw new IllegalArgumentException("unknown argument " + a + " (sgemm, decode, kernels, rounds=N, mib=N)");
+            else if (a.equals("pages=2m")) hugePages = true;
+            else if (a.equals("pages=4k")) hugePages = false;
+            else throw new IllegalArgumentException("unknown argument " + a + " (sgemm, decode, kernels, rounds=N, mib=N, pages=4k|2m)");
         }
         if (!sgemm && !decode && !kernels) sgemm = decode = true;
         System.out.println("jllm kernel report: " + Runtime.getRuntime().availableProcessors() + " CPUs, vector species "
                 + jdk.incubator.vector.FloatVector.SPECIES_PREFERRED + ", best of " + rounds + " alternating rounds");
         if (sgemm) sgemmReport(rounds);
-        if (decode) decodeReport(rounds, mib);
+        if (decode) decodeReport(rounds, mib, hugePages);
         if (kernels) kernelReport(rounds);
         System.exit(0);
     }
@@ -154,19 +156,24 @@ public final class KernelReport {
         }
     }
 
-    static void decodeReport(int rounds, int mib) {
+    /**
+     * Out-of-cache matvec throughput per type next to a streaming read of the same size; {@code hugePages} puts
+     * both in 2 MiB pages (the default 4 KiB pages are what memory-mapped weights get).
+     */
+    static void decodeReport(int rounds, int mib, boolean hugePages) {
         int threads = Runtime.getRuntime().availableProcessors();
         Parallel.setThreads(threads);
         long bytes = (long) mib << 20;
-        System.out.printf("%nDecode matvec 4096x4096, %d thread(s), weight sets >= %d MiB (one pass = every matrix once)%n", threads, mib);
+        System.out.printf("%nDecode matvec 4096x4096, %d thread(s), weight sets >= %d MiB in %s pages (one pass = every matrix once)%n",
+                threads, mib, hugePages ? "2 MiB" : "4 KiB");
         System.out.printf("%6s %8s %10s %10s %10s %12s%n", "type", "matrices", "GB/s", "stream GB/s", "% of BW", "Mrows/s");
         Map<GgmlType, Double> rowsPerSec = new LinkedHashMap<>();
         float[] x = new float[4096], y = new float[4096];
         for (int i = 0; i < x.length; i++) x[i] = (float) Math.sin(i);
         for (GgmlType type : List.of(GgmlType.F32, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q4_0, GgmlType.Q6_K)) {
             try (Arena arena = Arena.ofShared()) {
-                MemorySegment buffer = DecodeWorkload.filledBuffer(arena, bytes);
-                WeightMatrix[] set = DecodeWorkload.weightSet(arena, type, 4096, 4096, DecodeWorkload.countFor(type, 4096, 4096, bytes), 7);
+                MemorySegment buffer = DecodeWorkload.filledBuffer(arena, bytes, hugePages);
+                WeightMatrix[] set = DecodeWorkload.weightSet(arena, type, 4096, 4096, DecodeWorkload.countFor(type, 4096, 4096, bytes), 7, hugePages);
                 long setBytes = Arrays.stream(set).mapToLong(w -> w.data().byteSize()).sum();
                 double bestStream = 1e9, bestPass = 1e9;
                 for (int r = 0; r < rounds + 2; r++) {
