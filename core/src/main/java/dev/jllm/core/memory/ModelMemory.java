@@ -60,7 +60,12 @@ public final class ModelMemory {
     public static MemorySegment load(Path path, FileChannel ch, Arena arena) throws IOException {
         long size = ch.size();
         if (mmap) return ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-        MemorySegment seg = allocateHuge(size, arena);
+        MemorySegment seg;
+        try {
+            seg = allocateHuge(size, arena);
+        } catch (JllmException e) {
+            throw new JllmException(path + ": " + e.getMessage() + " (-Djllm.mmap=false reads the whole file into memory; the default maps it)", e);
+        }
         long done = 0;
         while (done < size) {
             int chunk = (int) Math.min(READ_CHUNK, size - done);
