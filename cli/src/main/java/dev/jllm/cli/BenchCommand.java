@@ -8,6 +8,7 @@ import dev.jllm.model.Model;
 import dev.jllm.model.bench.ModelBenchmark;
 import dev.jllm.model.synth.RandomModel;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -32,7 +33,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--model", description = "A model to measure (Hugging Face folder or .gguf).")
     Path model;
 
-    @Option(names = "--random", description = "Random-weight model preset to generate: 1b (Llama 3.2 1B layout, 32000 vocab) or tiny.")
+    @Option(names = "--random", description = "Random-weight model preset to generate: 1b (Llama 3.2 1B layout, 32000 vocab), tinyllama (TinyLlama 1.1B layout) or tiny.")
     String random;
 
     @Option(names = "--types", split = ",", description = "Weight types for --random, comma-separated.", defaultValue = "F32,BF16,Q8_0,Q4_K")
@@ -50,8 +51,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--bandwidth-mib", description = "Buffer size of the read-bandwidth measurement.", defaultValue = "1024")
     int bandwidthMib;
 
-    @Option(names = "--threads", description = "Worker threads for the kernels (default: all cores).")
-    Integer threads;
+    @Mixin
+    ThreadsOption threads;
 
     @Option(names = "--no-mmap", description = "Read the weights into 2 MiB huge-page memory instead of memory-mapping "
             + "the file (fewer TLB misses per token; the roofline bandwidth is then measured on huge pages too).")
@@ -61,10 +62,7 @@ public final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if ((model == null) == (random == null)) throw new JllmException("give exactly one of --model and --random");
         if (promptTokens < 1 || decodeTokens < 1) throw new JllmException("--prompt-tokens and --decode-tokens must be >= 1");
-        if (threads != null) {
-            if (threads < 1) throw new JllmException("--threads must be >= 1, got " + threads);
-            Parallel.setThreads(threads);
-        }
+        threads.apply();
         PrintWriter out = spec.commandLine().getOut();
         List<Path> models = new ArrayList<>();
         if (model != null) {

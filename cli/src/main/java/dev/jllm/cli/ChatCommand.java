@@ -1,7 +1,5 @@
 package dev.jllm.cli;
 
-import dev.jllm.core.JllmException;
-import dev.jllm.core.kernel.Parallel;
 import dev.jllm.model.generate.GenerationOptions;
 import dev.jllm.model.generate.TextGenerationPipeline;
 import dev.jllm.text.chat.Message;
@@ -39,25 +37,19 @@ public final class ChatCommand implements Callable<Integer> {
     @Option(names = "--system", description = "System message opening the conversation.")
     String system;
 
-    @Option(names = "--threads", description = "Worker threads for the kernels (default: all cores).")
-    Integer threads;
+    @Mixin
+    ThreadsOption threads;
 
     @Mixin
     SamplingOptions sampling;
 
-    /** Where user turns are read from; tests replace it. */
-    java.io.InputStream in = System.in;
-
     @Override
     public Integer call() throws Exception {
-        if (threads != null) {
-            if (threads < 1) throw new JllmException("--threads must be >= 1, got " + threads);
-            Parallel.setThreads(threads);
-        }
+        threads.apply();
         PrintWriter out = spec.commandLine().getOut();
         try (AdapterMerge source = AdapterMerge.of(model, adapter);
              TextGenerationPipeline pipeline = TextGenerationPipeline.load(source.folder());
-             BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+             BufferedReader reader = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
             GenerationOptions.Builder defaults = pipeline.defaultOptions();
             if (sampling.maxNewTokens == null && sampling.maxLength == null) {
                 // transformers' max_length of 20 would cut every reply short once the history grows.

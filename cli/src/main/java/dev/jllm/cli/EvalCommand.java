@@ -3,7 +3,6 @@ package dev.jllm.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.jllm.core.JllmException;
-import dev.jllm.core.kernel.Parallel;
 import dev.jllm.eval.embed.SentenceEncoder;
 import dev.jllm.eval.report.HtmlReport;
 import dev.jllm.eval.sandbox.PythonSandbox;
@@ -91,8 +90,8 @@ public final class EvalCommand implements Callable<Integer> {
             description = "Run generated code even where no network namespace can be made (resource limits only). Off: such machines refuse code tasks.")
     boolean allowUnisolated;
 
-    @Option(names = "--threads", description = "Worker threads for the kernels (default: all cores).")
-    Integer threads;
+    @Mixin
+    ThreadsOption threads;
 
     @Option(names = "--output", paramLabel = "FILE", description = "Where to write this run's JSON (default eval-<task>.json).")
     Path output;
@@ -105,10 +104,7 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (threads != null) {
-            if (threads < 1) throw new JllmException("--threads must be >= 1, got " + threads);
-            Parallel.setThreads(threads);
-        }
+        threads.apply();
         List<EvalRun> runs = new ArrayList<>();
         for (Path p : compare) runs.add(EvalRun.read(p));
         Map<String, Object> printed = new LinkedHashMap<>();

@@ -54,7 +54,7 @@ public final class FinetuneCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** --config keys this command reads itself; every other key is a TrainingArguments field. */
     private static final Set<String> OWN_KEYS = Set.of("r", "lora_r", "lora_alpha", "lora_dropout", "target_modules", "use_rslora",
-            "bias", "layers_to_transform", "layers_pattern", "modules_to_save", "use_dora", "init_adapter", "init_lora_weights", "load_in_4bit", "bnb_4bit_quant_type", "bnb_4bit_compute_dtype",
+            "bias", "layers_to_transform", "layers_pattern", "modules_to_save", "use_dora", "init_adapter", "init_lora_weights", "load_in_4bit", "load_in_8bit", "llm_int8_threshold", "llm_int8_skip_modules", "bnb_4bit_quant_type", "bnb_4bit_compute_dtype",
             "bnb_4bit_use_double_quant", "max_length", "dataset_text_field", "prompt_field", "completion_field",
             "completion_only_loss", "assistant_only_loss", "eval_split", "log_file");
 
@@ -98,6 +98,15 @@ public final class FinetuneCommand implements Callable<Integer> {
 
     @Option(names = "--load-in-4bit", negatable = true, description = "Quantize the linear layers to 4 bits at load (QLoRA).")
     Boolean loadIn4bit;
+    @Option(names = "--load-in-8bit", negatable = true, description = "Quantize the linear layers to int8 at load (LLM.int8: row-wise absmax "
+            + "int8 weights; the input's outlier columns computed in floating point, see --llm-int8-threshold); the base is frozen.")
+    Boolean loadIn8bit;
+    @Option(names = "--llm-int8-threshold", description = "LLM.int8 outlier threshold: input columns holding a value with |x| >= it are "
+            + "multiplied in floating point instead of int8; 0 turns the decomposition off (default 6.0).")
+    Double llmInt8Threshold;
+    @Option(names = "--llm-int8-skip-modules", split = ",", description = "Linear modules kept in full precision when quantizing (4 or 8 bits), "
+            + "matched by name suffix; must include lm_head (default lm_head).")
+    List<String> skipModules;
     @Option(names = "--bnb-4bit-quant-type", description = "nf4 or fp4 (default nf4 here; transformers' default is fp4).")
     String quantType;
     @Option(names = "--bnb-4bit-compute-dtype", description = "float32, bfloat16 or float16 (default float32).")
@@ -147,7 +156,7 @@ public final class FinetuneCommand implements Callable<Integer> {
     Double loggingSteps;
     @Option(names = "--save-steps", description = "Save checkpoint-N every N steps; 0 only at the end (default 500).")
     Double saveSteps;
-    @Option(names = "--optim", description = "adamw_torch, paged_adamw_32bit (same update; state not memory-mapped yet), adamw_8bit (bitsandbytes block-wise 8-bit state), "
+    @Option(names = "--optim", description = "adamw_torch, paged_adamw_32bit (the same update with both moments in memory-mapped, unlinked files the OS can page out), adamw_8bit (bitsandbytes block-wise 8-bit state), "
             + "paged_adamw_8bit (adamw_8bit with its state in memory-mapped files on the CPU, which the OS can page out) or sgd.")
     String optim;
     @Option(names = "--gradient-checkpointing", negatable = true, description = "Recompute activations in backward (on by default for 4-bit models, as prepare_model_for_kbit_training does).")
@@ -158,6 +167,10 @@ public final class FinetuneCommand implements Callable<Integer> {
     Boolean groupByLength;
     @Option(names = "--log-file", description = "One JSON line per logging step.")
     Path logFile;
+    @Option(names = "--resume-from-checkpoint", description = "Continue an interrupted run from its checkpoint-N folder (same dataset "
+            + "and options), or 'true' for the newest complete checkpoint-N in --output-dir: adapter weights, optimizer state, "
+            + "step and data position are restored exactly.")
+    String resumeFromCheckpoint;
 
     @Override
     public Integer call() throws Exception {
@@ -175,15 +188,32 @@ public final class FinetuneCommand implements Callable<Integer> {
         CausalLm lm = loaded.model();
         BitsAndBytesConfig bnb = loaded.quantization();
         boolean want4bit = pick(loadIn4bit, own, "load_in_4bit", false);
-        if (want4bit && bnb == null) {
+        boolean want8bit = pick(loadIn8bit, own, "load_in_8bit", false);
+        if (want4bit && want8bit) throw new JllmException("load_in_4bit and load_in_8bit exclude each other; choose one");
+        List<String> skip = skipModules != null ? skipModules : own.has("llm_int8_skip_modules") ? stringList(own, "llm_int8_skip_modules") : null;
+        boolean thresholdGiven = llmInt8Threshold != null || own.has("llm_int8_threshold");
+        if (thresholdGiven && !want8bit && (bnb == null || !bnb.loadIn8bit())) throw new JllmException("llm_int8_threshold applies to load_in_8bit; add --load-in-8bit");
+        if (want8bit && bnb == null) {
+            bnb = BitsAndBytesConfig.int8(pick(llmInt8Threshold, own, "llm_int8_threshold", BitsAndBytesConfig.DEFAULT_INT8_THRESHOLD), skip);
+            int n = QuantizedModels.quantize(lm, bnb);
+            out.printf(Locale.ROOT, "quantized %d linear layers to %s%n", n, bnb.describe());
+        } else if (want4bit && bnb == null) {
             bnb = new BitsAndBytesConfig(QuantType.parse(pick(quantType, own, "bnb_4bit_quant_type", "nf4")),
                     ComputeDtype.parse(pick(computeDtype, own, "bnb_4bit_compute_dtype", "float32")),
-                    pick(doubleQuant, own, "bnb_4bit_use_double_quant", false), null);
+                    pick(doubleQuant, own, "bnb_4bit_use_double_quant", false), skip);
             int n = QuantizedModels.quantize(lm, bnb);
             out.printf(Locale.ROOT, "quantized %d linear layers to %s%s (compute dtype %s)%n", n, bnb.quantType().bnbName(),
                     bnb.useDoubleQuant() ? " with double quantization" : "", bnb.computeDtype().pythonName());
         } else if (bnb != null) {
-            out.printf(Locale.ROOT, "loaded a bitsandbytes %s checkpoint%n", bnb.quantType().bnbName());
+            if ((want8bit && !bnb.loadIn8bit()) || (want4bit && bnb.loadIn8bit())) {
+                throw new JllmException(model + ": the checkpoint is already quantized to " + bnb.describe() + "; it cannot be loaded in " + (want8bit ? "8" : "4") + " bits");
+            }
+            if (bnb.loadIn8bit() && thresholdGiven) {
+                // the threshold is a runtime setting of Linear8bitLt, not part of the stored weights: transformers lets the caller's config choose it
+                bnb = BitsAndBytesConfig.int8(pick(llmInt8Threshold, own, "llm_int8_threshold", BitsAndBytesConfig.DEFAULT_INT8_THRESHOLD), bnb.skipModules());
+                QuantizedModels.setInt8Threshold(lm, bnb.llmInt8Threshold());
+            }
+            out.printf(Locale.ROOT, "loaded a bitsandbytes %s checkpoint%n", bnb.describe());
         }
         if (bnb != null) QuantizedModels.prepareForKbitTraining(lm);
 
@@ -208,6 +238,7 @@ public final class FinetuneCommand implements Callable<Integer> {
         if (gradientCheckpointing != null) o.put("gradient_checkpointing", gradientCheckpointing);
         if (shuffle != null) o.put("shuffle", shuffle);
         if (groupByLength != null) o.put("group_by_length", groupByLength);
+        if (resumeFromCheckpoint != null) o.put("resume_from_checkpoint", resumeFromCheckpoint);
         if (!o.has("output_dir")) throw new JllmException("--output-dir is required (or output_dir in --config)");
         TrainingArguments args = TrainingArguments.defaults(o.path("output_dir").asText()).with(config != null ? config + " and the command line" : "command line", o);
 

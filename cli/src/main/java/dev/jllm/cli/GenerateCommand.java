@@ -3,7 +3,6 @@ package dev.jllm.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jllm.core.JllmException;
-import dev.jllm.core.kernel.Parallel;
 import dev.jllm.model.generate.GenerationOptions;
 import dev.jllm.model.generate.GenerationResult;
 import dev.jllm.model.generate.TextGenerationPipeline;
@@ -48,8 +47,8 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--system", description = "System message (with --chat).")
     String system;
 
-    @Option(names = "--threads", description = "Worker threads for the kernels (default: all cores).")
-    Integer threads;
+    @Mixin
+    ThreadsOption threads;
 
     @Option(names = "--json", description = "Print one JSON object {ids, text, prefill_tokens_per_s, decode_tokens_per_s} instead of streaming.")
     boolean json;
@@ -57,10 +56,7 @@ public final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (system != null && !chat) throw new JllmException("--system needs --chat");
-        if (threads != null) {
-            if (threads < 1) throw new JllmException("--threads must be >= 1, got " + threads);
-            Parallel.setThreads(threads);
-        }
+        threads.apply();
         PrintWriter out = spec.commandLine().getOut();
         try (AdapterMerge source = AdapterMerge.of(model, adapter);
              TextGenerationPipeline pipeline = TextGenerationPipeline.load(source.folder())) {

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.jllm.core.JllmException;
-import dev.jllm.core.kernel.Parallel;
 import dev.jllm.eval.judge.JudgePrompts;
 import dev.jllm.eval.judge.LlmJudge;
 import dev.jllm.eval.task.EvalRun;
@@ -75,17 +74,14 @@ public final class JudgeCommand implements Callable<Integer> {
     @Option(names = "--output", paramLabel = "FILE", description = "Write every item's verdict and the judge's raw outputs as JSON.")
     Path output;
 
-    @Option(names = "--threads", description = "Worker threads for the kernels (default: all cores).")
-    Integer threads;
+    @Mixin
+    ThreadsOption threads;
 
     record Item(String id, String question, String a, String b, String reference) {}
 
     @Override
     public Integer call() throws IOException {
-        if (threads != null) {
-            if (threads < 1) throw new JllmException("--threads must be >= 1, got " + threads);
-            Parallel.setThreads(threads);
-        }
+        threads.apply();
         List<Item> items = input != null ? readInput() : readRuns();
         if (limit > 0 && items.size() > limit) items = items.subList(0, limit);
         if (items.isEmpty()) throw new JllmException("nothing to judge");

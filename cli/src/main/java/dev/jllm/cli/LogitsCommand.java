@@ -4,9 +4,9 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jllm.core.JllmException;
-import dev.jllm.core.kernel.Parallel;
 import dev.jllm.model.Model;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -29,22 +29,16 @@ public final class LogitsCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "Model: a Hugging Face folder or a .gguf file.")
     Path model;
 
-    @Option(names = "--threads", description = "Worker threads for the kernels (default: all cores).")
-    Integer threads;
-
-    /** Where lines are read from; tests replace it. */
-    java.io.InputStream in = System.in;
+    @Mixin
+    ThreadsOption threads;
 
     @Override
     public Integer call() throws Exception {
-        if (threads != null) {
-            if (threads < 1) throw new JllmException("--threads must be >= 1, got " + threads);
-            Parallel.setThreads(threads);
-        }
+        threads.apply();
         ObjectMapper json = new ObjectMapper();
         PrintWriter out = spec.commandLine().getOut();
         try (Model m = Model.load(model);
-             BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+             BufferedReader reader = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
             String line;
             int lineNo = 0;
             while ((line = reader.readLine()) != null) {

@@ -21,6 +21,7 @@ import java.io.UncheckedIOException;
                 LogitsCommand.class,
                 ConvertCommand.class,
                 BenchCommand.class,
+                QloraBenchCommand.class,
                 ChatCommand.class,
                 QuantizeCommand.class,
                 TemplateCommand.class,

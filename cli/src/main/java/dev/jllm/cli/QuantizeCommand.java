@@ -27,10 +27,10 @@ import java.util.concurrent.Callable;
         description = {"GGUF (--input FILE.gguf --type Q4_K --output FILE.gguf): quantize the F32/F16/BF16 matrices of a GGUF "
                 + "model (norms and rows that do not fill whole blocks keep their type, as llama.cpp's quantizer leaves them); "
                 + "metadata is copied.",
-                "bitsandbytes (--model DIR --quant-type nf4|fp4 [--double-quant] --output DIR): quantize every linear layer of a "
-                        + "Hugging Face folder (not the embeddings, norms or output head) to 4 bits in blocks of 64 and write "
-                        + "bitsandbytes' safetensors layout with a quantization_config, as transformers saves a model loaded "
-                        + "with load_in_4bit."})
+                "bitsandbytes (--model DIR --quant-type nf4|fp4|int8 [--double-quant] --output DIR): quantize every linear layer of a "
+                        + "Hugging Face folder (not the embeddings, norms or output head) to 4 bits in blocks of 64, or to int8 "
+                        + "row-wise (LLM.int8), and write bitsandbytes' safetensors layout with a quantization_config, as "
+                        + "transformers saves a model loaded with load_in_4bit / load_in_8bit."})
 public final class QuantizeCommand implements Callable<Integer> {
     /** Types the quantizer writes and the kernels run. */
     private static final Set<GgmlType> TYPES = Set.of(GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q4_K,
@@ -48,8 +48,11 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--model", description = "bitsandbytes mode: full-precision Hugging Face model folder.")
     Path model;
 
-    @Option(names = "--quant-type", description = "bitsandbytes mode: nf4 (default) or fp4.")
+    @Option(names = "--quant-type", description = "bitsandbytes mode: nf4 (default), fp4, or int8 (LLM.int8, load_in_8bit).")
     String quantType;
+
+    @Option(names = "--llm-int8-threshold", description = "bitsandbytes int8 mode: llm_int8_threshold recorded in the config (default 6.0; 0 = no outlier decomposition).")
+    Double llmInt8Threshold;
 
     @Option(names = "--double-quant", description = "bitsandbytes mode: quantize the per-block absmax values again (8-bit, blocks of 256).")
     boolean doubleQuant;
@@ -64,11 +67,11 @@ public final class QuantizeCommand implements Callable<Integer> {
     public Integer call() {
         if ((input == null) == (model == null)) throw new JllmException("give either --input FILE.gguf (GGUF) or --model DIR (bitsandbytes 4-bit)");
         if (input != null) {
-            if (quantType != null || doubleQuant || computeDtype != null) throw new JllmException("--quant-type, --double-quant and --compute-dtype apply to --model (bitsandbytes), not to GGUF input");
+            if (quantType != null || doubleQuant || computeDtype != null || llmInt8Threshold != null) throw new JllmException("--quant-type, --double-quant and --compute-dtype apply to --model (bitsandbytes), not to GGUF input");
             if (type == null) throw new JllmException("GGUF mode needs --type (Q8_0, Q4_0, Q4_1, Q4_K, Q5_K or Q6_K)");
             return gguf();
         }
-        if (type != null) throw new JllmException("--type applies to GGUF input; use --quant-type nf4|fp4 with --model");
+        if (type != null) throw new JllmException("--type applies to GGUF input; use --quant-type nf4|fp4|int8 with --model");
         return bitsandbytes();
     }
 
@@ -89,16 +92,24 @@ public final class QuantizeCommand implements Callable<Integer> {
 
     private int bitsandbytes() {
         QuantizedModels.Loaded loaded = QuantizedModels.load(model);
-        if (loaded.quantization() != null) throw new JllmException(model + ": the model is already quantized (" + loaded.quantization().quantType().bnbName() + ")");
+        if (loaded.quantization() != null) throw new JllmException(model + ": the model is already quantized (" + loaded.quantization().describe() + ")");
         CausalLm lm = loaded.model();
-        var config = new BitsAndBytesConfig(QuantType.parse(quantType == null ? "nf4" : quantType),
-                ComputeDtype.parse(computeDtype == null ? "float32" : computeDtype), doubleQuant, null);
+        boolean int8 = quantType != null && quantType.trim().equalsIgnoreCase("int8");
+        BitsAndBytesConfig config;
+        if (int8) {
+            if (doubleQuant || computeDtype != null) throw new JllmException("--double-quant and --compute-dtype are 4-bit settings; int8 takes --llm-int8-threshold");
+            config = BitsAndBytesConfig.int8(llmInt8Threshold == null ? BitsAndBytesConfig.DEFAULT_INT8_THRESHOLD : llmInt8Threshold, null);
+        } else {
+            if (llmInt8Threshold != null) throw new JllmException("--llm-int8-threshold applies to --quant-type int8");
+            config = new BitsAndBytesConfig(QuantType.parse(quantType == null ? "nf4" : quantType),
+                    ComputeDtype.parse(computeDtype == null ? "float32" : computeDtype), doubleQuant, null);
+        }
         int n = QuantizedModels.quantize(lm, config);
         QuantizedModels.save(lm, config, model, output);
         long before = size(model.resolve("model.safetensors")), after = size(output.resolve("model.safetensors"));
         var out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "quantized %d linear layers to %s%s; model.safetensors %,d -> %,d bytes; wrote %s%n", n,
-                config.quantType().bnbName(), doubleQuant ? " with double quantization" : "", before, after, output);
+                config.describe(), doubleQuant ? " with double quantization" : "", before, after, output);
         out.flush();
         return 0;
     }

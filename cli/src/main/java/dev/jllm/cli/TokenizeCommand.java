@@ -41,9 +41,6 @@ public final class TokenizeCommand implements Callable<Integer> {
     @Option(names = "--text", paramLabel = "TEXT", description = "Text to tokenize; when absent, JSON Lines are read from stdin.")
     String text;
 
-    /** Input for the JSON Lines mode; System.in unless a test sets it. */
-    java.io.InputStream in = System.in;
-
     @Override
     public Integer call() throws IOException {
         Tokenizer tokenizer = Tokenizer.load(tokenizerPath);
@@ -53,7 +50,7 @@ public final class TokenizeCommand implements Callable<Integer> {
             out.flush();
             return 0;
         }
-        BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
+        BufferedReader reader = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         String line;
         int number = 0;
         while ((line = reader.readLine()) != null) {

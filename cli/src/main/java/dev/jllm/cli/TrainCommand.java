@@ -27,7 +27,7 @@ import java.util.function.Function;
                 + "with transformers' Trainer semantics, and save the result as a Hugging Face folder "
                 + "(model.safetensors, config.json, tokenizer files) or, with --lora-r / --lora-adapter, a PEFT adapter.",
                 "Training options are named after their TrainingArguments fields; unset ones take transformers' defaults "
-                        + "(or the values of --config). Compute is float64 (matrix products optionally float32) with float32 checkpoints."})
+                        + "(or the values of --config). Compute is float32 (master weights, gradients, activations; sums in double), as PyTorch fp32 training."})
 public final class TrainCommand implements Callable<Integer> {
 
     @Spec

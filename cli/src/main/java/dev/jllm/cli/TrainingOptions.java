@@ -72,7 +72,7 @@ public final class TrainingOptions {
     @Option(names = "--adam-epsilon", description = "AdamW epsilon (default 1e-8).")
     Double adamEpsilon;
 
-    @Option(names = "--optim", description = "adamw_torch (torch.optim.AdamW), paged_adamw_32bit (the same update; its state is not memory-mapped yet), "
+    @Option(names = "--optim", description = "adamw_torch (torch.optim.AdamW), paged_adamw_32bit (the same update, bit for bit, with both moments in memory-mapped, already-unlinked files the OS can page out), "
             + "adamw_8bit (bitsandbytes AdamW8bit: both moments stored block-wise in 8 bits, tensors under 4096 elements "
             + "keep full-precision state), paged_adamw_8bit (adamw_8bit with its state in memory-mapped files on the CPU, "
             + "which the OS can page out), sgd (torch.optim.SGD, no momentum) or adafactor (transformers Adafactor as the "
@@ -83,12 +83,9 @@ public final class TrainingOptions {
             + "recompute the layer in backward: less activation memory for one more forward pass (default: off).")
     Boolean gradientCheckpointing;
 
-    @Option(names = "--matmul-precision", description = "float64 (default; matches a float64 reference) or float32: matrix "
-            + "products in float32 summed in float64 every 256 terms (about 1.5x faster products, float32 training's rounding).")
-    String matmulPrecision;
-
     @Option(names = "--resume-from-checkpoint", description = "Continue an interrupted run from its checkpoint-N folder "
-            + "(same dataset and options): weights, optimizer state, step and data position are restored exactly.")
+            + "(same dataset and options), or 'true' for the newest complete checkpoint-N in --output-dir: weights, optimizer "
+            + "state, step and data position are restored exactly.")
     String resumeFromCheckpoint;
 
     @Option(names = "--shuffle", negatable = true, description = "Shuffle rows each epoch with the seed; --no-shuffle keeps file "
@@ -148,7 +145,6 @@ public final class TrainingOptions {
         if (shuffle != null) o.put("shuffle", shuffle);
         if (gradientCheckpointing != null) o.put("gradient_checkpointing", gradientCheckpointing);
         if (resumeFromCheckpoint != null) o.put("resume_from_checkpoint", resumeFromCheckpoint);
-        if (matmulPrecision != null) o.put("matmul_precision", matmulPrecision);
         if (evalStrategy != null) o.put("eval_strategy", evalStrategy);
         if (evalSteps != null) o.put("eval_steps", evalSteps);
         if (perDeviceEvalBatchSize != null) o.put("per_device_eval_batch_size", perDeviceEvalBatchSize);

@@ -43,7 +43,7 @@ class CourseConfigurationTest {
         Path cfg = dir.resolve("course.json");
         Files.writeString(cfg, config.toString());
         Path log = dir.resolve("log.jsonl");
-        var r = FinetuneCommandTest.run("finetune", "--model", Fixtures.resolve("models", "stories260K-hf").toString(),
+        var r = CliRun.run("finetune", "--model", Fixtures.resolve("models", "stories260K-hf").toString(),
                 "--dataset", Fixtures.resolve("datasets", "lamini_docs.jsonl").toString(), "--config", cfg.toString(),
                 "--output-dir", dir.resolve("out").toString(), "--log-file", log.toString());
         assertEquals(0, r.code(), r.err());

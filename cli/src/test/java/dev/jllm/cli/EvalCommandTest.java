@@ -8,10 +8,7 @@ import dev.jllm.train.lora.LoraConfig;
 import dev.jllm.train.model.CausalLm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -22,18 +19,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class EvalCommandTest {
     @TempDir
     Path dir;
-
-    private record Run(int code, String out, String err) {}
-
-    private Run run(String... args) {
-        CommandLine cli = Main.newCommandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int code = cli.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
 
     private static String model() {
         return Fixtures.resolve("models", "stories260K-hf").toString();
@@ -46,7 +31,7 @@ class EvalCommandTest {
     @Test
     void lamimiBeforeAfterWithAdapterAndReport() throws Exception {
         Path before = dir.resolve("before.json");
-        Run r1 = run("eval", "--model", model(), "--task", "lamini-qa", "--datasets", Fixtures.resolve("datasets").toString(),
+        CliRun r1 = CliRun.run("eval", "--model", model(), "--task", "lamini-qa", "--datasets", Fixtures.resolve("datasets").toString(),
                 "--limit", "3", "--max-new-tokens", "8", "--metrics", "exact_match,bleu,rouge,perplexity", "--output", before.toString());
         assertEquals(0, r1.code(), r1.err());
         JsonNode out1 = new ObjectMapper().readTree(r1.out());
@@ -61,7 +46,7 @@ class EvalCommandTest {
 
         Path after = dir.resolve("after.json");
         Path html = dir.resolve("report.html");
-        Run r2 = run("eval", "--model", model(), "--adapter", adapter.toString(), "--task", "lamini-qa", "--datasets",
+        CliRun r2 = CliRun.run("eval", "--model", model(), "--adapter", adapter.toString(), "--task", "lamini-qa", "--datasets",
                 Fixtures.resolve("datasets").toString(), "--limit", "3", "--max-new-tokens", "8", "--metrics",
                 "exact_match,bleu,rouge,perplexity", "--output", after.toString(), "--compare", before.toString(), "--html", html.toString());
         assertEquals(0, r2.code(), r2.err());
@@ -75,22 +60,22 @@ class EvalCommandTest {
         assertTrue(report.contains("stories260K-hf") && report.contains("adapter"), "both runs are labelled");
         assertTrue(report.contains("change (last − first)"));
 
-        Run only = run("eval", "--compare", before.toString(), "--compare", after.toString(), "--html", dir.resolve("r2.html").toString());
+        CliRun only = CliRun.run("eval", "--compare", before.toString(), "--compare", after.toString(), "--html", dir.resolve("r2.html").toString());
         assertEquals(0, only.code(), only.err());
         assertTrue(Files.exists(dir.resolve("r2.html")));
     }
 
     @Test
     void badInputIsOneLine() throws Exception {
-        Run r = run("eval", "--model", model(), "--task", "no-such-task");
+        CliRun r = CliRun.run("eval", "--model", model(), "--task", "no-such-task");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("neither a built-in task"), r.err());
-        Run m = run("eval", "--model", model(), "--task", "lamini-qa", "--datasets", Fixtures.resolve("datasets").toString(),
+        CliRun m = CliRun.run("eval", "--model", model(), "--task", "lamini-qa", "--datasets", Fixtures.resolve("datasets").toString(),
                 "--metrics", "pass@1");
         assertTrue(m.err().contains("does not apply"), m.err());
         Path bad = dir.resolve("bad.jsonl");
         Files.writeString(bad, "{\"prompt\": \"x\", \"choices\": [\"a\"], \"gold\": 3}\n");
-        Run f = run("eval", "--model", model(), "--task", bad.toString());
+        CliRun f = CliRun.run("eval", "--model", model(), "--task", bad.toString());
         assertTrue(f.err().contains("bad.jsonl:1") && f.err().contains("gold"), f.err());
     }
 
@@ -103,14 +88,14 @@ class EvalCommandTest {
                 {"id": "2", "question": "Capital of France?", "answer_a": "Paris", "answer_b": "Lyon"}
                 """);
         Path verdicts = dir.resolve("v.json");
-        Run r = run("judge", "--judge-model", model(), "--mode", "pairwise", "--input", input.toString(), "--max-new-tokens", "6",
+        CliRun r = CliRun.run("judge", "--judge-model", model(), "--mode", "pairwise", "--input", input.toString(), "--max-new-tokens", "6",
                 "--output", verdicts.toString());
         assertEquals(0, r.code(), r.err());
         JsonNode summary = new ObjectMapper().readTree(r.out()).get("summary");
         assertEquals(2, summary.get("judged").asInt());
         JsonNode items = new ObjectMapper().readTree(verdicts.toFile()).get("items");
         assertEquals(2, items.size());
-        Run ref = run("judge", "--judge-model", model(), "--mode", "pairwise", "--input", input.toString(), "--reference-guided");
+        CliRun ref = CliRun.run("judge", "--judge-model", model(), "--mode", "pairwise", "--input", input.toString(), "--reference-guided");
         assertEquals(2, ref.code());
         assertTrue(ref.err().contains("item 2 has no reference"), ref.err());
     }

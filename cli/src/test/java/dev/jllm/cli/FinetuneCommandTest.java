@@ -6,12 +6,11 @@ import dev.jllm.core.safetensors.SafeTensor;
 import dev.jllm.core.safetensors.SafetensorsFile;
 import dev.jllm.testkit.Conformance;
 import dev.jllm.testkit.Fixtures;
+import dev.jllm.testkit.TrainingReferences;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,18 +25,6 @@ class FinetuneCommandTest {
 
     @TempDir
     Path dir;
-
-    record Run(int code, String out, String err) {}
-
-    static Run run(String... args) {
-        var cli = Main.newCommandLine();
-        var out = new StringWriter();
-        var err = new StringWriter();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        int code = cli.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
 
     /**
      * The acceptance check of issue 6: every LoRA reference run (training/ runs of kind lora, and quant/qlora on the
@@ -68,25 +55,13 @@ class FinetuneCommandTest {
         JsonNode hp = config.path("hyperparameters");
         Path work = Files.createTempDirectory(dir, "run");
         Path rows = work.resolve("rows.jsonl");
-        var lines = new ArrayList<String>();
-        for (JsonNode step : JSON.readTree(run.resolve("inputs.json").toFile()).path("steps")) {
-            for (JsonNode mb : step.path("micro_batches")) {
-                for (int r = 0; r < mb.path("input_ids").size(); r++) {
-                    var row = JSON.createObjectNode();
-                    row.set("input_ids", mb.path("input_ids").get(r));
-                    row.set("attention_mask", mb.path("attention_mask").get(r));
-                    row.set("labels", mb.path("labels").get(r));
-                    lines.add(JSON.writeValueAsString(row));
-                }
-            }
-        }
-        Files.write(rows, lines);
+        TrainingReferences.writeRows(run, rows);
         Path base = hp.path("base").asText("").equals("nf4") ? Fixtures.resolve("quant", "stories260K-hf-bnb-nf4")
                 : Fixtures.root().resolve(hp.path("base_model").asText());
         Path init = hp.has("init_from") ? Fixtures.root().resolve(hp.path("init_from").asText()) : run.resolve("initial_adapter");
         Path out = work.resolve("out");
         Path log = work.resolve("log.jsonl");
-        Run r = run("finetune", "--model", base.toString(), "--dataset", rows.toString(), "--init-adapter", init.toString(),
+        CliRun r = CliRun.run("finetune", "--model", base.toString(), "--dataset", rows.toString(), "--init-adapter", init.toString(),
                 "--no-shuffle", "--no-gradient-checkpointing", "--output-dir", out.toString(), "--log-file", log.toString(),
                 "--learning-rate", hp.path("learning_rate").asText(), "--weight-decay", hp.path("weight_decay").asText(),
                 "--warmup-steps", hp.path("warmup_steps").asText(), "--max-steps", hp.path("num_training_steps").asText(),
@@ -118,7 +93,7 @@ class FinetuneCommandTest {
     void quantizeThenMergeWritesLoadableFolders() throws Exception {
         Path base = Fixtures.resolve("models", "stories260K-hf");
         Path q = dir.resolve("q");
-        Run r = run("quantize", "--model", base.toString(), "--quant-type", "nf4", "--double-quant", "--output", q.toString());
+        CliRun r = CliRun.run("quantize", "--model", base.toString(), "--quant-type", "nf4", "--double-quant", "--output", q.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("quantized 35 linear layers to nf4 with double quantization"), r.out());
         // the written layers are byte-identical to the bitsandbytes-format fixture
@@ -130,7 +105,7 @@ class FinetuneCommandTest {
             }
         }
         Path merged = dir.resolve("merged");
-        r = run("merge", "--model", q.toString(), "--adapter", Fixtures.resolve("training", "lora", "final_adapter").toString(), "--output", merged.toString());
+        r = CliRun.run("merge", "--model", q.toString(), "--adapter", Fixtures.resolve("training", "lora", "final_adapter").toString(), "--output", merged.toString());
         assertEquals(0, r.code(), r.err());
         assertFalse(Files.readString(merged.resolve("config.json")).contains("quantization_config"));
         try (var m = SafetensorsFile.open(merged.resolve("model.safetensors"))) {
@@ -138,14 +113,53 @@ class FinetuneCommandTest {
         }
     }
 
+    /** LLM.int8 through the CLI: quantize to int8, finetune on it (and on the float model with --load-in-8bit), merge. */
+    @Test
+    void int8QuantizeFinetuneAndMerge() throws Exception {
+        Path base = Fixtures.resolve("models", "stories260K-hf");
+        Path q = dir.resolve("q8");
+        CliRun r = CliRun.run("quantize", "--model", base.toString(), "--quant-type", "int8", "--output", q.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("quantized 35 linear layers to int8 (LLM.int8, outlier threshold 6.0)"), r.out());
+        JsonNode qc = JSON.readTree(q.resolve("config.json").toFile()).path("quantization_config");
+        assertTrue(qc.path("load_in_8bit").asBoolean());
+        try (var f = SafetensorsFile.open(q.resolve("model.safetensors"))) {
+            assertEquals(dev.jllm.core.tensor.DType.I8, f.tensor("model.layers.0.self_attn.q_proj.weight").dtype());
+            assertEquals(dev.jllm.core.tensor.DType.F32, f.tensor("model.layers.0.self_attn.q_proj.SCB").dtype());
+            assertEquals(dev.jllm.core.tensor.DType.U8, f.tensor("model.layers.0.self_attn.q_proj.weight_format").dtype());
+        }
+        Path rows = dir.resolve("rows8.jsonl");
+        Files.writeString(rows, "{\"input_ids\": [1, 403, 407, 261, 378], \"labels\": [1, 403, 407, 261, 378]}\n"
+                + "{\"input_ids\": [1, 432, 383, 286], \"labels\": [1, 432, 383, 286]}\n");
+        Path out = dir.resolve("a8");
+        r = CliRun.run("finetune", "--model", q.toString(), "--dataset", rows.toString(), "--max-steps", "2", "--llm-int8-threshold", "0",
+                "--save-steps", "0", "--output-dir", out.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("loaded a bitsandbytes int8 (LLM.int8, no outlier decomposition) checkpoint"), r.out());
+        r = CliRun.run("finetune", "--model", base.toString(), "--dataset", rows.toString(), "--max-steps", "2", "--load-in-8bit",
+                "--save-steps", "0", "--output-dir", dir.resolve("b8").toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("quantized 35 linear layers to int8 (LLM.int8, outlier threshold 6.0)"), r.out());
+        r = CliRun.run("finetune", "--model", base.toString(), "--dataset", rows.toString(), "--load-in-8bit", "--load-in-4bit", "--output-dir", dir.resolve("c8").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("exclude each other"), r.err());
+        r = CliRun.run("finetune", "--model", base.toString(), "--dataset", rows.toString(), "--llm-int8-threshold", "3", "--output-dir", dir.resolve("d8").toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains("--load-in-8bit"), r.err());
+        Path merged = dir.resolve("merged8");
+        r = CliRun.run("merge", "--model", q.toString(), "--adapter", out.toString(), "--output", merged.toString());
+        assertEquals(0, r.code(), r.err());
+        assertFalse(Files.readString(merged.resolve("config.json")).contains("quantization_config"));
+    }
+
     @Test
     void generateWithAdapterEqualsTheMergedModel() {
         Path merged = dir.resolve("m");
         String adapter = Fixtures.resolve("training", "lora", "final_adapter").toString();
         String base = Fixtures.resolve("models", "stories260K-hf").toString();
-        assertEquals(0, run("merge", "--model", base, "--adapter", adapter, "--output", merged.toString()).code());
-        Run withAdapter = run("generate", "--model", base, "--adapter", adapter, "--prompt", "Once upon a time", "--max-new-tokens", "16");
-        Run onMerged = run("generate", "--model", merged.toString(), "--prompt", "Once upon a time", "--max-new-tokens", "16");
+        assertEquals(0, CliRun.run("merge", "--model", base, "--adapter", adapter, "--output", merged.toString()).code());
+        CliRun withAdapter = CliRun.run("generate", "--model", base, "--adapter", adapter, "--prompt", "Once upon a time", "--max-new-tokens", "16");
+        CliRun onMerged = CliRun.run("generate", "--model", merged.toString(), "--prompt", "Once upon a time", "--max-new-tokens", "16");
         assertEquals(0, withAdapter.code(), withAdapter.err());
         String text = withAdapter.out().lines().findFirst().orElseThrow();
         assertEquals(onMerged.out().lines().findFirst().orElseThrow(), text);
@@ -162,7 +176,7 @@ class FinetuneCommandTest {
             kept.removeFirst();
             dev.jllm.core.safetensors.SafetensorsWriter.write(adapter.resolve("adapter_model.safetensors"), kept, java.util.Map.of());
         }
-        Run r = run("merge", "--model", Fixtures.resolve("models", "stories260K-hf").toString(), "--adapter", adapter.toString(),
+        CliRun r = CliRun.run("merge", "--model", Fixtures.resolve("models", "stories260K-hf").toString(), "--adapter", adapter.toString(),
                 "--output", dir.resolve("out").toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("missing tensor"), r.err());
@@ -173,15 +187,15 @@ class FinetuneCommandTest {
             {"messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Tell a story"}, {"role": "assistant", "content": "Lily had a ball."}]}
             """;
 
-    private Run finetuneChat(Path model, String... extra) throws Exception {
+    private CliRun finetuneChat(Path model, String... extra) throws Exception {
         Path rows = Files.writeString(Files.createTempFile(dir, "chat", ".jsonl"), CHAT_ROWS);
         var args = new ArrayList<>(List.of("finetune", "--model", model.toString(), "--dataset", rows.toString(), "--max-steps", "2",
                 "--per-device-train-batch-size", "2", "--save-steps", "0", "--output-dir", Files.createTempDirectory(dir, "out").toString()));
         args.addAll(List.of(extra));
-        return run(args.toArray(String[]::new));
+        return CliRun.run(args.toArray(String[]::new));
     }
 
-    private static double trainingLoss(Run r) {
+    private static double trainingLoss(CliRun r) {
         var m = java.util.regex.Pattern.compile("training_loss=([0-9.]+)").matcher(r.out());
         assertTrue(m.find(), r.out());
         return Double.parseDouble(m.group(1));
@@ -190,12 +204,12 @@ class FinetuneCommandTest {
     @Test
     void messagesRowsTrainThroughTheChatTemplate() throws Exception {
         Path base = Fixtures.resolve("models", "stories260K-hf");
-        Run all = finetuneChat(base);
+        CliRun all = finetuneChat(base);
         assertEquals(0, all.code(), all.err());
         assertTrue(all.out().contains("dataset: 2 training rows, 0 held out, 0 cut to max_length"), all.out());
 
         // stories260K's template has no {% generation %} block: assistant_only_loss is refused, as TRL does.
-        Run refused = finetuneChat(base, "--assistant-only-loss");
+        CliRun refused = finetuneChat(base, "--assistant-only-loss");
         assertEquals(2, refused.code(), refused.out());
         assertTrue(refused.err().contains("assistant_only_loss needs a chat template") && refused.err().contains("{% generation %}"), refused.err());
 
@@ -210,9 +224,9 @@ class FinetuneCommandTest {
                 + "{% elif message['role'] == 'user' %}{{ 'User: ' + message['content'] + '\\n' }}"
                 + "{% elif message['role'] == 'assistant' %}{{ 'Assistant: ' }}{% generation %}{{ message['content'] + eos_token }}{% endgeneration %}{{ '\\n' }}"
                 + "{% endif %}{% endfor %}");
-        Run assistantOnly = finetuneChat(marked, "--assistant-only-loss");
+        CliRun assistantOnly = finetuneChat(marked, "--assistant-only-loss");
         assertEquals(0, assistantOnly.code(), assistantOnly.err());
-        Run markedAll = finetuneChat(marked);
+        CliRun markedAll = finetuneChat(marked);
         assertEquals(0, markedAll.code(), markedAll.err());
         // Same rows and weights, fewer labelled tokens: the losses differ.
         assertNotEquals(trainingLoss(markedAll), trainingLoss(assistantOnly));
@@ -226,7 +240,7 @@ class FinetuneCommandTest {
         Files.writeString(rows, "{\"input_ids\": [1, 403, 407, 261, 378], \"labels\": [1, 403, 407, 261, 378]}\n"
                 + "{\"input_ids\": [1, 432, 383, 286], \"labels\": [1, 432, 383, 286]}\n");
         Path out = dir.resolve("out");
-        Run r = run("finetune", "--model", Fixtures.resolve("models", "stories260K-hf").toString(), "--dataset", rows.toString(),
+        CliRun r = CliRun.run("finetune", "--model", Fixtures.resolve("models", "stories260K-hf").toString(), "--dataset", rows.toString(),
                 "--target-modules", "q_proj,v_proj", "--layers-to-transform", "1", "--bias", "all", "--max-steps", "1",
                 "--save-steps", "0", "--output-dir", out.toString());
         assertEquals(0, r.code(), r.err());
@@ -249,7 +263,7 @@ class FinetuneCommandTest {
         Path json = dir.resolve("lora.json");
         Files.writeString(json, "{\"target_modules\": [\"q_proj\"], \"layers_to_transform\": 0, \"layers_pattern\": \"layers\", \"bias\": \"lora_only\"}");
         Path out2 = dir.resolve("out2");
-        Run fromConfig = run("finetune", "--model", Fixtures.resolve("models", "stories260K-hf").toString(), "--dataset", rows.toString(),
+        CliRun fromConfig = CliRun.run("finetune", "--model", Fixtures.resolve("models", "stories260K-hf").toString(), "--dataset", rows.toString(),
                 "--config", json.toString(), "--max-steps", "1", "--save-steps", "0", "--output-dir", out2.toString());
         assertEquals(0, fromConfig.code(), fromConfig.err());
         assertTrue(fromConfig.out().contains("trainable params: 1,024 ||"), fromConfig.out());
@@ -260,7 +274,7 @@ class FinetuneCommandTest {
 
         // modules_to_save: stories260K-hf's untied lm_head (512 x 64) trains whole and is saved under its own name
         Path out3 = dir.resolve("out3");
-        Run saved = run("finetune", "--model", Fixtures.resolve("models", "stories260K-hf").toString(), "--dataset", rows.toString(),
+        CliRun saved = CliRun.run("finetune", "--model", Fixtures.resolve("models", "stories260K-hf").toString(), "--dataset", rows.toString(),
                 "--target-modules", "q_proj,v_proj", "--layers-to-transform", "1", "--modules-to-save", "lm_head", "--max-steps", "1",
                 "--save-steps", "0", "--output-dir", out3.toString());
         assertEquals(0, saved.code(), saved.err());
@@ -270,9 +284,55 @@ class FinetuneCommandTest {
             assertTrue(f.has("base_model.model.lm_head.weight"));
         }
 
-        Run bad = run("finetune", "--model", Fixtures.resolve("models", "stories260K-hf").toString(), "--dataset", rows.toString(),
+        CliRun bad = CliRun.run("finetune", "--model", Fixtures.resolve("models", "stories260K-hf").toString(), "--dataset", rows.toString(),
                 "--bias", "everything", "--output-dir", dir.resolve("bad").toString());
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("none, all or lora_only"), bad.err());
+    }
+
+    /**
+     * QLoRA with dropout, stopped after its checkpoint and resumed with {@code --resume-from-checkpoint true}, logs
+     * the same lines and saves the same adapter as the uninterrupted run, for each optimizer with state.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"paged_adamw_32bit", "paged_adamw_8bit"})
+    void qloraResumesFromItsNewestCheckpointExactly(String optim) throws Exception {
+        String model = Fixtures.resolve("models", "stories260K-hf").toString();
+        // the first rows of lamini_docs with short answers, so completions survive a short max_length
+        Path rows = dir.resolve("rows.jsonl");
+        var lines = new ArrayList<String>();
+        for (String line : Files.readAllLines(Fixtures.resolve("datasets", "lamini_docs.jsonl")).subList(0, 16)) {
+            var row = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(line);
+            String answer = row.path("answer").asText();
+            row.put("answer", answer.substring(0, Math.min(80, answer.length())));
+            lines.add(JSON.writeValueAsString(row));
+        }
+        Files.write(rows, lines);
+        String data = rows.toString();
+        java.util.function.Function<String, List<String>> args = name -> List.of("finetune", "--model", model, "--dataset", data,
+                "--prompt-field", "question", "--completion-field", "answer", "--max-length", "96", "--load-in-4bit",
+                "--bnb-4bit-use-double-quant", "--lora-r", "4", "--lora-dropout", "0.1", "--optim", optim,
+                "--per-device-train-batch-size", "2", "--learning-rate", "1e-3", "--logging-steps", "1", "--save-steps", "2",
+                "--output-dir", dir.resolve(name).toString(), "--log-file", dir.resolve(name + ".jsonl").toString());
+        var whole = new ArrayList<>(args.apply("whole"));
+        whole.addAll(List.of("--max-steps", "4"));
+        CliRun w = CliRun.run(whole.toArray(String[]::new));
+        assertEquals(0, w.code(), w.err());
+        // the same run again, then what came after its checkpoint-2 taken away, as a kill during step 3 would leave it
+        var part = new ArrayList<>(args.apply("part"));
+        part.addAll(List.of("--max-steps", "4"));
+        CliRun p = CliRun.run(part.toArray(String[]::new));
+        assertEquals(0, p.code(), p.err());
+        Files.delete(dir.resolve("part/adapter_model.safetensors"));
+        part.addAll(List.of("--resume-from-checkpoint", "true"));
+        CliRun r = CliRun.run(part.toArray(String[]::new));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("Resuming from " + dir.resolve("part").resolve("checkpoint-2") + " at step 2"), r.out());
+        List<String> log = Files.readAllLines(dir.resolve("whole.jsonl"));
+        assertEquals(4, log.size());
+        for (String line : log) assertTrue(JSON.readTree(line).path("loss").asDouble() > 1, line);
+        assertEquals(log, Files.readAllLines(dir.resolve("part.jsonl")));
+        assertArrayEquals(Files.readAllBytes(dir.resolve("whole").resolve("adapter_model.safetensors")),
+                Files.readAllBytes(dir.resolve("part").resolve("adapter_model.safetensors")));
     }
 }

@@ -5,10 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jllm.testkit.Fixtures;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -20,18 +17,6 @@ class MetricModelCommandsTest {
     @TempDir
     Path dir;
 
-    private record Run(int code, String out, String err) {}
-
-    private Run run(String... args) {
-        CommandLine cli = Main.newCommandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int code = cli.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
-
     @Test
     void perplexityOfTheReferenceTexts() throws Exception {
         JsonNode ref = new ObjectMapper().readTree(Fixtures.resolve("models", "stories260K", "reference.json").toFile());
@@ -39,7 +24,7 @@ class MetricModelCommandsTest {
         for (JsonNode c : ref.get("perplexity")) lines.append(new ObjectMapper().writeValueAsString(c.get("text").asText())).append('\n');
         Path texts = dir.resolve("texts.jsonl");
         Files.writeString(texts, lines);
-        Run r = run("metric", "perplexity", "--model", Fixtures.resolve("models", "stories260K-hf").toString(), "--predictions", texts.toString());
+        CliRun r = CliRun.run("metric", "perplexity", "--model", Fixtures.resolve("models", "stories260K-hf").toString(), "--predictions", texts.toString());
         assertEquals(0, r.code(), r.err());
         JsonNode out = new ObjectMapper().readTree(r.out());
         for (int i = 0; i < ref.get("perplexity").size(); i++) {
@@ -68,21 +53,21 @@ class MetricModelCommandsTest {
         Path refs = dir.resolve("r.txt");
         Files.writeString(preds, "w10 w20 w30\nw10 w20 w30\n");
         Files.writeString(refs, "w10 w20 w30\nw40 w50 w60 w70\n");
-        Run r = run("metric", "bertscore", "--model", model.toString(), "--predictions", preds.toString(), "--references", refs.toString(),
+        CliRun r = CliRun.run("metric", "bertscore", "--model", model.toString(), "--predictions", preds.toString(), "--references", refs.toString(),
                 "--per-segment", "--idf");
         assertEquals(0, r.code(), r.err());
         JsonNode out = new ObjectMapper().readTree(r.out());
         assertEquals(1.0, out.get("segments").get(0).get("f1").asDouble(), 1e-6);
         assertTrue(out.get("segments").get(1).get("f1").asDouble() < 0.999);
         assertEquals(2, out.get("layer").asInt());
-        Run sim = run("metric", "similarity", "--model", model.toString(), "--predictions", preds.toString(), "--references", refs.toString(),
+        CliRun sim = CliRun.run("metric", "similarity", "--model", model.toString(), "--predictions", preds.toString(), "--references", refs.toString(),
                 "--per-segment");
         assertEquals(0, sim.code(), sim.err());
         JsonNode simOut = new ObjectMapper().readTree(sim.out());
         assertEquals(1.0, simOut.get("segments").get(0).asDouble(), 1e-6);
         assertTrue(simOut.get("segments").get(1).asDouble() < 0.999);
         assertEquals("mean", simOut.get("pooling").asText());
-        Run bad = run("metric", "bertscore", "--model", model.toString(), "--predictions", preds.toString(), "--references", refs.toString(),
+        CliRun bad = CliRun.run("metric", "bertscore", "--model", model.toString(), "--predictions", preds.toString(), "--references", refs.toString(),
                 "--layer", "7");
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("layer 7"), bad.err());

@@ -5,12 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jllm.testkit.Fixtures;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
-import java.io.ByteArrayInputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -19,24 +14,6 @@ import static org.junit.jupiter.api.Assertions.*;
 /** generate, logits and convert on the stories260K fixtures. */
 class ModelCommandsTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-
-    record Run(int code, String out, String err) {}
-
-    private static Run run(String stdin, String... args) {
-        CommandLine cli = Main.newCommandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        if (stdin != null) {
-            LogitsCommand logits = cli.getSubcommands().get("logits").getCommand();
-            logits.in = new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8));
-            ChatCommand chat = cli.getSubcommands().get("chat").getCommand();
-            chat.in = new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8));
-        }
-        int code = cli.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
 
     private static Path gguf() {
         return Fixtures.resolve("models", "stories260K", "stories260K.gguf");
@@ -53,7 +30,7 @@ class ModelCommandsTest {
             }
         }
         assertNotNull(greedy);
-        Run r = run(null, "generate", "--model", gguf().toString(), "--prompt", greedy.get("prompt").asText(),
+        CliRun r = CliRun.run("generate", "--model", gguf().toString(), "--prompt", greedy.get("prompt").asText(),
                 "--max-new-tokens", "20", "--json", "--threads", "2");
         assertEquals(0, r.code(), r.err());
         JsonNode o = JSON.readTree(r.out());
@@ -64,7 +41,7 @@ class ModelCommandsTest {
 
     @Test
     void generateStreamsTextAndEndsWithRates() {
-        Run r = run(null, "generate", "--model", Fixtures.resolve("models", "stories260K-hf").toString(),
+        CliRun r = CliRun.run("generate", "--model", Fixtures.resolve("models", "stories260K-hf").toString(),
                 "--prompt", "Once upon a time", "--max-new-tokens", "8", "--do-sample", "--seed", "1", "--top-k", "5");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("tokens/s"), r.out());
@@ -72,7 +49,7 @@ class ModelCommandsTest {
 
     @Test
     void logitsReadsJsonLines() throws Exception {
-        Run r = run("{\"ids\": [1, 403, 407]}\n\n{\"ids\": [1]}\n", "logits", "--model", gguf().toString());
+        CliRun r = CliRun.runWithInput("{\"ids\": [1, 403, 407]}\n\n{\"ids\": [1]}\n", "logits", "--model", gguf().toString());
         assertEquals(0, r.code(), r.err());
         String[] lines = r.out().strip().split("\n");
         assertEquals(2, lines.length);
@@ -86,7 +63,7 @@ class ModelCommandsTest {
 
     @Test
     void logitsRejectsBadLinesWithLineNumber() {
-        Run r = run("{\"ids\": [1]}\n{\"ids\": [1, 99999]}\n", "logits", "--model", gguf().toString());
+        CliRun r = CliRun.runWithInput("{\"ids\": [1]}\n{\"ids\": [1, 99999]}\n", "logits", "--model", gguf().toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("line 2") && r.err().contains("99999"), r.err());
     }
@@ -95,18 +72,18 @@ class ModelCommandsTest {
     void convertRoundTripKeepsLogits(@TempDir Path tmp) throws Exception {
         Path hf = tmp.resolve("hf");
         Path back = tmp.resolve("back.gguf");
-        assertEquals(0, run(null, "convert", "--input", gguf().toString(), "--output", hf.toString()).code());
+        assertEquals(0, CliRun.run("convert", "--input", gguf().toString(), "--output", hf.toString()).code());
         assertTrue(Files.isRegularFile(hf.resolve("config.json")) && Files.isRegularFile(hf.resolve("model.safetensors")));
-        assertEquals(0, run(null, "convert", "--input", hf.toString(), "--output", back.toString()).code());
+        assertEquals(0, CliRun.run("convert", "--input", hf.toString(), "--output", back.toString()).code());
         String line = "{\"ids\": [1, 403, 407, 261]}\n";
-        String a = run(line, "logits", "--model", gguf().toString()).out();
-        String b = run(line, "logits", "--model", back.toString()).out();
+        String a = CliRun.runWithInput(line, "logits", "--model", gguf().toString()).out();
+        String b = CliRun.runWithInput(line, "logits", "--model", back.toString()).out();
         assertEquals(a, b);
     }
 
     @Test
     void chatKeepsTheConversation() {
-        Run r = run("Hello\nTell me more\n", "chat", "--model", Fixtures.resolve("models", "stories260K-hf").toString(),
+        CliRun r = CliRun.runWithInput("Hello\nTell me more\n", "chat", "--model", Fixtures.resolve("models", "stories260K-hf").toString(),
                 "--system", "Be nice", "--max-new-tokens", "6");
         assertEquals(0, r.code(), r.err());
         assertEquals(4, r.out().split(">", -1).length, "three prompts for two turns and the end: " + r.out());
@@ -114,7 +91,7 @@ class ModelCommandsTest {
 
     @Test
     void chatWithoutTemplateFailsClearly() {
-        Run r = run("Hi\n", "chat", "--model", gguf().toString());
+        CliRun r = CliRun.runWithInput("Hi\n", "chat", "--model", gguf().toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("stories260K.gguf"), r.err());
     }
@@ -122,19 +99,19 @@ class ModelCommandsTest {
     @Test
     void quantizeToQ8_0StillGeneratesTheSameStart(@TempDir Path tmp) throws Exception {
         Path q = tmp.resolve("q8.gguf");
-        Run r = run(null, "quantize", "--input", gguf().toString(), "--output", q.toString(), "--type", "q8_0");
+        CliRun r = CliRun.run("quantize", "--input", gguf().toString(), "--output", q.toString(), "--type", "q8_0");
         assertEquals(0, r.code(), r.err());
-        String a = run(null, "generate", "--model", gguf().toString(), "--prompt", "Once upon a time", "--max-new-tokens", "5", "--json").out();
-        String b = run(null, "generate", "--model", q.toString(), "--prompt", "Once upon a time", "--max-new-tokens", "5", "--json").out();
+        String a = CliRun.run("generate", "--model", gguf().toString(), "--prompt", "Once upon a time", "--max-new-tokens", "5", "--json").out();
+        String b = CliRun.run("generate", "--model", q.toString(), "--prompt", "Once upon a time", "--max-new-tokens", "5", "--json").out();
         assertEquals(JSON.readTree(a).get("ids"), JSON.readTree(b).get("ids"));
-        Run bad = run(null, "quantize", "--input", gguf().toString(), "--output", q.toString(), "--type", "Q5_0");
+        CliRun bad = CliRun.run("quantize", "--input", gguf().toString(), "--output", q.toString(), "--type", "Q5_0");
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("Q5_0"), bad.err());
     }
 
     @Test
     void badModelPathIsOneClearLine() {
-        Run r = run(null, "generate", "--model", "/nonexistent/model.gguf", "--prompt", "x");
+        CliRun r = CliRun.run("generate", "--model", "/nonexistent/model.gguf", "--prompt", "x");
         assertEquals(2, r.code());
         assertTrue(r.err().contains("/nonexistent/model.gguf"), r.err());
         assertFalse(r.err().contains("at dev.jllm"), "no stack trace: " + r.err());

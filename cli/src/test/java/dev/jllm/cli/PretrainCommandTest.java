@@ -3,8 +3,6 @@ package dev.jllm.cli;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
@@ -15,18 +13,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class PretrainCommandTest {
     @TempDir
     Path dir;
-
-    private record Run(int code, String out, String err) {}
-
-    private static Run run(String... args) {
-        var cli = Main.newCommandLine();
-        var out = new StringWriter();
-        var err = new StringWriter();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        int code = cli.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
 
     @Test
     void pretrainsOnAPlainTextCorpusAndSavesAFolderThatGenerates() throws Exception {
@@ -42,10 +28,10 @@ class PretrainCommandTest {
         Path file = dir.resolve("corpus.txt");
         Files.writeString(file, corpus);
         Path out = dir.resolve("model");
-        Run run = run("pretrain", "--corpus", file.toString(), "--vocab-size", "280", "--hidden-size", "32", "--intermediate-size", "64",
+        CliRun run = CliRun.run("pretrain", "--corpus", file.toString(), "--vocab-size", "280", "--hidden-size", "32", "--intermediate-size", "64",
                 "--num-hidden-layers", "1", "--num-attention-heads", "4", "--num-key-value-heads", "2", "--block-size", "32",
                 "--output-dir", out.toString(), "--max-steps", "40", "--per-device-train-batch-size", "8", "--learning-rate", "0.01",
-                "--logging-steps", "20", "--matmul-precision", "float32", "--sample-prompt", "The cat", "--sample-tokens", "4");
+                "--logging-steps", "20", "--sample-prompt", "The cat", "--sample-tokens", "4");
         assertEquals(0, run.code(), run.err() + run.out());
         assertTrue(run.out().contains("Step | Training Loss | Validation Loss"), run.out());
         var m = java.util.regex.Pattern.compile("validation loss ([0-9.]+), perplexity [0-9.]+ \\(unigram entropy of the corpus ([0-9.]+)").matcher(run.out());
@@ -55,7 +41,7 @@ class PretrainCommandTest {
         assertTrue(sample.find() && !sample.group(1).isBlank(), run.out());
         assertTrue(Files.isRegularFile(out.resolve("model.safetensors")) && Files.isRegularFile(out.resolve("tokenizer.json")));
         // the saved folder runs in the inference engine, and its greedy text is the trainer's own greedy sample
-        Run generated = run("generate", "--model", out.toString(), "--prompt", "The cat", "--max-new-tokens", "4", "--no-do-sample");
+        CliRun generated = CliRun.run("generate", "--model", out.toString(), "--prompt", "The cat", "--max-new-tokens", "4", "--no-do-sample");
         assertEquals(0, generated.code(), generated.err() + generated.out());
         assertTrue(generated.out().startsWith(sample.group(1).strip().isEmpty() ? "" : sample.group(1).stripTrailing()),
                 "generate: " + generated.out() + " / pretrain sample: " + sample.group(1));
@@ -65,7 +51,7 @@ class PretrainCommandTest {
     void tooFewDocumentsIsAClearError() throws Exception {
         Path file = dir.resolve("one.txt");
         Files.writeString(file, "only one paragraph here\n");
-        Run run = run("pretrain", "--corpus", file.toString(), "--output-dir", dir.resolve("x").toString());
+        CliRun run = CliRun.run("pretrain", "--corpus", file.toString(), "--output-dir", dir.resolve("x").toString());
         assertTrue(run.code() != 0);
         assertTrue(run.err().contains("at least 2"), run.err());
     }

@@ -18,7 +18,7 @@ class QuickstartCommandTest {
     @Test
     void runsEveryStageAndLeavesLoadableFolders() {
         Path out = dir.resolve("qs");
-        var r = FinetuneCommandTest.run("quickstart", "--output-dir", out.toString(), "--pretrain-epochs", "2", "--finetune-epochs", "1");
+        var r = CliRun.run("quickstart", "--output-dir", out.toString(), "--pretrain-epochs", "2", "--finetune-epochs", "1");
         assertEquals(0, r.code(), r.err());
         String text = r.out();
         for (String s : new String[]{"== 1/4 pretraining", "Step | Training Loss", "== 2/4 quantizing", "== 3/4 answers",

@@ -6,13 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jllm.testkit.Fixtures;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
-import java.io.ByteArrayInputStream;
-import java.io.InputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,23 +23,13 @@ class TemplateCommandTest {
     private record Run(int exitCode, List<JsonNode> lines, String err) {}
 
     private static Run run(String stdin, String... args) throws Exception {
-        InputStream saved = System.in;
-        System.setIn(new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)));
-        try {
-            CommandLine cli = Main.newCommandLine();
-            StringWriter out = new StringWriter(), err = new StringWriter();
-            cli.setOut(new PrintWriter(out));
-            cli.setErr(new PrintWriter(err));
-            String[] full = new String[args.length + 1];
-            full[0] = "template";
-            System.arraycopy(args, 0, full, 1, args.length);
-            int code = cli.execute(full);
-            List<JsonNode> lines = new ArrayList<>();
-            for (String l : out.toString().split("\n")) if (!l.isBlank()) lines.add(JSON.readTree(l));
-            return new Run(code, lines, err.toString());
-        } finally {
-            System.setIn(saved);
-        }
+        String[] full = new String[args.length + 1];
+        full[0] = "template";
+        System.arraycopy(args, 0, full, 1, args.length);
+        CliRun r = CliRun.runWithInput(stdin, full);
+        List<JsonNode> lines = new ArrayList<>();
+        for (String l : r.out().split("\n")) if (!l.isBlank()) lines.add(JSON.readTree(l));
+        return new Run(r.code(), lines, r.err());
     }
 
     /** The first case of every template in the fixtures goes through the command; outputs must match exactly. */

@@ -6,12 +6,11 @@ import dev.jllm.core.safetensors.SafeTensor;
 import dev.jllm.core.safetensors.SafetensorsFile;
 import dev.jllm.testkit.Conformance;
 import dev.jllm.testkit.Fixtures;
+import dev.jllm.testkit.TrainingReferences;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,18 +23,6 @@ class TrainCommandTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     @TempDir
     Path dir;
-
-    private record Run(int code, String out, String err) {}
-
-    private static Run run(String... args) {
-        var cli = Main.newCommandLine();
-        var out = new StringWriter();
-        var err = new StringWriter();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        int code = cli.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
 
     /**
      * The acceptance check of issue 5: every full-finetune reference under training/ reproduced through
@@ -51,22 +38,10 @@ class TrainCommandTest {
             String name = run.getFileName().toString();
             JsonNode hp = config.path("hyperparameters");
             Path rows = dir.resolve(name + ".jsonl");
-            var lines = new ArrayList<String>();
-            for (JsonNode step : JSON.readTree(run.resolve("inputs.json").toFile()).path("steps")) {
-                for (JsonNode mb : step.path("micro_batches")) {
-                    for (int r = 0; r < mb.path("input_ids").size(); r++) {
-                        var row = JSON.createObjectNode();
-                        row.set("input_ids", mb.path("input_ids").get(r));
-                        row.set("attention_mask", mb.path("attention_mask").get(r));
-                        row.set("labels", mb.path("labels").get(r));
-                        lines.add(JSON.writeValueAsString(row));
-                    }
-                }
-            }
-            Files.write(rows, lines);
+            TrainingReferences.writeRows(run, rows);
             Path out = dir.resolve(name + "-out");
             Path log = dir.resolve(name + "-log.jsonl");
-            Run r = run("train", "--model", Fixtures.root().resolve(hp.path("base_model").asText()).toString(),
+            CliRun r = CliRun.run("train", "--model", Fixtures.root().resolve(hp.path("base_model").asText()).toString(),
                     "--dataset", rows.toString(), "--output-dir", out.toString(), "--no-shuffle", "--log-file", log.toString(),
                     "--learning-rate", hp.path("learning_rate").asText(), "--weight-decay", hp.path("weight_decay").asText(),
                     "--warmup-steps", hp.path("warmup_steps").asText(), "--max-steps", hp.path("num_training_steps").asText(),
@@ -121,7 +96,7 @@ class TrainCommandTest {
         Files.write(data, List.of("{\"text\":\"Once upon a time, there was a cat.\"}", "{\"text\":\"The dog ran to the park.\"}",
                 "{\"text\":\"Lily liked to play.\"}"));
         Path out = dir.resolve("lora");
-        Run r = run("train", "--model", Fixtures.resolve("models", "stories260K-hf").toString(), "--dataset", data.toString(),
+        CliRun r = CliRun.run("train", "--model", Fixtures.resolve("models", "stories260K-hf").toString(), "--dataset", data.toString(),
                 "--output-dir", out.toString(), "--max-steps", "2", "--per-device-train-batch-size", "2", "--logging-steps", "1",
                 "--lora-r", "2", "--learning-rate", "1e-3");
         assertEquals(0, r.code(), r.err());
@@ -136,7 +111,7 @@ class TrainCommandTest {
         Files.writeString(data, "text,source\n\"Once upon a time, there was a cat.\",a\nThe dog ran to the park.,b\n"
                 + "Lily liked to play.,c\n\"Tom said \"\"hi\"\".\",d\n");
         Path out = dir.resolve("csv");
-        Run r = run("train", "--model", Fixtures.resolve("models", "stories260K-hf").toString(), "--dataset", data.toString(),
+        CliRun r = CliRun.run("train", "--model", Fixtures.resolve("models", "stories260K-hf").toString(), "--dataset", data.toString(),
                 "--output-dir", out.toString(), "--max-steps", "3", "--per-device-train-batch-size", "2", "--logging-steps", "1",
                 "--validation-split", "0.25", "--eval-strategy", "steps", "--eval-steps", "2", "--save-steps", "1",
                 "--save-total-limit", "1", "--progress", "always", "--optim", "adafactor", "--learning-rate", "1e-3");
@@ -153,12 +128,12 @@ class TrainCommandTest {
         Path data = dir.resolve("text.jsonl");
         Files.write(data, List.of("{\"text\":\"Once upon a time, there was a cat.\"}", "{\"text\":\"The dog ran to the park.\"}"));
         // stories260K's 512 x 64 embedding is above min_8bit_size, so its moments are stored in 8 bits
-        Run r = run("train", "--model", Fixtures.resolve("models", "stories260K-hf").toString(), "--dataset", data.toString(),
+        CliRun r = CliRun.run("train", "--model", Fixtures.resolve("models", "stories260K-hf").toString(), "--dataset", data.toString(),
                 "--output-dir", dir.resolve("p8").toString(), "--max-steps", "2", "--per-device-train-batch-size", "2",
                 "--logging-steps", "1", "--optim", "paged_adamw_8bit", "--learning-rate", "1e-3");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("TrainOutput(global_step=2"), r.out());
-        Run help = run("train", "--help");
+        CliRun help = CliRun.run("train", "--help");
         String words = help.out().replaceAll("\\s+", " ");   // the help wraps lines
         assertTrue(words.contains("paged_adamw_8bit") && words.contains("memory-mapped files on the CPU"), help.out());
     }
@@ -167,7 +142,7 @@ class TrainCommandTest {
     void plainTextPackedIntoBlocks() throws Exception {
         Path data = dir.resolve("corpus.txt");
         Files.writeString(data, "Once upon a time, there was a cat.\n\nThe dog ran to the park.\n\nLily liked to play with her ball.\n");
-        Run r = run("train", "--model", Fixtures.resolve("models", "stories260K-hf").toString(), "--dataset", data.toString(),
+        CliRun r = CliRun.run("train", "--model", Fixtures.resolve("models", "stories260K-hf").toString(), "--dataset", data.toString(),
                 "--output-dir", dir.resolve("packed").toString(), "--max-steps", "1", "--per-device-train-batch-size", "2",
                 "--pack-block-size", "8", "--learning-rate", "1e-3");
         assertEquals(0, r.code(), r.err());
@@ -180,7 +155,7 @@ class TrainCommandTest {
     void badDatasetLineIsReportedWithFileAndLine() throws Exception {
         Path data = dir.resolve("bad.jsonl");
         Files.write(data, List.of("{\"text\":\"fine\"}", "{\"txt\":\"wrong field\"}"));
-        Run r = run("train", "--model", Fixtures.resolve("models", "stories260K-hf").toString(), "--dataset", data.toString(),
+        CliRun r = CliRun.run("train", "--model", Fixtures.resolve("models", "stories260K-hf").toString(), "--dataset", data.toString(),
                 "--output-dir", dir.resolve("o").toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("bad.jsonl:2") && r.err().contains("'text'"), r.err());
@@ -192,11 +167,11 @@ class TrainCommandTest {
         Files.writeString(cfg, "{\"learning_rate\": 0.1, \"bogus\": 1}");
         Path data = dir.resolve("d.jsonl");
         Files.write(data, List.of("{\"input_ids\":[1,2,3]}"));
-        Run r = run("train", "--model", Fixtures.resolve("models", "stories260K-hf").toString(), "--dataset", data.toString(),
+        CliRun r = CliRun.run("train", "--model", Fixtures.resolve("models", "stories260K-hf").toString(), "--dataset", data.toString(),
                 "--config", cfg.toString(), "--output-dir", dir.resolve("o").toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("bogus"), r.err());
-        r = run("train", "--model", Fixtures.resolve("models", "stories260K-hf").toString(), "--dataset", data.toString());
+        r = CliRun.run("train", "--model", Fixtures.resolve("models", "stories260K-hf").toString(), "--dataset", data.toString());
         assertEquals(2, r.code());
         assertTrue(r.err().contains("--output-dir"), r.err());
     }

@@ -20,6 +20,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,6 +39,14 @@ import java.util.Random;
  */
 public final class Trainer {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** {@code resume_from_checkpoint} value meaning transformers' {@code True}: the newest complete checkpoint. */
+    public static final String RESUME_LATEST = "true";
+    /**
+     * A checkpoint is written under this prefix and renamed to {@code checkpoint-N} only once complete, so a run
+     * killed mid-write leaves a folder that no resume or rotation ever mistakes for a checkpoint.
+     */
+    static final String PARTIAL_PREFIX = "tmp-checkpoint-";
+    private static final java.util.regex.Pattern CHECKPOINT = java.util.regex.Pattern.compile("checkpoint-(\\d+)");
 
     private final CausalLm model;
     private final TrainingArguments args;
@@ -124,25 +133,19 @@ public final class Trainer {
      * For equally long rows (packed blocks) this is the token-mean loss that perplexity exponentiates.
      */
     public double evaluate(Dataset rows) {
-        var previous = dev.jllm.train.nn.Matmul.precision();
-        dev.jllm.train.nn.Matmul.setPrecision(args.precision());
-        try {
-            double weighted = 0;
-            int counted = 0;
-            var list = rows.examples();
-            for (int i = 0; i < list.size(); i += args.perDeviceEvalBatchSize()) {
-                var part = list.subList(i, Math.min(list.size(), i + args.perDeviceEvalBatchSize()));
-                CausalLm.Result r = model.loss(collator.collate(part), 1.0);
-                // a batch without labels has no loss (transformers would record NaN); it does not count
-                if (r.tokens() == 0) continue;
-                weighted += r.lossSum() / r.tokens() * part.size();
-                counted += part.size();
-            }
-            if (counted == 0) throw new JllmException(rows.source() + ": the validation rows have no label to predict");
-            return weighted / counted;
-        } finally {
-            dev.jllm.train.nn.Matmul.setPrecision(previous);
+        double weighted = 0;
+        int counted = 0;
+        var list = rows.examples();
+        for (int i = 0; i < list.size(); i += args.perDeviceEvalBatchSize()) {
+            var part = list.subList(i, Math.min(list.size(), i + args.perDeviceEvalBatchSize()));
+            CausalLm.Result r = model.loss(collator.collate(part), 1.0);
+            // a batch without labels has no loss (transformers would record NaN); it does not count
+            if (r.tokens() == 0) continue;
+            weighted += r.lossSum() / r.tokens() * part.size();
+            counted += part.size();
         }
+        if (counted == 0) throw new JllmException(rows.source() + ": the validation rows have no label to predict");
+        return weighted / counted;
     }
 
     /** Micro-batches of one epoch, as row indices. */
@@ -189,9 +192,9 @@ public final class Trainer {
         var groups = ParamGroup.withDecay(model.trainableParameters(), args.weightDecay());
         if (groups.isEmpty()) throw new JllmException("the model has no trainable parameter");
         return switch (args.optim()) {
-            // bitsandbytes' paged 32-bit AdamW computes torch's AdamW update; paging only moves its state between
-            // GPU and host memory, which has no counterpart here
-            case "adamw_torch", "paged_adamw_32bit" -> new AdamW(groups, args.adamBeta1(), args.adamBeta2(), args.adamEpsilon());
+            case "adamw_torch" -> new AdamW(groups, args.adamBeta1(), args.adamBeta2(), args.adamEpsilon());
+            // bitsandbytes' paged 32-bit AdamW computes torch's AdamW update; its state lives in pageable memory
+            case "paged_adamw_32bit" -> AdamW.paged(groups, args.adamBeta1(), args.adamBeta2(), args.adamEpsilon());
             case "adamw_8bit" -> dev.jllm.train.optim.AdamW8bit.inMemory(groups, args.adamBeta1(), args.adamBeta2(), args.adamEpsilon());
             case "paged_adamw_8bit" -> dev.jllm.train.optim.AdamW8bit.paged(groups, args.adamBeta1(), args.adamBeta2(), args.adamEpsilon());
             case "sgd" -> new Sgd(groups);
@@ -201,13 +204,7 @@ public final class Trainer {
     }
 
     public TrainOutput train() {
-        var previous = dev.jllm.train.nn.Matmul.precision();
-        dev.jllm.train.nn.Matmul.setPrecision(args.precision());
-        try {
-            return run();
-        } finally {
-            dev.jllm.train.nn.Matmul.setPrecision(previous);
-        }
+        return run();
     }
 
     /** transformers' {@code num_parameters(exclude_embeddings=True)}: every parameter but the input embedding. */
@@ -241,8 +238,11 @@ public final class Trainer {
         int stepsSinceLog = 0, samples = 0;
         long tokens = 0, correct = 0, counted = 0, inputTokens = 0;
         int resumeStep = 0;
+        removePartialCheckpoints(outputDir);
         if (args.resumeFromCheckpoint() != null) {
-            var state = TrainingCheckpoint.load(Path.of(args.resumeFromCheckpoint()), model.trainableParameters(), optimizer);
+            Path from = args.resumeFromCheckpoint().equals(RESUME_LATEST) ? latestCheckpoint(outputDir)
+                    : Path.of(args.resumeFromCheckpoint());
+            var state = TrainingCheckpoint.load(from, model.trainableParameters(), optimizer);
             resumeStep = state.globalStep();
             engine.setStep(resumeStep);
             lossTotal = state.lossTotal();
@@ -253,7 +253,9 @@ public final class Trainer {
             lossSinceLog = state.lossSinceLog();
             stepsSinceLog = state.stepsSinceLog();
             inputTokens = state.inputTokens();
-            out.printf("Resuming from %s at step %d%n", args.resumeFromCheckpoint(), resumeStep);
+            out.printf("Resuming from %s at step %d%n", from, resumeStep);
+            // the interrupted run may have logged steps after its last checkpoint; they are logged again below
+            if (logFile != null) truncateLog(logFile, resumeStep);
         }
         int samplesBefore = samples;
         int epochs = (total + perEpoch - 1) / perEpoch;
@@ -339,11 +341,12 @@ public final class Trainer {
                     out.flush();
                     if (bar != null) bar.update(step, epochF);
                     if (saveEvery > 0 && step % saveEvery == 0 && step < total) {
-                        Path dir = outputDir.resolve("checkpoint-" + step);
-                        saver.accept(dir);
-                        TrainingCheckpoint.save(dir, model.trainableParameters(), optimizer,
-                                new TrainingCheckpoint.State(step, lossTotal, samples, tokens, correct, counted, lossSinceLog,
-                                        stepsSinceLog, inputTokens));
+                        var state = new TrainingCheckpoint.State(step, lossTotal, samples, tokens, correct, counted, lossSinceLog,
+                                stepsSinceLog, inputTokens);
+                        writeCheckpoint(outputDir, step, dir -> {
+                            saver.accept(dir);
+                            TrainingCheckpoint.save(dir, model.trainableParameters(), optimizer, state);
+                        });
                         if (args.saveTotalLimit() > 0) rotateCheckpoints(outputDir, args.saveTotalLimit());
                     }
                 }
@@ -365,16 +368,101 @@ public final class Trainer {
      * delete the rest.
      */
     static void rotateCheckpoints(Path outputDir, int limit) {
-        var found = new ArrayList<Map.Entry<Integer, Path>>();
-        try (var dirs = Files.list(outputDir)) {
-            for (Path d : (Iterable<Path>) dirs::iterator) {
-                var m = java.util.regex.Pattern.compile("checkpoint-(\\d+)").matcher(d.getFileName().toString());
-                if (Files.isDirectory(d) && m.matches()) found.add(Map.entry(Integer.parseInt(m.group(1)), d));
-            }
-            found.sort(Map.Entry.comparingByKey());
+        var found = checkpoints(outputDir);
+        try {
             for (int i = 0; i < found.size() - limit; i++) deleteTree(found.get(i).getValue());
         } catch (IOException e) {
             throw new JllmException(outputDir + ": cannot remove old checkpoints: " + e.getMessage(), e);
+        }
+    }
+
+    /** The {@code checkpoint-N} folders of {@code outputDir}, oldest (smallest N) first; none if it does not exist. */
+    private static List<Map.Entry<Integer, Path>> checkpoints(Path outputDir) {
+        var found = new ArrayList<Map.Entry<Integer, Path>>();
+        if (!Files.isDirectory(outputDir)) return found;
+        try (var dirs = Files.list(outputDir)) {
+            for (Path d : (Iterable<Path>) dirs::iterator) {
+                var m = CHECKPOINT.matcher(d.getFileName().toString());
+                if (Files.isDirectory(d) && m.matches()) found.add(Map.entry(Integer.parseInt(m.group(1)), d));
+            }
+        } catch (IOException e) {
+            throw new JllmException(outputDir + ": cannot list checkpoints: " + e.getMessage(), e);
+        }
+        found.sort(Map.Entry.comparingByKey());
+        return found;
+    }
+
+    /**
+     * transformers' {@code get_last_checkpoint}: the {@code checkpoint-N} folder with the largest N. Folders are only
+     * ever renamed into that name once complete, so the newest one is whole even if the run was killed.
+     */
+    static Path latestCheckpoint(Path outputDir) {
+        var found = checkpoints(outputDir);
+        if (found.isEmpty()) {
+            throw new JllmException(outputDir + ": resume_from_checkpoint is true but the output directory holds no checkpoint-N folder");
+        }
+        return found.getLast().getValue();
+    }
+
+    /**
+     * Writes a checkpoint into {@code tmp-checkpoint-N} and renames it to {@code checkpoint-N} in one atomic step
+     * (a rename within one directory), replacing a checkpoint of that step left by an earlier run.
+     */
+    static void writeCheckpoint(Path outputDir, int step, java.util.function.Consumer<Path> writer) {
+        Path partial = outputDir.resolve(PARTIAL_PREFIX + step);
+        Path done = outputDir.resolve("checkpoint-" + step);
+        try {
+            if (Files.exists(partial)) deleteTree(partial);
+            Files.createDirectories(partial);
+            writer.accept(partial);
+            if (Files.exists(done)) deleteTree(done);
+            Files.move(partial, done, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new JllmException(done + ": cannot write the checkpoint: " + e.getMessage(), e);
+        }
+    }
+
+    /** Folders a killed run left half-written: never a checkpoint, so they go before anything else is written. */
+    static void removePartialCheckpoints(Path outputDir) {
+        if (!Files.isDirectory(outputDir)) return;
+        try (var dirs = Files.list(outputDir)) {
+            for (Path d : dirs.toList()) {
+                if (Files.isDirectory(d) && d.getFileName().toString().startsWith(PARTIAL_PREFIX)) deleteTree(d);
+            }
+        } catch (IOException e) {
+            throw new JllmException(outputDir + ": cannot remove a half-written checkpoint: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Keeps the log lines of steps up to {@code step} (those the checkpoint's state includes), so the resumed run's
+     * log reads as one uninterrupted run; a last line cut off by the kill goes too. Rewritten through a temporary file.
+     */
+    static void truncateLog(Path logFile, int step) {
+        if (!Files.isRegularFile(logFile)) return;
+        try {
+            String text = Files.readString(logFile, StandardCharsets.UTF_8);
+            var kept = new StringBuilder();
+            int lineNo = 0;
+            for (int start = 0, end; (end = text.indexOf('\n', start)) >= 0; start = end + 1) {
+                lineNo++;
+                String line = text.substring(start, end);
+                com.fasterxml.jackson.databind.JsonNode node;
+                try {
+                    node = JSON.readTree(line);
+                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                    throw new JllmException(logFile + ":" + lineNo + ": not a JSON line: " + e.getOriginalMessage());
+                }
+                if (node == null || !node.path("step").canConvertToInt()) {
+                    throw new JllmException(logFile + ":" + lineNo + ": not a training log line (no integer 'step')");
+                }
+                if (node.get("step").asInt() <= step) kept.append(line).append('\n');
+            }
+            Path tmp = logFile.resolveSibling(logFile.getFileName() + ".tmp");
+            Files.writeString(tmp, kept, StandardCharsets.UTF_8);
+            Files.move(tmp, logFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new JllmException(logFile + ": cannot continue the training log: " + e.getMessage(), e);
         }
     }
 

@@ -17,9 +17,9 @@ import java.util.Map;
  * The subset of transformers' {@code TrainingArguments} this trainer implements, with the same names (snake_case in
  * JSON) and defaults. {@code logging_steps} and {@code save_steps} below 1 are a fraction of the total steps, as in
  * transformers; {@code save_steps} 0 saves only at the end. {@code shuffle} is jllm's own: false keeps file order.
- * {@code matmul_precision} is jllm's own too (float64, or float32 products summed in float64 per block; see
- * {@link dev.jllm.train.nn.Matmul.Precision}). {@code eval_steps} and {@code save_total_limit} take null (transformers'
- * None) as 0: evaluate as often as logging, keep every checkpoint. {@code resume_from_checkpoint} names a {@code checkpoint-N} folder of an earlier run with the same arguments.
+ * {@code eval_steps} and {@code save_total_limit} take null (transformers'
+ * None) as 0: evaluate as often as logging, keep every checkpoint. {@code resume_from_checkpoint} names a {@code checkpoint-N} folder of an earlier run with the same arguments, or is
+ * {@code true} (the string {@code "true"} on the command line) for the newest complete checkpoint in {@code output_dir}.
  */
 public record TrainingArguments(
         String outputDir,
@@ -41,7 +41,6 @@ public record TrainingArguments(
         double adamEpsilon,
         String optim,
         boolean gradientCheckpointing,
-        String matmulPrecision,
         String resumeFromCheckpoint,
         boolean shuffle,
         String evalStrategy,
@@ -52,13 +51,12 @@ public record TrainingArguments(
 
     public static final List<String> OPTIMIZERS = List.of("adamw_torch", "sgd", "adafactor", "paged_adamw_32bit", "adamw_8bit", "paged_adamw_8bit");
     public static final List<String> EVAL_STRATEGIES = List.of("no", "steps", "epoch");
-    public static final List<String> MATMUL_PRECISIONS = List.of("float64", "float32");
     private static final ObjectMapper JSON = new ObjectMapper();
     /** JSON name → record component, in declaration order. */
     private static final List<String> FIELDS = List.of("output_dir", "learning_rate", "weight_decay", "num_train_epochs",
             "max_steps", "per_device_train_batch_size", "gradient_accumulation_steps", "warmup_steps", "warmup_ratio",
             "lr_scheduler_type", "max_grad_norm", "seed", "logging_steps", "save_steps", "adam_beta1", "adam_beta2",
-            "adam_epsilon", "optim", "gradient_checkpointing", "matmul_precision", "resume_from_checkpoint", "shuffle",
+            "adam_epsilon", "optim", "gradient_checkpointing", "resume_from_checkpoint", "shuffle",
             "eval_strategy", "eval_steps", "per_device_eval_batch_size", "save_total_limit", "group_by_length");
 
     public TrainingArguments {
@@ -74,9 +72,6 @@ public record TrainingArguments(
         if (!(loggingSteps > 0)) throw new JllmException("logging_steps must be > 0, got " + loggingSteps);
         if (!(saveSteps >= 0)) throw new JllmException("save_steps must be >= 0, got " + saveSteps);
         if (!OPTIMIZERS.contains(optim)) throw new JllmException("optim '" + optim + "' is not one of " + OPTIMIZERS);
-        if (!MATMUL_PRECISIONS.contains(matmulPrecision)) {
-            throw new JllmException("matmul_precision '" + matmulPrecision + "' is not one of " + MATMUL_PRECISIONS);
-        }
         if (!EVAL_STRATEGIES.contains(evalStrategy)) throw new JllmException("eval_strategy '" + evalStrategy + "' is not one of " + EVAL_STRATEGIES);
         if (!(evalSteps >= 0)) throw new JllmException("eval_steps must be >= 0 (0: same as logging_steps), got " + evalSteps);
         if (perDeviceEvalBatchSize <= 0) throw new JllmException("per_device_eval_batch_size must be >= 1, got " + perDeviceEvalBatchSize);
@@ -91,7 +86,7 @@ public record TrainingArguments(
     /** transformers' defaults. */
     public static TrainingArguments defaults(String outputDir) {
         return new TrainingArguments(outputDir, 5e-5, 0.0, 3.0, -1, 8, 1, 0, 0.0, "linear", 1.0, 42, 500, 500,
-                0.9, 0.999, 1e-8, "adamw_torch", false, "float64", null, true,
+                0.9, 0.999, 1e-8, "adamw_torch", false, null, true,
                 "no", 0, 8, 0, false);
     }
 
@@ -126,8 +121,8 @@ public record TrainingArguments(
                 text(source, n, "lr_scheduler_type"), real(source, n, "max_grad_norm"), integer(source, n, "seed"),
                 real(source, n, "logging_steps"), real(source, n, "save_steps"), real(source, n, "adam_beta1"),
                 real(source, n, "adam_beta2"), real(source, n, "adam_epsilon"), text(source, n, "optim"),
-                bool(source, n, "gradient_checkpointing"), text(source, n, "matmul_precision"),
-                optText(source, n, "resume_from_checkpoint"), bool(source, n, "shuffle"),
+                bool(source, n, "gradient_checkpointing"),
+                resumeFrom(source, n), bool(source, n, "shuffle"),
                 text(source, n, "eval_strategy"), optReal(source, n, "eval_steps"), integer(source, n, "per_device_eval_batch_size"),
                 optInteger(source, n, "save_total_limit"), bool(source, n, "group_by_length"));
     }
@@ -153,7 +148,6 @@ public record TrainingArguments(
         n.put("adam_epsilon", adamEpsilon);
         n.put("optim", optim);
         n.put("gradient_checkpointing", gradientCheckpointing);
-        n.put("matmul_precision", matmulPrecision);
         if (resumeFromCheckpoint == null) n.putNull("resume_from_checkpoint");
         else n.put("resume_from_checkpoint", resumeFromCheckpoint);
         n.put("shuffle", shuffle);
@@ -171,9 +165,11 @@ public record TrainingArguments(
         return v.asText();
     }
 
-    /** The {@link dev.jllm.train.nn.Matmul.Precision} named by {@link #matmulPrecision}. */
-    public dev.jllm.train.nn.Matmul.Precision precision() {
-        return matmulPrecision.equals("float32") ? dev.jllm.train.nn.Matmul.Precision.FLOAT32 : dev.jllm.train.nn.Matmul.Precision.FLOAT64;
+    /** transformers takes a folder, or {@code true} for the newest checkpoint in output_dir ({@code false}: none). */
+    private static String resumeFrom(String source, JsonNode n) {
+        JsonNode v = n.get("resume_from_checkpoint");
+        if (v != null && v.isBoolean()) return v.asBoolean() ? Trainer.RESUME_LATEST : null;
+        return optText(source, n, "resume_from_checkpoint");
     }
 
     private static String optText(String source, JsonNode n, String field) {

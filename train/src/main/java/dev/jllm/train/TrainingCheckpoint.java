@@ -7,13 +7,10 @@ import dev.jllm.core.JllmException;
 import dev.jllm.core.safetensors.SafeTensor;
 import dev.jllm.core.safetensors.SafetensorsFile;
 import dev.jllm.core.safetensors.SafetensorsWriter;
-import dev.jllm.core.tensor.DType;
 import dev.jllm.train.nn.Parameter;
 import dev.jllm.train.optim.Optimizer;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -24,8 +21,8 @@ import java.util.Map;
 
 /**
  * What a {@code checkpoint-N} folder adds to the saved model so that training resumes exactly as if never stopped:
- * {@code optimizer.safetensors} holds the float64 master values of every trained parameter (the model file is
- * float32) and the optimizer's state; {@code trainer_state.json} holds the step and the running totals. The data
+ * {@code optimizer.safetensors} holds the float32 master values of every trained parameter (the model file holds
+ * the same values; adapters and 4-bit models store theirs elsewhere) and the optimizer's state, bit for bit; {@code trainer_state.json} holds the step and the running totals. The data
  * order needs no state: it is a function of the seed and the epoch.
  */
 public final class TrainingCheckpoint {
@@ -41,8 +38,8 @@ public final class TrainingCheckpoint {
 
     public static void save(Path dir, List<Parameter> trainable, Optimizer optimizer, State state) {
         var tensors = new ArrayList<SafeTensor>();
-        for (Parameter p : trainable) tensors.add(f64("param/" + p.name(), p.value()));
-        for (var e : optimizer.state().entrySet()) tensors.add(f64(e.getKey(), e.getValue()));
+        for (Parameter p : trainable) tensors.add(f32("param/" + p.name(), p.value()));
+        for (var e : optimizer.state().entrySet()) tensors.add(f32(e.getKey(), e.getValue()));
         try {
             Files.createDirectories(dir);
             SafetensorsWriter.write(dir.resolve(OPTIMIZER_FILE), tensors, Map.of("format", "jllm", "optimizer_steps", Long.toString(optimizer.steps())));
@@ -87,12 +84,13 @@ public final class TrainingCheckpoint {
                 // older checkpoints lack it; it only feeds total_flos
                 n.path("input_tokens").asLong(0));
         try (SafetensorsFile f = SafetensorsFile.open(optFile)) {
-            Map<String, double[]> saved = new HashMap<>();
-            for (SafeTensor t : f.tensors()) saved.put(t.name(), t.toDoubleArray());
+            // Checkpoints written before the float32 engine hold float64 values; they load rounded to float32.
+            Map<String, float[]> saved = new HashMap<>();
+            for (SafeTensor t : f.tensors()) saved.put(t.name(), t.toFloatArray());
             for (Parameter p : trainable) {
-                double[] v = saved.get("param/" + p.name());
+                float[] v = saved.get("param/" + p.name());
                 if (v == null || v.length != p.size()) {
-                    throw new JllmException(optFile + ": no float64 values of the right size for parameter '" + p.name() + "'");
+                    throw new JllmException(optFile + ": no values of the right size for parameter '" + p.name() + "'");
                 }
                 System.arraycopy(v, 0, p.value(), 0, v.length);
             }
@@ -107,9 +105,7 @@ public final class TrainingCheckpoint {
         return state;
     }
 
-    private static SafeTensor f64(String name, double[] values) {
-        ByteBuffer bb = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
-        bb.asDoubleBuffer().put(values);
-        return SafeTensor.ofBytes(name, DType.F64, new long[]{values.length}, bb.array());
+    private static SafeTensor f32(String name, float[] values) {
+        return SafeTensor.ofFloats(name, new long[]{values.length}, values);
     }
 }

@@ -6,6 +6,7 @@ import dev.jllm.core.safetensors.SafeTensor;
 import dev.jllm.core.safetensors.SafetensorsFile;
 import dev.jllm.testkit.Conformance;
 import dev.jllm.testkit.Fixtures;
+import dev.jllm.testkit.TrainingReferences;
 import dev.jllm.train.lora.LoraAdapters;
 import dev.jllm.train.lora.LoraConfig;
 import dev.jllm.train.optim.AdamW;
@@ -129,26 +130,14 @@ final class ReferenceRuns {
      * Lines file (temporary), file order, the reference's hyper-parameters; then compares the logged losses and
      * gradient norms and the saved {@code model.safetensors}.
      */
-    static void replayWithTrainer(Conformance area, Path run, JsonNode config, String run0, String precision) throws Exception {
-        String name = run0 + "/" + precision;
+    static void replayWithTrainer(Conformance area, Path run, JsonNode config, String run0) throws Exception {
+        String name = run0 + "/trainer";
         JsonNode hp = config.path("hyperparameters");
         Path base = Fixtures.root().resolve(hp.path("base_model").asText());
         Path work = Files.createTempDirectory("jllm-train-conf");
         try {
             Path jsonl = work.resolve("rows.jsonl");
-            var lines = new ArrayList<String>();
-            for (JsonNode step : JSON.readTree(run.resolve("inputs.json").toFile()).path("steps")) {
-                for (JsonNode mb : step.path("micro_batches")) {
-                    for (int r = 0; r < mb.path("input_ids").size(); r++) {
-                        var row = JSON.createObjectNode();
-                        row.set("input_ids", mb.path("input_ids").get(r));
-                        row.set("attention_mask", mb.path("attention_mask").get(r));
-                        row.set("labels", mb.path("labels").get(r));
-                        lines.add(JSON.writeValueAsString(row));
-                    }
-                }
-            }
-            Files.write(jsonl, lines);
+            TrainingReferences.writeRows(run, jsonl);
             var overrides = JSON.createObjectNode();
             for (String f : List.of("learning_rate", "weight_decay", "warmup_steps", "per_device_train_batch_size",
                     "gradient_accumulation_steps", "adam_beta1", "adam_beta2", "adam_epsilon", "lr_scheduler_type", "max_grad_norm")) {
@@ -158,16 +147,11 @@ final class ReferenceRuns {
             overrides.put("logging_steps", 1);
             overrides.put("save_steps", 0);
             overrides.put("shuffle", false);
-            overrides.put("matmul_precision", precision);
             var args = TrainingArguments.defaults(work.resolve("out").toString()).with(run0, overrides);
             CausalLm model = CausalLm.load(base);
             var dataset = dev.jllm.train.data.Dataset.load(jsonl, "text", null, model.config().vocabSize(), model.config().maxPositionEmbeddings(), true);
-            Trainer.TrainOutput output;
-            try {
-                output = new Trainer(model, args, dataset, 0, base, new java.io.PrintWriter(java.io.OutputStream.nullOutputStream()), null).train();
-            } finally {
-                dev.jllm.train.nn.Matmul.setPrecision(dev.jllm.train.nn.Matmul.Precision.FLOAT64);
-            }
+            Trainer.TrainOutput output = new Trainer(model, args, dataset, 0, base,
+                    new java.io.PrintWriter(java.io.OutputStream.nullOutputStream()), null).train();
             JsonNode log = JSON.readTree(run.resolve("log.json").toFile()).path("steps");
             context = name + " trainer";
             area.check(name + "/trainer_log", () -> {
@@ -209,6 +193,12 @@ final class ReferenceRuns {
         if (Math.abs(expected - actual) > rtol * scale && Math.abs(expected - actual) > 1e-12) {
             throw new AssertionError(what + ": expected " + expected + ", got " + actual + " (rel " + Math.abs(expected - actual) / scale + ")");
         }
+    }
+
+    static void assertClose(SafeTensor expected, float[] actual, double atol) {
+        double[] wide = new double[actual.length];
+        for (int i = 0; i < wide.length; i++) wide[i] = actual[i];
+        assertClose(expected, wide, atol);
     }
 
     static void assertClose(SafeTensor expected, double[] actual, double atol) {

@@ -68,7 +68,7 @@ class TrainerTest {
         CausalLm model = TinyModels.model(TinyModels.LLAMA, 6);
         var args = TrainingArguments.defaults(dir.resolve("nan").toString()).with("t", JSON.readTree(
                 "{\"max_steps\":3,\"per_device_train_batch_size\":2,\"learning_rate\":0.01}"));
-        model.parameter("model.norm.weight").value()[0] = Double.NaN;
+        model.parameter("model.norm.weight").value()[0] = Float.NaN;
         var e = org.junit.jupiter.api.Assertions.assertThrows(dev.jllm.core.JllmException.class, () ->
                 new Trainer(model, args, rows(4, 13, 1), 0, null, new java.io.PrintWriter(new ByteArrayOutputStream()), null).train());
         assertTrue(e.getMessage().contains("step 0") && e.getMessage().contains("NaN"), e.getMessage());

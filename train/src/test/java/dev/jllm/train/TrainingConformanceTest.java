@@ -47,8 +47,7 @@ class TrainingConformanceTest {
             switch (kind) {
                 case "full" -> {
                     replay(area, run, config, name);
-                    ReferenceRuns.replayWithTrainer(area, run, config, name, "float64");
-                    ReferenceRuns.replayWithTrainer(area, run, config, name, "float32");
+                    ReferenceRuns.replayWithTrainer(area, run, config, name);
                 }
                 case "lora" -> ReferenceRuns.replayLora(area, run, config, name);
                 default -> area.fail(name, "unknown run kind '" + kind + "'");

@@ -81,7 +81,7 @@ public final class Gemm {
     public static void sgemm(int m, int n, int k, float[] a, int aOff, float[] b, int bOff, float[] c, int cOff) {
         checkShape(m, n, k, a, aOff, c, cOff);
         if ((long) n * k + bOff > b.length) throw new JllmException("sgemm: B needs " + ((long) n * k) + " floats from " + bOff + ", has " + b.length);
-        drive(m, n, k, a, aOff, c, cOff, new DensePanels(b, bOff, n, k), null);
+        drive(m, n, k, a, aOff, false, c, cOff, false, new DensePanels(b, bOff, n, k), null);
     }
 
     /** Packs B [n,k] (nn.Linear layout) into panels once, for repeated multiplications. */
@@ -125,7 +125,7 @@ public final class Gemm {
     /** C = A·Bᵀ with B pre-packed. */
     public static void sgemm(int m, float[] a, int aOff, PackedB b, float[] c, int cOff) {
         checkShape(m, b.n, b.k, a, aOff, c, cOff);
-        drive(m, b.n, b.k, a, aOff, c, cOff, null, b);
+        drive(m, b.n, b.k, a, aOff, false, c, cOff, false, null, b);
     }
 
     public static void sgemm(int m, float[] a, PackedB b, float[] c) {
@@ -135,11 +135,41 @@ public final class Gemm {
     /** C = A·Bᵀ with B supplied panel by panel (dequantized on the fly for quantized weights). */
     public static void sgemm(int m, float[] a, int aOff, PanelSource b, float[] c, int cOff) {
         checkShape(m, b.n(), b.k(), a, aOff, c, cOff);
-        drive(m, b.n(), b.k(), a, aOff, c, cOff, b, null);
+        drive(m, b.n(), b.k(), a, aOff, false, c, cOff, false, b, null);
     }
 
     public static void sgemm(int m, float[] a, PanelSource b, float[] c) {
         sgemm(m, a, 0, b, c, 0);
+    }
+
+    /**
+     * The general product {@code C[m,n] = op(A)·op(B)}, or {@code C += op(A)·op(B)} when {@code accumulate}, BLAS
+     * style: op(A) is {@code [m,k]}, stored row-major as {@code [m,k]}, or as {@code [k,m]} when {@code transA};
+     * op(B) is {@code [k,n]}, stored as {@code [k,n]}, or as {@code [n,k]} ({@code nn.Linear} layout) when
+     * {@code transB}. Backpropagation needs all of them: a linear layer's forward is {@code X·Wᵀ} (transB), its
+     * input gradient {@code dY·W} and its weight gradient {@code dYᵀ·X} (transA). No operand is ever transposed in
+     * memory: the transposes happen while A's block is copied and B's panels are packed, which both do anyway.
+     */
+    public static void gemm(boolean transA, boolean transB, int m, int n, int k, float[] a, int aOff, float[] b, int bOff,
+                            float[] c, int cOff, boolean accumulate) {
+        checkShape(m, n, k, a, aOff, c, cOff);
+        if ((long) n * k + bOff > b.length) throw new JllmException("sgemm: B needs " + ((long) n * k) + " floats from " + bOff + ", has " + b.length);
+        PanelSource panels = transB ? new DensePanels(b, bOff, n, k) : new DenseRowsOfK(b, bOff, n, k);
+        drive(m, n, k, a, aOff, transA, c, cOff, accumulate, panels, null);
+    }
+
+    /** {@code C (+)= op(A)·Bᵀ} with B supplied panel by panel (a frozen, quantized weight), A optionally transposed. */
+    public static void gemm(boolean transA, int m, float[] a, int aOff, PanelSource b, float[] c, int cOff, boolean accumulate) {
+        checkShape(m, b.n(), b.k(), a, aOff, c, cOff);
+        drive(m, b.n(), b.k(), a, aOff, transA, c, cOff, accumulate, b, null);
+    }
+
+    /** A stored {@code [k,m]}: rows {@code [ic, ic+mc)} of op(A), depth {@code [pc, pc+kc)}, into contiguous rows of kc. */
+    private static void copyTransposedBlock(float[] a, int aOff, int m, int ic, int mc, int pc, int kc, float[] block) {
+        for (int kk = 0; kk < kc; kk++) {
+            int src = aOff + (pc + kk) * m + ic;
+            for (int r = 0; r < mc; r++) block[r * kc + kk] = a[src + r];
+        }
     }
 
     private static void checkShape(int m, int n, int k, float[] a, int aOff, float[] c, int cOff) {
@@ -153,9 +183,11 @@ public final class Gemm {
     private static final ThreadLocal<float[]> A_BLOCK = new ThreadLocal<>();
     private static final ThreadLocal<float[]> EDGE_TILE = ThreadLocal.withInitial(() -> new float[MR * NR]);
 
-    private static void drive(int m, int n, int k, float[] a, int aOff, float[] c, int cOff, PanelSource src, PackedB packed) {
+    private static void drive(int m, int n, int k, float[] a, int aOff, boolean transA, float[] c, int cOff,
+                              boolean accumulate, PanelSource src, PackedB packed) {
         if (m == 0 || n == 0) return;
         if (k == 0) {
+            if (accumulate) return;
             for (int i = 0; i < m; i++) java.util.Arrays.fill(c, cOff + i * n, cOff + i * n + n, 0f);
             return;
         }
@@ -164,11 +196,12 @@ public final class Gemm {
         int granule = src == null ? 1 : src.kGranule();
         int kcStep = (KC + granule - 1) / granule * granule;
         Parallel.forRange(panels, 1, (w, p0, p1) ->
-                driveColumns(m, n, k, kcStep, a, aOff, c, cOff, src, packed, p0 * NR, Math.min(n, p1 * NR), vector));
+                driveColumns(m, n, k, kcStep, a, aOff, transA, c, cOff, accumulate, src, packed, p0 * NR, Math.min(n, p1 * NR), vector));
     }
 
-    private static void driveColumns(int m, int n, int k, int kcStep, float[] a, int aOff, float[] c, int cOff,
-                                     PanelSource src, PackedB packed, int n0, int n1, boolean vector) {
+    private static void driveColumns(int m, int n, int k, int kcStep, float[] a, int aOff, boolean transA, float[] c,
+                                     int cOff, boolean accumulateInto, PanelSource src, PackedB packed, int n0, int n1,
+                                     boolean vector) {
         float[] buf = null;
         if (packed == null) {
             buf = PACK_BUFFER.get();
@@ -194,12 +227,13 @@ public final class Gemm {
                     bStride = kc * NR;
                     for (int q = 0; q < np; q++) src.packPanel(jc + q * NR, pc, kc, buf, q * kc * NR);
                 }
-                boolean accumulate = pc > 0;
+                boolean accumulate = accumulateInto || pc > 0;
                 for (int ic = 0; ic < m; ic += MC) {
                     int mc = Math.min(MC, m - ic);
                     // Copy the A block to contiguous rows of length kc: read in place, rows K floats apart alias the
                     // same L1 sets (K = 2048 or 4096 puts all six rows of a tile in one set) and evict the B panel.
-                    for (int r = 0; r < mc; r++) System.arraycopy(a, aOff + (ic + r) * k + pc, aBlock, r * kc, kc);
+                    if (transA) copyTransposedBlock(a, aOff, m, ic, mc, pc, kc, aBlock);
+                    else for (int r = 0; r < mc; r++) System.arraycopy(a, aOff + (ic + r) * k + pc, aBlock, r * kc, kc);
                     for (int q = 0; q < np; q++) {
                         int col = jc + q * NR;
                         int ncol = Math.min(NR, n1 - col);
@@ -380,6 +414,39 @@ public final class Gemm {
         @Override
         public void packPanel(int n0, int k0, int kc, float[] dst, int dstOff) {
             packRows(b, off + n0 * k + k0, k, Math.min(NR, n - n0), kc, dst, dstOff);
+        }
+    }
+
+    /** Dense row-major op(B) stored {@code [k,n]}: each k-row of a panel is one contiguous copy. */
+    static final class DenseRowsOfK implements PanelSource {
+        private final float[] b;
+        private final int off, n, k;
+
+        DenseRowsOfK(float[] b, int off, int n, int k) {
+            this.b = b;
+            this.off = off;
+            this.n = n;
+            this.k = k;
+        }
+
+        @Override
+        public int n() {
+            return n;
+        }
+
+        @Override
+        public int k() {
+            return k;
+        }
+
+        @Override
+        public void packPanel(int n0, int k0, int kc, float[] dst, int dstOff) {
+            int width = Math.min(NR, n - n0);
+            for (int kk = 0; kk < kc; kk++) {
+                int d = dstOff + kk * NR;
+                System.arraycopy(b, off + (k0 + kk) * n + n0, dst, d, width);
+                if (width < NR) java.util.Arrays.fill(dst, d + width, d + NR, 0f);
+            }
         }
     }
 }

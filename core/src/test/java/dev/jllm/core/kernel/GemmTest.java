@@ -124,4 +124,35 @@ class GemmTest {
             }
         }
     }
+
+    /** Every layout of {@link Gemm#gemm}: op(A), op(B) stored either way, written or added to C. */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void transposedOperandsAndAccumulationMatchNaive(boolean vector) {
+        Simd.setEnabled(vector);
+        Random r = new Random(7);
+        for (int[] s : SHAPES) {
+            int m = s[0], n = s[1], k = s[2];
+            float[] a = random(r, m * k), b = random(r, n * k), c0 = random(r, m * n);
+            double[] expected = naive(m, n, k, a, b);
+            float[] aT = transpose(a, m, k), bT = transpose(b, n, k);
+            for (int layout = 0; layout < 4; layout++) {
+                boolean transA = (layout & 1) != 0, transB = (layout & 2) != 0;
+                for (boolean accumulate : new boolean[]{false, true}) {
+                    float[] c = accumulate ? c0.clone() : new float[m * n];
+                    if (!accumulate) java.util.Arrays.fill(c, Float.NaN);
+                    Gemm.gemm(transA, transB, m, n, k, transA ? aT : a, 0, transB ? b : bT, 0, c, 0, accumulate);
+                    double[] want = expected.clone();
+                    if (accumulate) for (int i = 0; i < want.length; i++) want[i] += c0[i];
+                    assertClose(want, c, k, "gemm transA=" + transA + " transB=" + transB + " acc=" + accumulate + " " + m + "x" + n + "x" + k);
+                }
+            }
+        }
+    }
+
+    static float[] transpose(float[] x, int rows, int cols) {
+        float[] t = new float[x.length];
+        for (int i = 0; i < rows; i++) for (int j = 0; j < cols; j++) t[j * rows + i] = x[i * cols + j];
+        return t;
+    }
 }

@@ -1,5 +1,6 @@
 package dev.jllm.model.arch;
 
+import dev.jllm.core.kernel.Exp;
 import dev.jllm.core.kernel.Simd;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -61,14 +62,14 @@ public final class VectorOps {
             FloatVector sh = FloatVector.broadcast(S, shift);
             FloatVector acc = FloatVector.zero(S);
             for (int bound = S.loopBound(n); i < bound; i += S.length()) {
-                FloatVector e = FloatVector.fromArray(S, x, off + i).sub(sh).lanewise(VectorOperators.EXP);
+                FloatVector e = Exp.exp(FloatVector.fromArray(S, x, off + i).sub(sh));
                 e.intoArray(x, off + i);
                 acc = acc.add(e);
             }
             sum = acc.reduceLanes(VectorOperators.ADD);
         }
         for (; i < n; i++) {
-            float e = (float) Math.exp(x[off + i] - shift);
+            float e = Exp.exp(x[off + i] - shift);
             x[off + i] = e;
             sum += e;
         }
@@ -81,12 +82,12 @@ public final class VectorOps {
         FloatVector one = FloatVector.broadcast(S, 1f);
         if (Simd.enabled()) for (int bound = from + S.loopBound(to - from); i < bound; i += S.length()) {
             FloatVector g = FloatVector.fromArray(S, gate, i);
-            FloatVector e = g.neg().lanewise(VectorOperators.EXP);
+            FloatVector e = Exp.exp(g.neg());
             g.div(e.add(one)).mul(FloatVector.fromArray(S, up, i)).intoArray(gate, i);
         }
         for (; i < to; i++) {
             float g = gate[i];
-            gate[i] = (float) (g / (1.0 + Math.exp(-g))) * up[i];
+            gate[i] = g / (Exp.exp(-g) + 1f) * up[i];  // the vector body's operations, lane for lane
         }
     }
 

@@ -36,6 +36,11 @@ public final class RandomModel {
             return new Shape(32000, 2048, 8192, 16, 32, 8, 4096);
         }
 
+        /** TinyLlama 1.1B's layout (22 layers, 4 KV heads, intermediate 5632, 32000 vocabulary). */
+        public static Shape tinyLlama() {
+            return new Shape(32000, 2048, 5632, 22, 32, 4, 2048);
+        }
+
         /** A very small model for tests. */
         public static Shape tiny() {
             return new Shape(256, 64, 128, 2, 4, 2, 512);
@@ -50,8 +55,9 @@ public final class RandomModel {
         public static Shape parse(String preset) {
             return switch (preset.toLowerCase(Locale.ROOT)) {
                 case "1b" -> llama1B();
+                case "tinyllama" -> tinyLlama();
                 case "tiny" -> tiny();
-                default -> throw new JllmException("unknown model preset '" + preset + "' (known: 1b, tiny)");
+                default -> throw new JllmException("unknown model preset '" + preset + "' (known: 1b, tinyllama, tiny)");
             };
         }
     }

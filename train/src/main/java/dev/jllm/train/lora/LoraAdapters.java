@@ -6,7 +6,6 @@ import dev.jllm.core.safetensors.SafetensorsFile;
 import dev.jllm.core.safetensors.SafetensorsWriter;
 import dev.jllm.train.model.CausalLm;
 import dev.jllm.train.nn.LinearLayer;
-import dev.jllm.train.nn.Matmul;
 import dev.jllm.train.nn.Parameter;
 
 import java.io.IOException;
@@ -61,7 +60,7 @@ public final class LoraAdapters {
                 if (!Arrays.equals(t.shape(), new long[]{bias.size()})) {
                     throw new JllmException(file + ": tensor '" + key + "' has shape " + Arrays.toString(t.shape()) + ", expected [" + bias.size() + "]");
                 }
-                System.arraycopy(t.toDoubleArray(), 0, bias.value(), 0, bias.size());
+                System.arraycopy(t.toFloatArray(), 0, bias.value(), 0, bias.size());
                 attached++;
             }
             for (Parameter p : savedModuleParameters(model, config)) {
@@ -72,7 +71,7 @@ public final class LoraAdapters {
                 if (!Arrays.equals(t.shape(), want)) {
                     throw new JllmException(file + ": tensor '" + key + "' has shape " + Arrays.toString(t.shape()) + ", expected " + Arrays.toString(want));
                 }
-                System.arraycopy(t.toDoubleArray(), 0, p.value(), 0, p.size());
+                System.arraycopy(t.toFloatArray(), 0, p.value(), 0, p.size());
                 attached++;
             }
             int expected = attached + (int) model.linearsByName().values().stream().filter(l -> l.lora() != null).count();
@@ -92,7 +91,7 @@ public final class LoraAdapters {
         if (!Arrays.equals(t.shape(), new long[]{rows, cols})) {
             throw new JllmException(file + ": tensor '" + key + "' has shape " + Arrays.toString(t.shape()) + ", expected [" + rows + ", " + cols + "]");
         }
-        Parameter p = new Parameter(name, new int[]{rows, cols}, t.toDoubleArray());
+        Parameter p = new Parameter(name, new int[]{rows, cols}, t.toFloatArray());
         p.setTrainable(true);
         return p;
     }
@@ -132,14 +131,14 @@ public final class LoraAdapters {
             Parameter a = Parameter.zeros(e.getKey() + ".lora_A.weight", config.r(), lin.in());
             Parameter b = Parameter.zeros(e.getKey() + ".lora_B.weight", lin.out(), config.r());
             if (init == InitLoraWeights.GAUSSIAN) {
-                for (int i = 0; i < a.size(); i++) a.value()[i] = random.nextGaussian() / config.r();
+                for (int i = 0; i < a.size(); i++) a.value()[i] = (float) (random.nextGaussian() / config.r());
             } else {
                 double bound = 1.0 / Math.sqrt(lin.in());
-                for (int i = 0; i < a.size(); i++) a.value()[i] = (2 * random.nextDouble() - 1) * bound;
+                for (int i = 0; i < a.size(); i++) a.value()[i] = (float) ((2 * random.nextDouble() - 1) * bound);
             }
             if (init == InitLoraWeights.NONE) {
                 double bound = 1.0 / Math.sqrt(config.r());
-                for (int i = 0; i < b.size(); i++) b.value()[i] = (2 * random.nextDouble() - 1) * bound;
+                for (int i = 0; i < b.size(); i++) b.value()[i] = (float) ((2 * random.nextDouble() - 1) * bound);
             }
             a.setTrainable(true);
             b.setTrainable(true);
@@ -235,16 +234,16 @@ public final class LoraAdapters {
             if (lin.lora() == null) continue;
             for (Parameter p : List.of(lin.lora().a(), lin.lora().b())) {
                 int[] s = p.shape();
-                tensors.add(SafeTensor.ofFloats(PEFT_PREFIX + p.name(), new long[]{s[0], s[1]}, toFloats(p.value())));
+                tensors.add(SafeTensor.ofFloats(PEFT_PREFIX + p.name(), new long[]{s[0], s[1]}, p.value()));
             }
         }
         // PEFT saves a modules_to_save copy under the module's own name (the wrapper's modules_to_save.default is dropped)
         for (Parameter p : savedModuleParameters(model, config)) {
             long[] shape = Arrays.stream(p.shape()).asLongStream().toArray();
-            tensors.add(SafeTensor.ofFloats(PEFT_PREFIX + p.name(), shape, toFloats(p.value())));
+            tensors.add(SafeTensor.ofFloats(PEFT_PREFIX + p.name(), shape, p.value()));
         }
         for (Parameter bias : trainedBiases(model, config)) {
-            tensors.add(SafeTensor.ofFloats(biasKey(model, bias), new long[]{bias.size()}, toFloats(bias.value())));
+            tensors.add(SafeTensor.ofFloats(biasKey(model, bias), new long[]{bias.size()}, bias.value()));
         }
         try {
             Files.createDirectories(dir);
@@ -262,19 +261,13 @@ public final class LoraAdapters {
         for (LinearLayer lin : model.linearsByName().values()) {
             LinearLayer.Lora lora = lin.lora();
             if (lora == null) continue;
-            double[] delta = new double[lin.out() * lin.in()];
-            Matmul.nn(delta, lora.b().value(), lora.a().value(), lin.out(), lin.in(), lora.rank(), false);
-            double[] w = lin.weight().value();
+            float[] delta = new float[lin.out() * lin.in()];
+            dev.jllm.core.kernel.Gemm.gemm(false, false, lin.out(), lin.in(), lora.rank(), lora.b().value(), 0, lora.a().value(), 0, delta, 0, false);
+            float[] w = lin.weight().value();
             for (int i = 0; i < w.length; i++) w[i] += lora.scaling() * delta[i];
             // a 4-bit base holds its dequantized values in w: the merged layer computes in full precision from now on
             if (lin.frozen() != null) lin.freezeAs(null);
             lin.detach();
         }
-    }
-
-    static float[] toFloats(double[] v) {
-        float[] f = new float[v.length];
-        for (int i = 0; i < v.length; i++) f[i] = (float) v[i];
-        return f;
     }
 }

@@ -1,7 +1,9 @@
 package dev.jllm.train.loss;
 
 import dev.jllm.core.JllmException;
-import dev.jllm.train.nn.Matmul;
+import dev.jllm.core.kernel.Gemm;
+import dev.jllm.core.kernel.Parallel;
+import dev.jllm.train.nn.VectorMath;
 
 /**
  * Causal-LM cross-entropy fused with the {@code lm_head} projection, as transformers' {@code ForCausalLMLoss}
@@ -16,8 +18,11 @@ import dev.jllm.train.nn.Matmul;
  */
 public final class CausalLmLoss {
     public static final int IGNORE = -100;
-    /** Logit elements per chunk (64 MB): enough rows (256 at a 32k vocabulary) for the weight-gradient GEMM to run at speed. */
-    private static final int CHUNK_ELEMENTS = 1 << 23;
+    /**
+     * Logit elements per chunk (128 MB of float32; PyTorch holds all of them, and their gradient): 1024 rows at a 32k
+     * vocabulary, enough for the three products of a chunk to amortize packing the vocabulary-sized operand.
+     */
+    private static final int CHUNK_ELEMENTS = 1 << 25;
 
     private CausalLmLoss() {}
 
@@ -42,8 +47,18 @@ public final class CausalLmLoss {
      * When {@code dHidden} / {@code dLmHead} are non-null, accumulates the gradient of
      * {@code lossSum / numItemsInBatch} into them.
      */
-    public static Result compute(double[] hidden, double[] lmHead, int[] labels, int rows, int seqLen, int dim, int vocab,
-                                 double numItemsInBatch, double[] dHidden, double[] dLmHead) {
+    /** The chunk buffers, kept by a caller that computes the loss every step (the logits chunk is the largest). */
+    public static final class Buffers {
+        float[] h, logits, dh;
+    }
+
+    public static Result compute(float[] hidden, float[] lmHead, int[] labels, int rows, int seqLen, int dim, int vocab,
+                                 double numItemsInBatch, float[] dHidden, float[] dLmHead) {
+        return compute(hidden, lmHead, labels, rows, seqLen, dim, vocab, numItemsInBatch, dHidden, dLmHead, new Buffers());
+    }
+
+    public static Result compute(float[] hidden, float[] lmHead, int[] labels, int rows, int seqLen, int dim, int vocab,
+                                 double numItemsInBatch, float[] dHidden, float[] dLmHead, Buffers buffers) {
         int[] positions = new int[rows * seqLen];
         int[] targets = new int[rows * seqLen];
         int count = 0;
@@ -63,44 +78,36 @@ public final class CausalLmLoss {
         boolean backward = dHidden != null || dLmHead != null;
         double gradScale = 1.0 / numItemsInBatch;
         int chunk = Math.max(64, Math.min(1024, CHUNK_ELEMENTS / vocab));
-        double[] h = new double[chunk * dim];
-        double[] logits = new double[chunk * vocab];
-        double[] dh = backward ? new double[chunk * dim] : null;
+        chunk = Math.min(chunk, Math.max(1, count));
+        float[] h = buffers.h = sized(buffers.h, chunk * dim);
+        float[] logits = buffers.logits = sized(buffers.logits, chunk * vocab);
+        float[] dh = backward ? (buffers.dh = sized(buffers.dh, chunk * dim)) : null;
+        double[] rowLoss = new double[chunk];
+        boolean[] rowCorrect = new boolean[chunk];
         double lossSum = 0;
         int correct = 0;
         for (int c0 = 0; c0 < count; c0 += chunk) {
             int n = Math.min(chunk, count - c0);
             for (int i = 0; i < n; i++) System.arraycopy(hidden, positions[c0 + i] * dim, h, i * dim, dim);
-            Matmul.nt(logits, h, lmHead, n, vocab, dim, false);
-            double[] rowLoss = new double[n];
-            boolean[] rowCorrect = new boolean[n];
+            Gemm.gemm(false, true, n, vocab, dim, h, 0, lmHead, 0, logits, 0, false);         // logits = h·Eᵀ
             int base = c0;
-            // Rows are independent and exp-bound, so they are spread over the cores.
-            java.util.stream.IntStream.range(0, n).parallel().forEach(i -> {
-                int o = i * vocab;
-                int target = targets[base + i];
-                double max = Double.NEGATIVE_INFINITY;
-                int argmax = 0;
-                for (int j = 0; j < vocab; j++) {
-                    if (logits[o + j] > max) {
-                        max = logits[o + j];
-                        argmax = j;
+            // Rows are independent and exp-bound, so they are spread over the cores; each row's sum is in double.
+            Parallel.forRange(n, 1, (w, i0, i1) -> {
+                for (int i = i0; i < i1; i++) {
+                    int o = i * vocab;
+                    int target = targets[base + i];
+                    float max = VectorMath.max(logits, o, o + vocab);
+                    int argmax = 0;
+                    while (argmax < vocab - 1 && logits[o + argmax] != max) argmax++;   // the first maximum, as torch.argmax
+                    float targetLogit = logits[o + target];
+                    double sum = VectorMath.expSum(logits, o, o + vocab, max, backward);
+                    rowLoss[i] = max + Math.log(sum) - targetLogit;
+                    rowCorrect[i] = argmax == target;
+                    if (backward) {
+                        // softmax − onehot, scaled: the exponentials are reused, not recomputed.
+                        VectorMath.scale(logits, o, o + vocab, (float) (gradScale / sum));
+                        logits[o + target] -= (float) gradScale;
                     }
-                }
-                double targetLogit = logits[o + target];
-                double sum = 0;
-                for (int j = 0; j < vocab; j++) {
-                    double e = Math.exp(logits[o + j] - max);
-                    if (backward) logits[o + j] = e;
-                    sum += e;
-                }
-                rowLoss[i] = max + Math.log(sum) - targetLogit;
-                rowCorrect[i] = argmax == target;
-                if (backward) {
-                    // softmax − onehot, scaled: the exponentials are reused, not recomputed.
-                    double scale = gradScale / sum;
-                    for (int j = 0; j < vocab; j++) logits[o + j] *= scale;
-                    logits[o + target] -= gradScale;
                 }
             });
             for (int i = 0; i < n; i++) {
@@ -108,9 +115,9 @@ public final class CausalLmLoss {
                 if (rowCorrect[i]) correct++;
             }
             if (!backward) continue;
-            if (dLmHead != null) Matmul.tn(dLmHead, logits, h, vocab, dim, n, true);
+            if (dLmHead != null) Gemm.gemm(true, false, vocab, dim, n, logits, 0, h, 0, dLmHead, 0, true);   // dE += dLᵀ·h
             if (dHidden != null) {
-                Matmul.nn(dh, logits, lmHead, n, dim, vocab, false);
+                Gemm.gemm(false, false, n, dim, vocab, logits, 0, lmHead, 0, dh, 0, false);                // dh = dL·E
                 for (int i = 0; i < n; i++) {
                     int dst = positions[c0 + i] * dim;
                     for (int j = 0; j < dim; j++) dHidden[dst + j] += dh[i * dim + j];
@@ -118,5 +125,10 @@ public final class CausalLmLoss {
             }
         }
         return new Result(lossSum, count, correct);
+    }
+
+    /** {@code a} if it holds at least n values (the products read only the first n), else a new array. */
+    private static float[] sized(float[] a, int n) {
+        return a != null && a.length >= n ? a : new float[n];
     }
 }

@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.Supplier;
 
 /**
  * A trainable decoder-only transformer of the Llama family (Llama, Mistral, Qwen2, Qwen3: GQA, optional biases,
@@ -47,11 +48,24 @@ public final class CausalLm {
         }
     }
 
-    private CausalLm(ModelConfig config, Map<String, double[]> weights) {
+    private CausalLm(ModelConfig config, Map<String, float[]> dense, Map<String, Supplier<float[]>> deferred) {
+        this(config, name -> {
+            float[] v = dense.get(name);
+            if (v != null) return v;
+            return deferred.containsKey(name) ? null : missing(name);
+        }, deferred);
+    }
+
+    private static float[] missing(String name) {
+        throw new JllmException("checkpoint has no tensor '" + name + "'");
+    }
+
+    private CausalLm(ModelConfig config, java.util.function.Function<String, float[]> weights, Map<String, Supplier<float[]>> deferred) {
         if (config.isMoe()) throw new JllmException(config.source() + ": mixture-of-experts models cannot be trained yet");
         this.config = config;
         var params = new ArrayList<Parameter>();
         int d = config.hiddenSize(), qd = config.queryDim(), kvd = config.kvDim(), ff = config.intermediateSize();
+        this.deferred = deferred;
         embed = param(params, weights, "model.embed_tokens.weight", config.vocabSize(), d);
         layers = new ArrayList<>();
         for (int l = 0; l < config.numLayers(); l++) {
@@ -72,36 +86,64 @@ public final class CausalLm {
         finalNorm = param(params, weights, "model.norm.weight", d);
         lmHead = config.tieWordEmbeddings() ? embed : param(params, weights, "lm_head.weight", config.vocabSize(), d);
         this.parameters = Collections.unmodifiableList(params);
-        for (Parameter parameter : parameters) parameter.setTrainable(true);
+        // deferred weights are frozen stand-ins for another representation; everything else starts trainable
+        for (Parameter parameter : parameters) parameter.setTrainable(parameter.resident());
     }
 
-    private static Parameter param(List<Parameter> params, Map<String, double[]> weights, String name, int... shape) {
-        double[] value = weights.get(name);
-        if (value == null) throw new JllmException("checkpoint has no tensor '" + name + "'");
-        Parameter p = new Parameter(name, shape, value);
+    private final Map<String, Supplier<float[]>> deferred;
+
+    private Parameter param(List<Parameter> params, java.util.function.Function<String, float[]> weights, String name, int... shape) {
+        float[] value = weights.apply(name);
+        Parameter p = value != null ? new Parameter(name, shape, value) : Parameter.deferred(name, shape, deferred.get(name));
         params.add(p);
         return p;
     }
 
-    private static LinearLayer linear(List<Parameter> params, Map<String, double[]> weights, String name, int out, int in, boolean bias) {
+    private LinearLayer linear(List<Parameter> params, java.util.function.Function<String, float[]> weights, String name, int out, int in, boolean bias) {
         Parameter w = param(params, weights, name + ".weight", out, in);
         Parameter b = bias ? param(params, weights, name + ".bias", out) : null;
         return new LinearLayer(w, b);
     }
 
     /**
-     * A model from weights already read (every name of {@link #expectedShapes}, row-major float64): for loaders of
+     * A model from weights already read (every name of {@link #expectedShapes}, row-major float32): for loaders of
      * other storage formats, such as bitsandbytes' 4-bit checkpoints.
      */
-    public static CausalLm of(ModelConfig config, Map<String, double[]> weights) {
-        return new CausalLm(config, weights);
+    public static CausalLm of(ModelConfig config, Map<String, float[]> weights) {
+        return new CausalLm(config, weights, Map.of());
+    }
+
+    /**
+     * A model whose {@code deferred} weights are not held dense: their parameters start frozen and compute their
+     * values only if asked (the caller gives their layers another representation, such as 4-bit).
+     */
+    public static CausalLm of(ModelConfig config, Map<String, float[]> weights, Map<String, Supplier<float[]>> deferred) {
+        return new CausalLm(config, weights, deferred);
+    }
+
+    /**
+     * A model whose base is frozen: the projections named in {@code frozen} (by weight name) compute with those
+     * representations and hold no float32 values (deferred parameters); every parameter starts frozen, as
+     * {@code prepare_model_for_kbit_training} leaves a base. {@code weights} holds the rest.
+     */
+    public static CausalLm frozenBase(ModelConfig config, Map<String, float[]> weights, Map<String, dev.jllm.train.nn.FrozenWeight> frozen) {
+        if (frozen.isEmpty()) throw new IllegalArgumentException("a frozen base needs at least one frozen projection");
+        var deferred = new java.util.HashMap<String, Supplier<float[]>>();
+        frozen.forEach((name, f) -> deferred.put(name, f::dequantized));
+        CausalLm model = new CausalLm(config, weights, deferred);
+        for (LinearLayer lin : model.linears()) {
+            dev.jllm.train.nn.FrozenWeight f = frozen.get(lin.weight().name());
+            if (f != null) lin.freezeAs(f);
+        }
+        for (Parameter p : model.parameters) p.setTrainable(false);
+        return model;
     }
 
     /** Loads a Hugging Face folder ({@code config.json} + safetensors, single or sharded). */
     public static CausalLm load(Path folder) {
         ModelConfig config = ModelConfig.fromJson(folder);
         Map<String, long[]> expected = expectedShapes(config);
-        var weights = new LinkedHashMap<String, double[]>();
+        var weights = new LinkedHashMap<String, float[]>();
         try (Checkpoint ckpt = Checkpoint.open(folder)) {
             for (var e : expected.entrySet()) {
                 if (!ckpt.has(e.getKey())) {
@@ -112,10 +154,10 @@ public final class CausalLm {
                     throw new JllmException(folder + ": tensor '" + e.getKey() + "' has shape " + Arrays.toString(t.shape())
                             + ", expected " + Arrays.toString(e.getValue()) + " from config.json");
                 }
-                weights.put(e.getKey(), t.toDoubleArray());
+                weights.put(e.getKey(), t.toFloatArray());
             }
         }
-        return new CausalLm(config, weights);
+        return new CausalLm(config, weights, Map.of());
     }
 
     /**
@@ -124,17 +166,17 @@ public final class CausalLm {
      */
     public static CausalLm initialize(ModelConfig config, double initializerRange, long seed) {
         Random random = new Random(seed);
-        var weights = new LinkedHashMap<String, double[]>();
+        var weights = new LinkedHashMap<String, float[]>();
         for (var e : expectedShapes(config).entrySet()) {
             long n = 1;
             for (long s : e.getValue()) n *= s;
-            double[] w = new double[Math.toIntExact(n)];
+            float[] w = new float[Math.toIntExact(n)];
             String name = e.getKey();
-            if (name.endsWith("norm.weight")) Arrays.fill(w, 1.0);
-            else if (!name.endsWith(".bias")) for (int i = 0; i < w.length; i++) w[i] = random.nextGaussian() * initializerRange;
+            if (name.endsWith("norm.weight")) Arrays.fill(w, 1f);
+            else if (!name.endsWith(".bias")) for (int i = 0; i < w.length; i++) w[i] = (float) (random.nextGaussian() * initializerRange);
             weights.put(name, w);
         }
-        return new CausalLm(config, weights);
+        return new CausalLm(config, weights, Map.of());
     }
 
     /** Every tensor name and shape this config's model has, in transformers' naming. */
@@ -235,11 +277,11 @@ public final class CausalLm {
     }
 
     /** Logits {@code [rows·seqLen, vocab]} of a batch (inference; no gradient). */
-    public double[] logits(Batch batch) {
+    public float[] logits(Batch batch) {
         Forward f = forward(batch, false);
         int n = batch.rows() * batch.seqLen();
-        double[] logits = new double[n * config.vocabSize()];
-        dev.jllm.train.nn.Matmul.nt(logits, f.hFinal, lmHead.value(), n, config.vocabSize(), config.hiddenSize(), false);
+        float[] logits = new float[n * config.vocabSize()];
+        dev.jllm.core.kernel.Gemm.gemm(false, true, n, config.vocabSize(), config.hiddenSize(), f.hFinal, 0, lmHead.value(), 0, logits, 0, false);
         return logits;
     }
 
@@ -257,8 +299,24 @@ public final class CausalLm {
     }
 
     /** The forward pass's outputs and everything backward needs. */
-    private record Forward(DecoderLayer.Context ctx, double[][] layerInputs, DecoderLayer.Activations[] saved,
-                           double[] x, double[] hFinal, double[] rstdFinal) {}
+    private record Forward(DecoderLayer.Context ctx, float[][] layerInputs, DecoderLayer.Activations[] saved,
+                           float[] x, float[] hFinal, float[] rstdFinal) {}
+
+    /**
+     * Every buffer a step needs, kept from step to step so that training allocates nothing large per step (a new
+     * batch shape reallocates). Without checkpointing each layer keeps its own activations; with it, and for
+     * evaluation, one scratch set serves every layer, and only the layer outputs (the next layers' inputs) are kept.
+     */
+    private static final class Buffers {
+        DecoderLayer.Activations[] perLayer;
+        final DecoderLayer.Activations scratch = new DecoderLayer.Activations();
+        final DecoderLayer.Gradients gradients = new DecoderLayer.Gradients();
+        final CausalLmLoss.Buffers loss = new CausalLmLoss.Buffers();
+        float[][] outputs;
+        float[] embedded, ping, pong, recomputed, hFinal, rstdFinal, dh, dx;
+    }
+
+    private final Buffers buffers = new Buffers();
 
     private Forward forward(Batch batch, boolean keepActivations) {
         ModelConfig c = config;
@@ -267,22 +325,44 @@ public final class CausalLm {
         for (int r = 0; r < N; r++) positions[r] = r % T;
         var ctx = new DecoderLayer.Context(c, B, T, positions, Rope.Table.of(Rope.inverseFrequencies(c, T), T), batch.attentionMask());
 
-        double[] x = new double[N * d];
+        Buffers w = buffers;
+        float[] x = w.embedded = DecoderLayer.ensure(w.embedded, N * d);
         try {
             Embedding.forward(x, batch.inputIds(), embed.value(), c.vocabSize(), d);
         } catch (IllegalArgumentException e) {
             throw new JllmException("input_ids: " + e.getMessage());
         }
-        double[][] inputs = new double[layers.size()][];
-        var saved = new DecoderLayer.Activations[layers.size()];
+        int L = layers.size();
+        float[][] inputs = new float[L][];
+        var saved = new DecoderLayer.Activations[L];
+        boolean perLayer = keepActivations && !gradientCheckpointing;
+        if (perLayer && w.perLayer == null) {
+            w.perLayer = new DecoderLayer.Activations[L];
+            for (int l = 0; l < L; l++) w.perLayer[l] = new DecoderLayer.Activations();
+        }
+        if (keepActivations && gradientCheckpointing && w.outputs == null) w.outputs = new float[L][];
         for (DecoderLayer layer : layers) {
-            inputs[layer.index()] = x;
-            DecoderLayer.Activations s = layer.forward(x, ctx);
-            if (keepActivations && !gradientCheckpointing) saved[layer.index()] = s;
+            int l = layer.index();
+            inputs[l] = x;
+            DecoderLayer.Activations s;
+            if (perLayer) {
+                s = w.perLayer[l];
+                saved[l] = s;
+            } else {
+                s = w.scratch;
+                if (keepActivations) {
+                    s.xOut = w.outputs[l] = DecoderLayer.ensure(w.outputs[l], N * d);
+                } else {
+                    // evaluation: the output alternates between two buffers so it never overwrites its own input
+                    if (l % 2 == 0) s.xOut = w.ping = DecoderLayer.ensure(w.ping, N * d);
+                    else s.xOut = w.pong = DecoderLayer.ensure(w.pong, N * d);
+                }
+            }
+            layer.forward(x, ctx, s);
             x = s.xOut;
         }
-        double[] hFinal = new double[N * d];
-        double[] rstdFinal = new double[N];
+        float[] hFinal = w.hFinal = DecoderLayer.ensure(w.hFinal, N * d);
+        float[] rstdFinal = w.rstdFinal = DecoderLayer.ensure(w.rstdFinal, N);
         RmsNorm.forward(hFinal, rstdFinal, x, finalNorm.value(), N, d, c.rmsNormEps());
         return new Forward(ctx, inputs, saved, x, hFinal, rstdFinal);
     }
@@ -291,19 +371,29 @@ public final class CausalLm {
         ModelConfig c = config;
         int N = batch.rows() * batch.seqLen(), d = c.hiddenSize();
         Forward f = forward(batch, backward);
-        double[] dh = backward ? new double[N * d] : null;
+        Buffers w = buffers;
+        float[] dh = null;
+        if (backward) {
+            dh = w.dh = DecoderLayer.ensure(w.dh, N * d);
+            java.util.Arrays.fill(dh, 0f);
+        }
         CausalLmLoss.Result loss = CausalLmLoss.compute(f.hFinal(), lmHead.value(), batch.labels(), batch.rows(), batch.seqLen(),
-                d, c.vocabSize(), numItemsInBatch, dh, backward ? lmHead.grad() : null);
+                d, c.vocabSize(), numItemsInBatch, dh, backward ? lmHead.grad() : null, w.loss);
         if (!backward) return new Result(loss.lossSum(), loss.tokens(), loss.correct(), numItemsInBatch);
 
-        double[] dx = new double[N * d];
+        float[] dx = w.dx = DecoderLayer.ensure(w.dx, N * d);
+        java.util.Arrays.fill(dx, 0f);
         RmsNorm.backward(dx, finalNorm.grad(), dh, f.x(), finalNorm.value(), f.rstdFinal(), N, d);
         for (int li = layers.size() - 1; li >= 0; li--) {
             DecoderLayer layer = layers.get(li);
             DecoderLayer.Activations s = f.saved()[li];
-            if (s == null) s = layer.forward(f.layerInputs()[li], f.ctx());   // checkpointed: recompute
-            layer.backward(s, dx, f.ctx());
-            f.saved()[li] = null;
+            if (s == null) {
+                // checkpointed: recompute into the scratch set, its output into a buffer of its own
+                s = w.scratch;
+                s.xOut = w.recomputed = DecoderLayer.ensure(w.recomputed, N * d);
+                layer.forward(f.layerInputs()[li], f.ctx(), s);
+            }
+            layer.backward(s, dx, f.ctx(), w.gradients);
         }
         if (embed.grad() != null) Embedding.backward(embed.grad(), dx, batch.inputIds(), d);
         return new Result(loss.lossSum(), loss.tokens(), loss.correct(), numItemsInBatch);

@@ -28,9 +28,22 @@ record DecoderLayer(int index, Parameter inputNorm, LinearLayer q, LinearLayer k
         }
     }
 
-    /** What forward keeps for backward (qPre/kPre/qRstd/kRstd only with q/k norms). */
+    /**
+     * What forward keeps for backward (qPre/kPre/qRstd/kRstd only with q/k norms). The arrays live across steps: a
+     * forward pass refills them in place when the batch shape is unchanged, so training allocates nothing per step.
+     */
     static final class Activations {
-        double[] xIn, h1, rstd1, qPre, kPre, qRstd, kRstd, q, k, v, attn, lse, xMid, h2, rstd2, g, u, a, xOut;
+        float[] xIn, h1, rstd1, qPre, kPre, qRstd, kRstd, q, k, v, attn, lse, xMid, h2, rstd2, g, u, a, xOut;
+    }
+
+    /** The backward pass's temporaries, shared by all layers (each overwrites them before reading). */
+    static final class Gradients {
+        float[] da, dg, du, dh2, dAttn, dq, dk, dv, dqPre, dkPre, dh1;
+    }
+
+    /** {@code a} when it holds exactly n values, else a new array (contents unspecified either way). */
+    static float[] ensure(float[] a, int n) {
+        return a != null && a.length == n ? a : new float[n];
     }
 
     private Attention.Shape shape(Context ctx) {
@@ -38,94 +51,106 @@ record DecoderLayer(int index, Parameter inputNorm, LinearLayer q, LinearLayer k
         return new Attention.Shape(ctx.batch(), ctx.seqLen(), c.numHeads(), c.numKvHeads(), c.headDim(), c.slidingWindow(index));
     }
 
-    Activations forward(double[] x, Context ctx) {
+    /** Runs the block on {@code x}, filling {@code s} (its {@code xOut} too, reused when already the right size). */
+    void forward(float[] x, Context ctx, Activations s) {
         ModelConfig c = ctx.config();
         int N = ctx.rows(), d = c.hiddenSize(), qd = c.queryDim(), kvd = c.kvDim(), ff = c.intermediateSize(), hd = c.headDim();
-        Activations s = new Activations();
         s.xIn = x;
-        s.h1 = new double[N * d];
-        s.rstd1 = new double[N];
+        s.h1 = ensure(s.h1, N * d);
+        s.rstd1 = ensure(s.rstd1, N);
         RmsNorm.forward(s.h1, s.rstd1, x, inputNorm.value(), N, d, c.rmsNormEps());
-        s.q = new double[N * qd];
-        s.k = new double[N * kvd];
-        s.v = new double[N * kvd];
-        q.forward(s.h1, N, s.q);
-        k.forward(s.h1, N, s.k);
+        boolean qkNorm = qNorm != null;
+        float[] qOut = ensure(qkNorm ? s.qPre : s.q, N * qd), kOut = ensure(qkNorm ? s.kPre : s.k, N * kvd);
+        s.v = ensure(s.v, N * kvd);
+        q.forward(s.h1, N, qOut);
+        k.forward(s.h1, N, kOut);
         v.forward(s.h1, N, s.v);
-        if (qNorm != null) {
-            s.qPre = s.q;
-            s.kPre = s.k;
-            s.q = new double[N * qd];
-            s.k = new double[N * kvd];
-            s.qRstd = new double[N * c.numHeads()];
-            s.kRstd = new double[N * c.numKvHeads()];
+        if (qkNorm) {
+            s.qPre = qOut;
+            s.kPre = kOut;
+            s.q = ensure(s.q, N * qd);
+            s.k = ensure(s.k, N * kvd);
+            s.qRstd = ensure(s.qRstd, N * c.numHeads());
+            s.kRstd = ensure(s.kRstd, N * c.numKvHeads());
             RmsNorm.forward(s.q, s.qRstd, s.qPre, qNorm.value(), N * c.numHeads(), hd, c.rmsNormEps());
             RmsNorm.forward(s.k, s.kRstd, s.kPre, kNorm.value(), N * c.numKvHeads(), hd, c.rmsNormEps());
+        } else {
+            s.q = qOut;
+            s.k = kOut;
         }
         Rope.apply(s.q, ctx.positions(), c.numHeads(), ctx.rope(), false);
         Rope.apply(s.k, ctx.positions(), c.numKvHeads(), ctx.rope(), false);
-        s.attn = new double[N * qd];
-        s.lse = new double[ctx.batch() * c.numHeads() * ctx.seqLen()];
+        s.attn = ensure(s.attn, N * qd);
+        s.lse = ensure(s.lse, ctx.batch() * c.numHeads() * ctx.seqLen());
         Attention.forward(s.attn, s.lse, s.q, s.k, s.v, ctx.keyMask(), shape(ctx));
-        s.xMid = new double[N * d];
+        s.xMid = ensure(s.xMid, N * d);
         o.forward(s.attn, N, s.xMid);
-        for (int i = 0; i < N * d; i++) s.xMid[i] += x[i];
+        addInPlace(s.xMid, x, N * d);
 
-        s.h2 = new double[N * d];
-        s.rstd2 = new double[N];
+        s.h2 = ensure(s.h2, N * d);
+        s.rstd2 = ensure(s.rstd2, N);
         RmsNorm.forward(s.h2, s.rstd2, s.xMid, postNorm.value(), N, d, c.rmsNormEps());
-        s.g = new double[N * ff];
-        s.u = new double[N * ff];
-        s.a = new double[N * ff];
+        s.g = ensure(s.g, N * ff);
+        s.u = ensure(s.u, N * ff);
+        s.a = ensure(s.a, N * ff);
         gate.forward(s.h2, N, s.g);
         up.forward(s.h2, N, s.u);
         SwiGlu.forward(s.a, s.g, s.u, N * ff);
-        s.xOut = new double[N * d];
+        s.xOut = ensure(s.xOut, N * d);
         down.forward(s.a, N, s.xOut);
-        for (int i = 0; i < N * d; i++) s.xOut[i] += s.xMid[i];
-        return s;
+        addInPlace(s.xOut, s.xMid, N * d);
     }
 
     /**
      * Takes {@code dx}, the gradient at this layer's output, and turns it in place into the gradient at its input
      * (the residual connections pass it through unchanged and each branch adds its share); parameter gradients
-     * accumulate.
+     * accumulate. The first product into each temporary overwrites it, so no temporary needs clearing.
      */
-    void backward(Activations s, double[] dx, Context ctx) {
+    void backward(Activations s, float[] dx, Context ctx, Gradients t) {
         ModelConfig c = ctx.config();
         int N = ctx.rows(), d = c.hiddenSize(), qd = c.queryDim(), kvd = c.kvDim(), ff = c.intermediateSize(), hd = c.headDim();
         // MLP branch.
-        double[] da = new double[N * ff];
-        down.backward(s.a, N, dx, da);
-        double[] dg = new double[N * ff];
-        double[] du = new double[N * ff];
-        SwiGlu.backward(dg, du, da, s.g, s.u, N * ff);
-        double[] dh2 = new double[N * d];
-        gate.backward(s.h2, N, dg, dh2);
-        up.backward(s.h2, N, du, dh2);
-        RmsNorm.backward(dx, postNorm.grad(), dh2, s.xMid, postNorm.value(), s.rstd2, N, d);
+        t.da = ensure(t.da, N * ff);
+        down.backward(s.a, N, dx, t.da, false);
+        t.dg = ensure(t.dg, N * ff);
+        t.du = ensure(t.du, N * ff);
+        SwiGlu.backward(t.dg, t.du, t.da, s.g, s.u, N * ff);
+        t.dh2 = ensure(t.dh2, N * d);
+        gate.backward(s.h2, N, t.dg, t.dh2, false);
+        up.backward(s.h2, N, t.du, t.dh2, true);
+        RmsNorm.backward(dx, postNorm.grad(), t.dh2, s.xMid, postNorm.value(), s.rstd2, N, d);
 
         // Attention branch.
-        double[] dAttn = new double[N * qd];
-        o.backward(s.attn, N, dx, dAttn);
-        double[] dq = new double[N * qd];
-        double[] dk = new double[N * kvd];
-        double[] dv = new double[N * kvd];
-        Attention.backward(dq, dk, dv, dAttn, s.attn, s.lse, s.q, s.k, s.v, ctx.keyMask(), shape(ctx));
-        Rope.apply(dq, ctx.positions(), c.numHeads(), ctx.rope(), true);
-        Rope.apply(dk, ctx.positions(), c.numKvHeads(), ctx.rope(), true);
+        t.dAttn = ensure(t.dAttn, N * qd);
+        o.backward(s.attn, N, dx, t.dAttn, false);
+        t.dq = ensure(t.dq, N * qd);
+        t.dk = ensure(t.dk, N * kvd);
+        t.dv = ensure(t.dv, N * kvd);
+        Attention.backward(t.dq, t.dk, t.dv, t.dAttn, s.attn, s.lse, s.q, s.k, s.v, ctx.keyMask(), shape(ctx));
+        Rope.apply(t.dq, ctx.positions(), c.numHeads(), ctx.rope(), true);
+        Rope.apply(t.dk, ctx.positions(), c.numKvHeads(), ctx.rope(), true);
+        float[] dq = t.dq, dk = t.dk;
         if (qNorm != null) {
-            double[] dqPre = new double[N * qd];
-            double[] dkPre = new double[N * kvd];
-            RmsNorm.backward(dqPre, qNorm.grad(), dq, s.qPre, qNorm.value(), s.qRstd, N * c.numHeads(), hd);
-            RmsNorm.backward(dkPre, kNorm.grad(), dk, s.kPre, kNorm.value(), s.kRstd, N * c.numKvHeads(), hd);
-            dq = dqPre;
-            dk = dkPre;
+            t.dqPre = ensure(t.dqPre, N * qd);
+            t.dkPre = ensure(t.dkPre, N * kvd);
+            java.util.Arrays.fill(t.dqPre, 0f);
+            java.util.Arrays.fill(t.dkPre, 0f);
+            RmsNorm.backward(t.dqPre, qNorm.grad(), dq, s.qPre, qNorm.value(), s.qRstd, N * c.numHeads(), hd);
+            RmsNorm.backward(t.dkPre, kNorm.grad(), dk, s.kPre, kNorm.value(), s.kRstd, N * c.numKvHeads(), hd);
+            dq = t.dqPre;
+            dk = t.dkPre;
         }
-        double[] dh1 = new double[N * d];
-        q.backward(s.h1, N, dq, dh1);
-        k.backward(s.h1, N, dk, dh1);
-        v.backward(s.h1, N, dv, dh1);
-        RmsNorm.backward(dx, inputNorm.grad(), dh1, s.xIn, inputNorm.value(), s.rstd1, N, d);
+        t.dh1 = ensure(t.dh1, N * d);
+        q.backward(s.h1, N, dq, t.dh1, false);
+        k.backward(s.h1, N, dk, t.dh1, true);
+        v.backward(s.h1, N, t.dv, t.dh1, true);
+        RmsNorm.backward(dx, inputNorm.grad(), t.dh1, s.xIn, inputNorm.value(), s.rstd1, N, d);
+    }
+
+    /** The residual connection {@code y += x}, spread over the cores. */
+    static void addInPlace(float[] y, float[] x, int n) {
+        dev.jllm.core.kernel.Parallel.forRange(n, 1 << 14, (w, i0, i1) -> {
+            for (int i = i0; i < i1; i++) y[i] += x[i];
+        });
     }
 }

@@ -32,10 +32,7 @@ public final class HfFolderWriter {
             for (Parameter p : model.parameters()) {
                 long[] shape = new long[p.shape().length];
                 for (int i = 0; i < shape.length; i++) shape[i] = p.shape()[i];
-                float[] f = new float[p.size()];
-                double[] v = p.value();
-                for (int i = 0; i < f.length; i++) f[i] = (float) v[i];
-                tensors.add(SafeTensor.ofFloats(p.name(), shape, f));
+                tensors.add(SafeTensor.ofFloats(p.name(), shape, p.value()));
             }
             SafetensorsWriter.write(outDir.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
             if (sourceFolder != null && !sourceFolder.toAbsolutePath().normalize().equals(outDir.toAbsolutePath().normalize())) {

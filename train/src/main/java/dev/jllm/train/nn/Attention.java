@@ -1,6 +1,7 @@
 package dev.jllm.train.nn;
 
-import java.util.stream.IntStream;
+import dev.jllm.core.kernel.Gemm;
+import dev.jllm.core.kernel.Parallel;
 
 /**
  * Causal grouped-query attention, optionally limited to a sliding window, with right-padding key masks.
@@ -11,10 +12,13 @@ import java.util.stream.IntStream;
  *
  * <p>Memory: forward keeps only the output and one log-sum-exp per query and head; backward recomputes each
  * probability from q, k and that log-sum-exp (FlashAttention's scheme), so no T×T matrix is ever stored, only one
- * T-long row of scores per worker. A query with no visible key (only possible for an all-padding row) outputs
- * zeros; transformers outputs a uniform average there instead, but such positions carry no loss and no later
- * position can attend to them, so gradients are identical. Scores are computed {@value #QT} queries at a time with
- * the blocked {@link Matmul}, so a worker holds at most a {@value #QT}×T tile.
+ * {@value #QT}×T tile of scores per worker. A query with no visible key (only possible for an all-padding row)
+ * outputs zeros; transformers outputs a uniform average there instead, but such positions carry no loss and no
+ * later position can attend to them, so gradients are identical.
+ *
+ * <p>Work is split over (row, kv head) groups: a group owns its slices of every output and gradient, so groups
+ * run on different cores without synchronisation, and the products inside a group run serially on core's
+ * {@link Gemm} (a nested parallel call runs inline). Softmax sums and {@code D = dO·O} accumulate in double.
  */
 public final class Attention {
     private Attention() {}
@@ -25,8 +29,8 @@ public final class Attention {
             if (heads % kvHeads != 0) throw new IllegalArgumentException("heads " + heads + " not a multiple of kv heads " + kvHeads);
         }
 
-        double scale() {
-            return 1.0 / Math.sqrt(headDim);
+        float scale() {
+            return (float) (1.0 / Math.sqrt(headDim));
         }
 
         int firstVisible(int t) {
@@ -37,143 +41,151 @@ public final class Attention {
     /** Queries per tile: one tile's scores ({@value #QT} × T) are the only score storage a worker holds. */
     static final int QT = 64;
 
+    /** One worker's buffers, allocated once per call and reused for every group the worker handles. */
+    private static final class Scratch {
+        final float[] kh, vh, qh, oh, dkh, dvh, dqh, scores, dscores;
+
+        Scratch(Shape s, boolean backward) {
+            int td = s.seqLen() * s.headDim(), tile = Math.min(QT, s.seqLen()) * s.seqLen();
+            kh = new float[td];
+            vh = new float[td];
+            qh = new float[td];
+            oh = new float[td];
+            scores = new float[tile];
+            dkh = backward ? new float[td] : null;
+            dvh = backward ? new float[td] : null;
+            dqh = backward ? new float[td] : null;
+            dscores = backward ? new float[tile] : null;
+        }
+    }
+
     /** Fills {@code out} and {@code lse [B·H·T]} (NEGATIVE_INFINITY marks a query that saw no key). */
-    public static void forward(double[] out, double[] lse, double[] q, double[] k, double[] v, int[] keyMask, Shape s) {
-        int groups = s.batch() * s.kvHeads();
-        IntStream.range(0, groups).parallel().forEach(g -> forwardGroup(out, lse, q, k, v, keyMask, s, g / s.kvHeads(), g % s.kvHeads()));
+    public static void forward(float[] out, float[] lse, float[] q, float[] k, float[] v, int[] keyMask, Shape s) {
+        Parallel.forRange(s.batch() * s.kvHeads(), 1, (w, g0, g1) -> {
+            Scratch sc = new Scratch(s, false);
+            for (int g = g0; g < g1; g++) forwardGroup(out, lse, q, k, v, keyMask, s, g / s.kvHeads(), g % s.kvHeads(), sc);
+        });
     }
 
     /** Copies head {@code h} of row {@code b} out of a {@code [B·T, heads·d]} matrix into a dense {@code [T, d]} one. */
-    private static double[] gather(double[] x, int b, int h, int heads, Shape s) {
+    private static void gather(float[] x, int b, int h, int heads, Shape s, float[] dst) {
         int T = s.seqLen(), d = s.headDim();
-        double[] dst = new double[T * d];
         for (int t = 0; t < T; t++) System.arraycopy(x, (b * T + t) * heads * d + h * d, dst, t * d, d);
-        return dst;
     }
 
-    private static void scatterAdd(double[] x, double[] src, int b, int h, int heads, Shape s) {
+    /** Copies a dense {@code [T, d]} head back into its slice of a {@code [B·T, heads·d]} matrix. */
+    private static void scatter(float[] x, float[] src, int b, int h, int heads, Shape s) {
         int T = s.seqLen(), d = s.headDim();
-        for (int t = 0; t < T; t++) {
-            int o = (b * T + t) * heads * d + h * d;
-            for (int i = 0; i < d; i++) x[o + i] += src[t * d + i];
-        }
-    }
-
-    /** Whether query t of row b may see key j. */
-    private static boolean visible(int[] keyMask, Shape s, int b, int t, int j) {
-        return j <= t && j >= s.firstVisible(t) && (keyMask == null || keyMask[b * s.seqLen() + j] != 0);
+        for (int t = 0; t < T; t++) System.arraycopy(src, t * d, x, (b * T + t) * heads * d + h * d, d);
     }
 
     /**
-     * Scaled scores of queries {@code [t0, t0+qt)} against keys {@code [0, kt)}, masked entries set to −∞;
-     * {@code kt = t0 + qt} because causality hides every later key.
+     * Scaled scores of queries {@code [t0, t0+qt)} against keys {@code [0, kt)} into {@code sc [qt, kt]}, masked
+     * entries set to −∞; {@code kt = t0 + qt} because causality hides every later key.
      */
-    private static double[] scores(double[] qh, double[] kh, int[] keyMask, Shape s, int b, int t0, int qt) {
-        int d = s.headDim(), kt = t0 + qt;
-        double[] sc = new double[qt * kt];
-        Matmul.nt(sc, java.util.Arrays.copyOfRange(qh, t0 * d, kt * d), kh, qt, kt, d, false);
-        double scale = s.scale();
+    private static void scores(float[] qh, float[] kh, int[] keyMask, Shape s, int b, int t0, int qt, float[] sc) {
+        int d = s.headDim(), kt = t0 + qt, T = s.seqLen();
+        Gemm.gemm(false, true, qt, kt, d, qh, t0 * d, kh, 0, sc, 0, false);
+        float scale = s.scale();
         for (int r = 0; r < qt; r++) {
-            int t = t0 + r;
-            for (int j = 0; j < kt; j++) {
-                sc[r * kt + j] = visible(keyMask, s, b, t, j) ? sc[r * kt + j] * scale : Double.NEGATIVE_INFINITY;
+            int t = t0 + r, o = r * kt, first = s.firstVisible(t);
+            // visible keys form the range [first, t] (less the padded ones); everything else is −∞
+            java.util.Arrays.fill(sc, o, o + first, Float.NEGATIVE_INFINITY);
+            VectorMath.scale(sc, o + first, o + t + 1, scale);
+            java.util.Arrays.fill(sc, o + t + 1, o + kt, Float.NEGATIVE_INFINITY);
+            if (keyMask != null) {
+                for (int j = first; j <= t; j++) if (keyMask[b * T + j] == 0) sc[o + j] = Float.NEGATIVE_INFINITY;
             }
         }
-        return sc;
     }
 
-    private static void forwardGroup(double[] out, double[] lse, double[] q, double[] k, double[] v, int[] keyMask,
-                                     Shape s, int b, int kvh) {
+    private static void forwardGroup(float[] out, float[] lse, float[] q, float[] k, float[] v, int[] keyMask,
+                                     Shape s, int b, int kvh, Scratch w) {
         int T = s.seqLen(), d = s.headDim(), H = s.heads(), rep = H / s.kvHeads();
-        double[] kh = gather(k, b, kvh, s.kvHeads(), s);
-        double[] vh = gather(v, b, kvh, s.kvHeads(), s);
+        gather(k, b, kvh, s.kvHeads(), s, w.kh);
+        gather(v, b, kvh, s.kvHeads(), s, w.vh);
+        float[] p = w.scores;
         for (int h = kvh * rep; h < (kvh + 1) * rep; h++) {
-            double[] qh = gather(q, b, h, H, s);
-            double[] oh = new double[T * d];
+            gather(q, b, h, H, s, w.qh);
             for (int t0 = 0; t0 < T; t0 += QT) {
                 int qt = Math.min(QT, T - t0), kt = t0 + qt;
-                double[] p = scores(qh, kh, keyMask, s, b, t0, qt);
+                scores(w.qh, w.kh, keyMask, s, b, t0, qt, p);
                 for (int r = 0; r < qt; r++) {
                     int o = r * kt;
-                    double max = Double.NEGATIVE_INFINITY;
-                    for (int j = 0; j < kt; j++) max = Math.max(max, p[o + j]);
+                    float max = VectorMath.max(p, o, o + kt);
                     int li = (b * H + h) * T + t0 + r;
-                    if (max == Double.NEGATIVE_INFINITY) {
-                        lse[li] = Double.NEGATIVE_INFINITY;
-                        java.util.Arrays.fill(p, o, o + kt, 0.0);
+                    if (max == Float.NEGATIVE_INFINITY) {
+                        lse[li] = Float.NEGATIVE_INFINITY;
+                        java.util.Arrays.fill(p, o, o + kt, 0f);
                         continue;
                     }
-                    double sum = 0;
-                    for (int j = 0; j < kt; j++) {
-                        double e = Math.exp(p[o + j] - max);
-                        p[o + j] = e;
-                        sum += e;
-                    }
-                    double inv = 1.0 / sum;
-                    for (int j = 0; j < kt; j++) p[o + j] *= inv;
-                    lse[li] = max + Math.log(sum);
+                    double sum = VectorMath.expSum(p, o, o + kt, max, true);
+                    VectorMath.scale(p, o, o + kt, (float) (1.0 / sum));
+                    lse[li] = (float) (max + Math.log(sum));
                 }
-                double[] ot = new double[qt * d];
-                Matmul.nn(ot, p, vh, qt, d, kt, false);
-                System.arraycopy(ot, 0, oh, t0 * d, qt * d);
+                Gemm.gemm(false, false, qt, d, kt, p, 0, w.vh, 0, w.oh, t0 * d, false);    // O = P·V
             }
-            for (int t = 0; t < T; t++) System.arraycopy(oh, t * d, out, (b * T + t) * H * d + h * d, d);
+            scatter(out, w.oh, b, h, H, s);
         }
     }
 
     /**
-     * Accumulates dq, dk, dv. With {@code P = softmax(S)} recomputed from the saved log-sum-exp and
+     * Writes dq, dk, dv (every element belongs to exactly one group, so nothing needs clearing first). With {@code P = softmax(S)} recomputed from the saved log-sum-exp and
      * {@code D_t = dO_t·O_t}: {@code dV += Pᵀ·dO}, {@code dS = P∘(dO·Vᵀ − D)}, {@code dQ += scale·dS·K},
      * {@code dK += scale·dSᵀ·Q}.
      */
-    public static void backward(double[] dq, double[] dk, double[] dv, double[] dout, double[] out, double[] lse,
-                                double[] q, double[] k, double[] v, int[] keyMask, Shape s) {
-        int groups = s.batch() * s.kvHeads();
-        // Each (row, kv head) group owns its slices of dq, dk and dv, so groups run in parallel without races.
-        IntStream.range(0, groups).parallel().forEach(g ->
-                backwardGroup(dq, dk, dv, dout, out, lse, q, k, v, keyMask, s, g / s.kvHeads(), g % s.kvHeads()));
+    public static void backward(float[] dq, float[] dk, float[] dv, float[] dout, float[] out, float[] lse,
+                                float[] q, float[] k, float[] v, int[] keyMask, Shape s) {
+        Parallel.forRange(s.batch() * s.kvHeads(), 1, (w, g0, g1) -> {
+            Scratch sc = new Scratch(s, true);
+            for (int g = g0; g < g1; g++) {
+                backwardGroup(dq, dk, dv, dout, out, lse, q, k, v, keyMask, s, g / s.kvHeads(), g % s.kvHeads(), sc);
+            }
+        });
     }
 
-    private static void backwardGroup(double[] dq, double[] dk, double[] dv, double[] dout, double[] out, double[] lse,
-                                      double[] q, double[] k, double[] v, int[] keyMask, Shape s, int b, int kvh) {
+    private static void backwardGroup(float[] dq, float[] dk, float[] dv, float[] dout, float[] out, float[] lse,
+                                      float[] q, float[] k, float[] v, int[] keyMask, Shape s, int b, int kvh, Scratch w) {
         int T = s.seqLen(), d = s.headDim(), H = s.heads(), rep = H / s.kvHeads();
-        double scale = s.scale();
-        double[] kh = gather(k, b, kvh, s.kvHeads(), s);
-        double[] vh = gather(v, b, kvh, s.kvHeads(), s);
-        double[] dkh = new double[T * d];
-        double[] dvh = new double[T * d];
+        float scale = s.scale();
+        gather(k, b, kvh, s.kvHeads(), s, w.kh);
+        gather(v, b, kvh, s.kvHeads(), s, w.vh);
+        java.util.Arrays.fill(w.dkh, 0f);
+        java.util.Arrays.fill(w.dvh, 0f);
+        float[] p = w.scores, dp = w.dscores, doh = w.oh;
+        float[] dsum = new float[T];
         for (int h = kvh * rep; h < (kvh + 1) * rep; h++) {
-            double[] qh = gather(q, b, h, H, s);
-            double[] doh = gather(dout, b, h, H, s);
-            double[] oh = gather(out, b, h, H, s);
-            double[] dqh = new double[T * d];
+            gather(q, b, h, H, s, w.qh);
+            gather(dout, b, h, H, s, doh);
+            // D_t = dO_t·O_t, read from O in place (its head slice of row t).
+            for (int t = 0; t < T; t++) {
+                int o = (b * T + t) * H * d + h * d;
+                double D = 0;
+                for (int i = 0; i < d; i++) D += (double) doh[t * d + i] * out[o + i];
+                dsum[t] = (float) D;
+            }
             for (int t0 = 0; t0 < T; t0 += QT) {
                 int qt = Math.min(QT, T - t0), kt = t0 + qt;
-                double[] p = scores(qh, kh, keyMask, s, b, t0, qt);
+                scores(w.qh, w.kh, keyMask, s, b, t0, qt, p);
                 for (int r = 0; r < qt; r++) {
-                    double l = lse[(b * H + h) * T + t0 + r];
+                    float l = lse[(b * H + h) * T + t0 + r];
                     int o = r * kt;
-                    for (int j = 0; j < kt; j++) p[o + j] = l == Double.NEGATIVE_INFINITY ? 0.0 : Math.exp(p[o + j] - l);
+                    if (l == Float.NEGATIVE_INFINITY) java.util.Arrays.fill(p, o, o + kt, 0f);
+                    else VectorMath.expInPlace(p, o, o + kt, l);
                 }
-                double[] doTile = java.util.Arrays.copyOfRange(doh, t0 * d, kt * d);
-                Matmul.tn(dvh, p, doTile, kt, d, qt, true);
-                double[] dp = new double[qt * kt];
-                Matmul.nt(dp, doTile, vh, qt, kt, d, false);
+                Gemm.gemm(true, false, kt, d, qt, p, 0, doh, t0 * d, w.dvh, 0, true);      // dV += Pᵀ·dO
+                Gemm.gemm(false, true, qt, kt, d, doh, t0 * d, w.vh, 0, dp, 0, false);     // dP = dO·Vᵀ
                 for (int r = 0; r < qt; r++) {
-                    int t = t0 + r;
-                    double D = 0;
-                    for (int i = 0; i < d; i++) D += doh[t * d + i] * oh[t * d + i];
+                    float D = dsum[t0 + r];
                     int o = r * kt;
-                    for (int j = 0; j < kt; j++) dp[o + j] = p[o + j] * (dp[o + j] - D) * scale;
+                    VectorMath.softmaxGradient(dp, p, o, o + kt, D, scale);
                 }
-                double[] dqTile = new double[qt * d];
-                Matmul.nn(dqTile, dp, kh, qt, d, kt, false);
-                System.arraycopy(dqTile, 0, dqh, t0 * d, qt * d);
-                Matmul.tn(dkh, dp, java.util.Arrays.copyOfRange(qh, t0 * d, kt * d), kt, d, qt, true);
+                Gemm.gemm(false, false, qt, d, kt, dp, 0, w.kh, 0, w.dqh, t0 * d, false);  // dQ = dS·K
+                Gemm.gemm(true, false, kt, d, qt, dp, 0, w.qh, t0 * d, w.dkh, 0, true);    // dK += dSᵀ·Q
             }
-            scatterAdd(dq, dqh, b, h, H, s);
+            scatter(dq, w.dqh, b, h, H, s);
         }
-        scatterAdd(dk, dkh, b, kvh, s.kvHeads(), s);
-        scatterAdd(dv, dvh, b, kvh, s.kvHeads(), s);
+        scatter(dk, w.dkh, b, kvh, s.kvHeads(), s);
+        scatter(dv, w.dvh, b, kvh, s.kvHeads(), s);
     }
 }

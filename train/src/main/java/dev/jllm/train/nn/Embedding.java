@@ -4,7 +4,7 @@ package dev.jllm.train.nn;
 public final class Embedding {
     private Embedding() {}
 
-    public static void forward(double[] y, int[] ids, double[] table, int vocab, int dim) {
+    public static void forward(float[] y, int[] ids, float[] table, int vocab, int dim) {
         for (int t = 0; t < ids.length; t++) {
             int id = ids[t];
             if (id < 0 || id >= vocab) throw new IllegalArgumentException("token id " + id + " at position " + t + " is outside the vocabulary [0, " + vocab + ")");
@@ -12,7 +12,8 @@ public final class Embedding {
         }
     }
 
-    public static void backward(double[] dtable, double[] dy, int[] ids, int dim) {
+    /** Positions are added in order, so a token repeated in the batch gets the same sum on every run. */
+    public static void backward(float[] dtable, float[] dy, int[] ids, int dim) {
         for (int t = 0; t < ids.length; t++) {
             int row = ids[t] * dim;
             int o = t * dim;

@@ -6,11 +6,11 @@ package dev.jllm.train.nn;
  */
 public interface FrozenWeight {
     /** {@code y[rows, out] = x[rows, in] · Wᵀ} (overwrites y). */
-    void forward(double[] y, double[] x, int rows);
+    void forward(float[] y, float[] x, int rows);
 
-    /** {@code dx[rows, in] += dy[rows, out] · W}. */
-    void inputGradient(double[] dx, double[] dy, int rows);
+    /** {@code dx[rows, in] += dy[rows, out] · W}, or {@code =} when not {@code accumulate}. */
+    void inputGradient(float[] dx, float[] dy, int rows, boolean accumulate);
 
-    /** The weight as float64 values, for merging an adapter or saving a dequantized copy. */
-    double[] dequantized();
+    /** The weight as float32 values, for merging an adapter or saving a dequantized copy (a new array each call). */
+    float[] dequantized();
 }

@@ -1,5 +1,7 @@
 package dev.jllm.train.nn;
 
+import dev.jllm.core.kernel.Gemm;
+
 /**
  * One projection of the model: a weight in {@code [out, in]} layout, an optional bias and an optional LoRA adapter
  * (PEFT semantics: {@code y = x·Wᵀ + b + scaling·(x·Aᵀ)·Bᵀ}, A {@code [r, in]}, B {@code [out, r]}). The layer keeps
@@ -49,13 +51,13 @@ public final class LinearLayer {
         }
 
         /** The factor of each element: 0 with probability p, else 1/(1-p). */
-        double[] mask(double[] x, int n) {
+        float[] mask(float[] x, int n) {
             long h = seed;
-            for (int i = 0; i < n; i++) h = h * 0x9E3779B97F4A7C15L + Double.doubleToLongBits(x[i]);
+            for (int i = 0; i < n; i++) h = h * 0x9E3779B97F4A7C15L + Float.floatToRawIntBits(x[i]);
             var random = new java.util.SplittableRandom(h);
-            double keep = 1 / (1 - p);
-            double[] m = new double[n];
-            for (int i = 0; i < n; i++) m[i] = random.nextDouble() < p ? 0 : keep;
+            float keep = (float) (1 / (1 - p));
+            float[] m = new float[n];
+            for (int i = 0; i < n; i++) m[i] = random.nextDouble() < p ? 0f : keep;
             return m;
         }
     }
@@ -100,29 +102,28 @@ public final class LinearLayer {
     }
 
     /**
-     * Replaces the weight in the products by a frozen representation (QLoRA's 4-bit base; null returns to the float64
-     * weight, e.g. after merging an adapter into it). The weight parameter
-     * stops training; its values stay for code that reads them (merging, saving).
+     * Replaces the weight in the products by a frozen representation (QLoRA's 4-bit base; null returns to the float32
+     * weight, e.g. after merging an adapter into it). The weight parameter stops training.
      */
     public void freezeAs(FrozenWeight weight) {
         this.frozen = weight;
         this.weight.setTrainable(false);
     }
 
-    /** The frozen representation, or null when the float64 weight is used. */
+    /** The frozen representation, or null when the float32 weight is used. */
     public FrozenWeight frozen() {
         return frozen;
     }
 
     /** The dropout factors for this input, or null when no dropout applies. */
-    private double[] mask(double[] x, int rows) {
+    private float[] mask(float[] x, int rows) {
         Dropout d = lora.dropout();
         return d == null || !d.active() ? null : d.mask(x, rows * in);
     }
 
-    private static double[] times(double[] x, double[] mask) {
+    private static float[] times(float[] x, float[] mask) {
         if (mask == null) return x;
-        double[] out = new double[mask.length];
+        float[] out = new float[mask.length];
         for (int i = 0; i < out.length; i++) out[i] = x[i] * mask[i];
         return out;
     }
@@ -132,53 +133,63 @@ public final class LinearLayer {
         this.lora = null;
     }
 
-    public void forward(double[] x, int rows, double[] y) {
+    /** {@code s·(x̃·Aᵀ)} for the adapter's (dropped-out) input x̃: the small {@code [rows, r]} product both passes need. */
+    private float[] scaledXa(float[] xl, int rows) {
+        int r = lora.rank();
+        float[] xa = new float[rows * r];
+        Gemm.gemm(false, true, rows, r, in, xl, 0, lora.a().value(), 0, xa, 0, false);
+        float s = (float) lora.scaling();
+        for (int i = 0; i < xa.length; i++) xa[i] *= s;
+        return xa;
+    }
+
+    public void forward(float[] x, int rows, float[] y) {
         if (frozen != null) {
             frozen.forward(y, x, rows);
-            if (bias != null) for (int r = 0; r < rows; r++) for (int j = 0; j < out; j++) y[r * out + j] += bias.value()[j];
+            if (bias != null) Linear.addBias(y, bias.value(), rows, out);
         } else {
             Linear.forward(y, x, weight.value(), bias == null ? null : bias.value(), rows, in, out);
         }
         if (lora != null) {
-            int r = lora.rank();
-            double[] mask = mask(x, rows);
-            double[] xl = times(x, mask);
-            double[] xa = new double[rows * r];
-            Matmul.nt(xa, xl, lora.a().value(), rows, r, in, false);
-            double[] delta = new double[rows * out];
-            Matmul.nt(delta, xa, lora.b().value(), rows, out, r, false);
-            double s = lora.scaling();
-            for (int i = 0; i < rows * out; i++) y[i] += s * delta[i];
+            float[] xa = scaledXa(times(x, mask(x, rows)), rows);
+            Gemm.gemm(false, true, rows, out, lora.rank(), xa, 0, lora.b().value(), 0, y, 0, true);   // y += s·xa·Bᵀ
         }
     }
 
     /** Accumulates into {@code dx} (may be null) and into the gradients of the trainable parameters. */
-    public void backward(double[] x, int rows, double[] dy, double[] dx) {
+    public void backward(float[] x, int rows, float[] dy, float[] dx) {
+        backward(x, rows, dy, dx, true);
+    }
+
+    /**
+     * Adds the input gradient to {@code dx} when {@code accumulate}, else overwrites it (a fresh temporary needs no
+     * clearing); parameter gradients always accumulate.
+     */
+    public void backward(float[] x, int rows, float[] dy, float[] dx, boolean accumulate) {
         if (frozen != null) {
-            if (dx != null) frozen.inputGradient(dx, dy, rows);
-            Linear.backward(null, null, bias == null ? null : bias.grad(), dy, x, weight.value(), rows, in, out);
+            if (dx != null) frozen.inputGradient(dx, dy, rows, accumulate);
+            if (bias != null && bias.grad() != null) Linear.biasGradient(bias.grad(), dy, rows, out);
         } else {
-            Linear.backward(dx, weight.grad(), bias == null ? null : bias.grad(), dy, x, weight.value(), rows, in, out);
+            Linear.backward(dx, weight.grad(), bias == null ? null : bias.grad(), dy, x, weight.value(), rows, in, out, accumulate);
         }
         if (lora != null) {
             int r = lora.rank();
-            double s = lora.scaling();
-            double[] mask = mask(x, rows);
-            double[] xl = times(x, mask);
-            double[] xa = new double[rows * r];
-            Matmul.nt(xa, xl, lora.a().value(), rows, r, in, false);
-            double[] scaledDy = new double[rows * out];
-            for (int i = 0; i < rows * out; i++) scaledDy[i] = s * dy[i];
-            if (lora.b().grad() != null) Matmul.tn(lora.b().grad(), scaledDy, xa, out, r, rows, true);
-            double[] dxa = new double[rows * r];
-            Matmul.nn(dxa, scaledDy, lora.b().value(), rows, r, out, false);
-            if (lora.a().grad() != null) Matmul.tn(lora.a().grad(), dxa, xl, r, in, rows, true);
+            float s = (float) lora.scaling();
+            float[] mask = mask(x, rows);
+            float[] xl = times(x, mask);
+            float[] xa = scaledXa(xl, rows);
+            // y = s·(x̃·Aᵀ)·Bᵀ: dB += dyᵀ·(s·x̃Aᵀ), dxa = s·dy·B, dA += dxaᵀ·x̃, dx̃ = dxa·A.
+            if (lora.b().grad() != null) Gemm.gemm(true, false, out, r, rows, dy, 0, xa, 0, lora.b().grad(), 0, true);
+            float[] dxa = new float[rows * r];
+            Gemm.gemm(false, false, rows, r, out, dy, 0, lora.b().value(), 0, dxa, 0, false);
+            for (int i = 0; i < dxa.length; i++) dxa[i] *= s;
+            if (lora.a().grad() != null) Gemm.gemm(true, false, r, in, rows, dxa, 0, xl, 0, lora.a().grad(), 0, true);
             if (dx != null) {
                 if (mask == null) {
-                    Matmul.nn(dx, dxa, lora.a().value(), rows, in, r, true);
+                    Gemm.gemm(false, false, rows, in, r, dxa, 0, lora.a().value(), 0, dx, 0, true);
                 } else {
-                    double[] dxl = new double[rows * in];
-                    Matmul.nn(dxl, dxa, lora.a().value(), rows, in, r, false);
+                    float[] dxl = new float[rows * in];
+                    Gemm.gemm(false, false, rows, in, r, dxa, 0, lora.a().value(), 0, dxl, 0, false);
                     for (int i = 0; i < rows * in; i++) dx[i] += dxl[i] * mask[i];
                 }
             }

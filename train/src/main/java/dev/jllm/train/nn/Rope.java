@@ -12,16 +12,21 @@ public final class Rope {
     private Rope() {}
 
     /** {@code cos} and {@code sin} of {@code position · invFreq[i]}, row-major {@code [positions, headDim/2]}. */
-    public record Table(int positions, int half, double[] cos, double[] sin) {
+    public record Table(int positions, int half, float[] cos, float[] sin) {
+        /**
+         * The angle is formed as transformers forms it in float32 training: a float32 inverse frequency times a
+         * float32 position, rounded to float32 (at position 255 that rounding alone moves cos by ~1e-5, as much as
+         * all other float32 noise of a small model's logits together); its cosine and sine are then rounded once.
+         */
         public static Table of(double[] invFreq, int positions) {
             int half = invFreq.length;
-            double[] cos = new double[positions * half];
-            double[] sin = new double[positions * half];
+            float[] cos = new float[positions * half];
+            float[] sin = new float[positions * half];
             for (int p = 0; p < positions; p++) {
                 for (int i = 0; i < half; i++) {
-                    double angle = p * invFreq[i];
-                    cos[p * half + i] = Math.cos(angle);
-                    sin[p * half + i] = Math.sin(angle);
+                    float angle = (float) p * (float) invFreq[i];
+                    cos[p * half + i] = (float) Math.cos(angle);
+                    sin[p * half + i] = (float) Math.sin(angle);
                 }
             }
             return new Table(positions, half, cos, sin);
@@ -70,28 +75,32 @@ public final class Rope {
      * Rotates, in place, every head of every row of {@code x} ({@code [rows, heads·headDim]}); row r sits at
      * position {@code positions[r]}. {@code inverse} rotates the other way, which is the backward pass.
      */
-    public static void apply(double[] x, int[] positions, int heads, Table table, boolean inverse) {
+    public static void apply(float[] x, int[] positions, int heads, Table table, boolean inverse) {
         int half = table.half();
         int dim = 2 * half;
         int width = heads * dim;
-        double sign = inverse ? -1 : 1;
-        for (int r = 0; r < positions.length; r++) {
-            int p = positions[r];
+        float sign = inverse ? -1 : 1;
+        for (int p : positions) {
             if (p < 0 || p >= table.positions()) {
                 throw new IllegalArgumentException("position " + p + " outside the rotary table of " + table.positions());
             }
-            int c = p * half;
-            for (int h = 0; h < heads; h++) {
-                int o = r * width + h * dim;
-                for (int i = 0; i < half; i++) {
-                    double cos = table.cos()[c + i];
-                    double sin = sign * table.sin()[c + i];
-                    double x1 = x[o + i];
-                    double x2 = x[o + i + half];
-                    x[o + i] = x1 * cos - x2 * sin;
-                    x[o + i + half] = x2 * cos + x1 * sin;
+        }
+        dev.jllm.core.kernel.Parallel.forRange(positions.length, 16, (w, r0, r1) -> {
+            float[] cosT = table.cos(), sinT = table.sin();
+            for (int r = r0; r < r1; r++) {
+                int c = positions[r] * half;
+                for (int h = 0; h < heads; h++) {
+                    int o = r * width + h * dim;
+                    for (int i = 0; i < half; i++) {
+                        float cos = cosT[c + i];
+                        float sin = sign * sinT[c + i];
+                        float x1 = x[o + i];
+                        float x2 = x[o + i + half];
+                        x[o + i] = x1 * cos - x2 * sin;
+                        x[o + i + half] = x2 * cos + x1 * sin;
+                    }
                 }
             }
-        }
+        });
     }
 }

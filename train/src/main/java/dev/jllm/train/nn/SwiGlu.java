@@ -1,34 +1,50 @@
 package dev.jllm.train.nn;
 
-import java.util.stream.IntStream;
+import dev.jllm.core.kernel.Exp;
+import dev.jllm.core.kernel.Parallel;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /** The gated activation of Llama's MLP: {@code a = silu(g) · u} with {@code silu(g) = g·σ(g)}. */
 public final class SwiGlu {
-    /** Elements per parallel task; the exponentials make this worth spreading over the cores. */
-    private static final int BLOCK = 1 << 14;
+    /** Elements per parallel grain; the exponentials make this worth spreading over the cores. */
+    private static final int GRAIN = 1 << 12;
+    private static final VectorSpecies<Float> F = VectorMath.species();
 
     private SwiGlu() {}
 
-    public static void forward(double[] a, double[] g, double[] u, int n) {
-        IntStream.range(0, (n + BLOCK - 1) / BLOCK).parallel().forEach(blk -> {
-            for (int i = blk * BLOCK, end = Math.min(n, i + BLOCK); i < end; i++) {
-                a[i] = g[i] * sigmoid(g[i]) * u[i];
+    public static void forward(float[] a, float[] g, float[] u, int n) {
+        Parallel.forRange(n, GRAIN, (w, i0, i1) -> {
+            int i = i0;
+            for (; i + F.length() <= i1; i += F.length()) {
+                FloatVector gv = FloatVector.fromArray(F, g, i);
+                gv.mul(VectorMath.sigmoid(gv)).mul(FloatVector.fromArray(F, u, i)).intoArray(a, i);
+            }
+            for (; i < i1; i++) a[i] = g[i] * sigmoid(g[i]) * u[i];
+        });
+    }
+
+    /** {@code silu'(g) = σ(g)·(1 + g·(1 − σ(g)))}; writes dg and du. */
+    public static void backward(float[] dg, float[] du, float[] da, float[] g, float[] u, int n) {
+        Parallel.forRange(n, GRAIN, (w, i0, i1) -> {
+            int i = i0;
+            FloatVector one = FloatVector.broadcast(F, 1f);
+            for (; i + F.length() <= i1; i += F.length()) {
+                FloatVector gv = FloatVector.fromArray(F, g, i), dav = FloatVector.fromArray(F, da, i);
+                FloatVector sig = VectorMath.sigmoid(gv);
+                dav.mul(gv).mul(sig).intoArray(du, i);
+                FloatVector dsilu = sig.mul(one.add(gv.mul(one.sub(sig))));
+                dav.mul(FloatVector.fromArray(F, u, i)).mul(dsilu).intoArray(dg, i);
+            }
+            for (; i < i1; i++) {
+                float sig = sigmoid(g[i]);
+                du[i] = da[i] * g[i] * sig;
+                dg[i] = da[i] * u[i] * sig * (1 + g[i] * (1 - sig));
             }
         });
     }
 
-    /** {@code silu'(g) = σ(g)·(1 + g·(1 − σ(g)))}; accumulates into dg and du. */
-    public static void backward(double[] dg, double[] du, double[] da, double[] g, double[] u, int n) {
-        IntStream.range(0, (n + BLOCK - 1) / BLOCK).parallel().forEach(blk -> {
-            for (int i = blk * BLOCK, end = Math.min(n, i + BLOCK); i < end; i++) {
-                double sig = sigmoid(g[i]);
-                du[i] += da[i] * g[i] * sig;
-                dg[i] += da[i] * u[i] * sig * (1 + g[i] * (1 - sig));
-            }
-        });
-    }
-
-    private static double sigmoid(double x) {
-        return 1.0 / (1.0 + Math.exp(-x));
+    private static float sigmoid(float x) {
+        return 1f / (1f + Exp.exp(-x));  // the scalar twin of VectorMath.sigmoid
     }
 }

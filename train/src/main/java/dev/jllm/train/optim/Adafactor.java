@@ -32,10 +32,10 @@ public final class Adafactor implements Optimizer {
     private final boolean scaleParameter;
     private final boolean relativeStep;
     private final boolean warmupInit;
-    private final double[][] row;
-    private final double[][] col;
-    private final double[][] full;
-    private final double[][] firstMoment;
+    private final float[][] row;
+    private final float[][] col;
+    private final float[][] full;
+    private final float[][] firstMoment;
     private long t;
 
     /** @param beta1 first-moment decay, or null for none (the default: no momentum, the memory saving) */
@@ -53,20 +53,20 @@ public final class Adafactor implements Optimizer {
         this.relativeStep = relativeStep;
         this.warmupInit = warmupInit;
         int n = groups.size();
-        row = new double[n][];
-        col = new double[n][];
-        full = new double[n][];
-        firstMoment = new double[n][];
+        row = new float[n][];
+        col = new float[n][];
+        full = new float[n][];
+        firstMoment = new float[n][];
         for (int i = 0; i < n; i++) {
             int[] shape = groups.get(i).parameter().shape();
             if (shape.length > 2) throw new IllegalArgumentException("Adafactor here factors matrices only; '" + groups.get(i).parameter().name() + "' has " + shape.length + " dimensions");
             if (shape.length == 2) {
-                row[i] = new double[shape[0]];
-                col[i] = new double[shape[1]];
+                row[i] = new float[shape[0]];
+                col[i] = new float[shape[1]];
             } else {
-                full[i] = new double[groups.get(i).parameter().size()];
+                full[i] = new float[groups.get(i).parameter().size()];
             }
-            if (beta1 != null) firstMoment[i] = new double[groups.get(i).parameter().size()];
+            if (beta1 != null) firstMoment[i] = new float[groups.get(i).parameter().size()];
         }
     }
 
@@ -81,6 +81,12 @@ public final class Adafactor implements Optimizer {
         return Math.sqrt(s) / Math.sqrt(x.length);
     }
 
+    private static double rms(float[] x) {
+        double s = 0;
+        for (double v : x) s += v * v;
+        return Math.sqrt(s) / Math.sqrt(x.length);
+    }
+
     @Override
     public void step(double lr) {
         t++;
@@ -89,27 +95,27 @@ public final class Adafactor implements Optimizer {
 
     private void update(int gi, double lr) {
         ParamGroup group = groups.get(gi);
-        double[] p = group.parameter().value();
-        double[] g = group.parameter().grad();
+        float[] p = group.parameter().value();
+        float[] g = group.parameter().grad();
         double alpha = lr;
         if (relativeStep) alpha = Math.min(warmupInit ? 1e-6 * t : 1e-2, 1.0 / Math.sqrt(t));
         if (scaleParameter) alpha *= Math.max(eps2, rms(p));
         double beta2t = 1.0 - Math.pow(t, decayRate);
         double[] u = new double[p.length];
         if (row[gi] != null) {
-            double[] r = row[gi], c = col[gi];
+            float[] r = row[gi], c = col[gi];
             int rows = r.length, cols = c.length;
             double[] colSum = new double[cols];
             for (int i = 0; i < rows; i++) {
                 double rowSum = 0;
                 for (int j = 0; j < cols; j++) {
-                    double sq = g[i * cols + j] * g[i * cols + j] + eps1;
+                    double sq = (double) g[i * cols + j] * g[i * cols + j] + eps1;
                     rowSum += sq;
                     colSum[j] += sq;
                 }
-                r[i] = r[i] * beta2t + (1 - beta2t) * (rowSum / cols);
+                r[i] = (float) (r[i] * beta2t + (1 - beta2t) * (rowSum / cols));
             }
-            for (int j = 0; j < cols; j++) c[j] = c[j] * beta2t + (1 - beta2t) * (colSum[j] / rows);
+            for (int j = 0; j < cols; j++) c[j] = (float) (c[j] * beta2t + (1 - beta2t) * (colSum[j] / rows));
             double rMean = 0;
             for (double v : r) rMean += v;
             rMean /= rows;
@@ -118,18 +124,18 @@ public final class Adafactor implements Optimizer {
                 for (int j = 0; j < cols; j++) u[i * cols + j] = rFactor * (1.0 / Math.sqrt(c[j])) * g[i * cols + j];
             }
         } else {
-            double[] v = full[gi];
+            float[] v = full[gi];
             for (int i = 0; i < p.length; i++) {
-                v[i] = v[i] * beta2t + (1 - beta2t) * (g[i] * g[i] + eps1);
+                v[i] = (float) (v[i] * beta2t + (1 - beta2t) * ((double) g[i] * g[i] + eps1));
                 u[i] = g[i] / Math.sqrt(v[i]);
             }
         }
         double clip = Math.max(1.0, rms(u) / clipThreshold);
         for (int i = 0; i < u.length; i++) u[i] = u[i] / clip * alpha;
         if (beta1 != null) {
-            double[] m = firstMoment[gi];
+            float[] m = firstMoment[gi];
             for (int i = 0; i < u.length; i++) {
-                m[i] = m[i] * beta1 + (1 - beta1) * u[i];
+                m[i] = (float) (m[i] * beta1 + (1 - beta1) * u[i]);
                 u[i] = m[i];
             }
         }
@@ -146,8 +152,8 @@ public final class Adafactor implements Optimizer {
     }
 
     @Override
-    public Map<String, double[]> state() {
-        var out = new LinkedHashMap<String, double[]>();
+    public Map<String, float[]> state() {
+        var out = new LinkedHashMap<String, float[]>();
         for (int i = 0; i < groups.size(); i++) {
             String name = groups.get(i).parameter().name();
             if (row[i] != null) {
@@ -162,7 +168,7 @@ public final class Adafactor implements Optimizer {
     }
 
     @Override
-    public void restore(Map<String, double[]> state, long steps) {
+    public void restore(Map<String, float[]> state, long steps) {
         for (var e : state().entrySet()) Optimizer.copyInto(state, e.getKey(), e.getValue());
         this.t = steps;
     }

@@ -1,22 +1,53 @@
 package dev.jllm.train.optim;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
 import java.util.List;
 
 /**
- * {@code torch.optim.AdamW} (non-fused, no amsgrad): decoupled weight decay {@code p *= 1 − lr·wd} first, then
+ * {@code torch.optim.AdamW} (non-fused, no amsgrad) on float32 parameters and float32 moments, each update computed
+ * in double and rounded once per stored value: decoupled weight decay {@code p *= 1 − lr·wd} first, then
  * the bias-corrected Adam step {@code p −= lr/(1−β1ᵗ) · m / (sqrt(v)/sqrt(1−β2ᵗ) + eps)}, with the operations in
  * PyTorch's order so results agree to rounding.
+ *
+ * <p>{@link #paged} is bitsandbytes' {@code PagedAdamW32bit}: the same update, with both moments in memory-mapped,
+ * already-unlinked files ({@link PagedMemory}) that the OS can write back and drop from memory under pressure, the
+ * CPU counterpart of bitsandbytes' unified memory. The update runs on chunks copied out of the mapping and back, through
+ * the very loop the heap state uses, so the results are bit for bit those of {@code adamw_torch}.
  */
 public final class AdamW implements Optimizer {
+    /** Elements per chunk the paged variant copies between its mapped state and the update loop. */
+    private static final int CHUNK = 1 << 14;
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
     private final List<ParamGroup> groups;
     private final double beta1;
     private final double beta2;
     private final double eps;
-    private final double[][] m;
-    private final double[][] v;
+    /** Heap moments; null when paged. */
+    private final float[][] m;
+    private final float[][] v;
+    /** Paged moments of each group, {@code [m | v]} as floats; null on the heap. */
+    private final MemorySegment[] pages;
     private long t;
 
     public AdamW(List<ParamGroup> groups, double beta1, double beta2, double eps) {
+        this(groups, beta1, beta2, eps, null);
+    }
+
+    /** {@code paged_adamw_32bit}: both moments in memory-mapped files created (and unlinked at once) in {@code directory}. */
+    public static AdamW paged(List<ParamGroup> groups, double beta1, double beta2, double eps, Path directory) {
+        return new AdamW(groups, beta1, beta2, eps, directory);
+    }
+
+    /** {@code paged_adamw_32bit} with its files in the system temporary directory. */
+    public static AdamW paged(List<ParamGroup> groups, double beta1, double beta2, double eps) {
+        return paged(groups, beta1, beta2, eps, Path.of(System.getProperty("java.io.tmpdir")));
+    }
+
+    private AdamW(List<ParamGroup> groups, double beta1, double beta2, double eps, Path pageDirectory) {
         if (!(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1)) {
             throw new IllegalArgumentException("AdamW betas must lie in [0, 1), got " + beta1 + ", " + beta2);
         }
@@ -25,12 +56,28 @@ public final class AdamW implements Optimizer {
         this.beta1 = beta1;
         this.beta2 = beta2;
         this.eps = eps;
-        this.m = new double[groups.size()][];
-        this.v = new double[groups.size()][];
-        for (int i = 0; i < groups.size(); i++) {
-            m[i] = new double[groups.get(i).parameter().size()];
-            v[i] = new double[groups.get(i).parameter().size()];
+        if (pageDirectory == null) {
+            this.pages = null;
+            this.m = new float[groups.size()][];
+            this.v = new float[groups.size()][];
+            for (int i = 0; i < groups.size(); i++) {
+                m[i] = new float[groups.get(i).parameter().size()];
+                v[i] = new float[groups.get(i).parameter().size()];
+            }
+        } else {
+            this.m = null;
+            this.v = null;
+            this.pages = new MemorySegment[groups.size()];
+            // an automatic arena: the mappings go when the optimizer is garbage, and the unlinked files with them
+            Arena arena = Arena.ofAuto();
+            for (int i = 0; i < groups.size(); i++) {
+                pages[i] = PagedMemory.allocate(8L * groups.get(i).parameter().size(), pageDirectory, "jllm-paged-adamw32bit-", arena);
+            }
         }
+    }
+
+    public boolean isPaged() {
+        return pages != null;
     }
 
     /** transformers' defaults: betas (0.9, 0.999), eps 1e-8. */
@@ -50,16 +97,38 @@ public final class AdamW implements Optimizer {
 
     private void update(int gi, double lr, double stepSize, double bc2Sqrt) {
         ParamGroup group = groups.get(gi);
-        double[] p = group.parameter().value();
-        double[] g = group.parameter().grad();
-        double[] mi = m[gi], vi = v[gi];
+        float[] p = group.parameter().value();
+        float[] g = group.parameter().grad();
         double decay = 1 - lr * group.weightDecay();
-        for (int i = 0; i < p.length; i++) {
+        if (pages == null) {
+            adam(p, g, 0, m[gi], v[gi], 0, p.length, decay, stepSize, bc2Sqrt);
+            return;
+        }
+        MemorySegment page = pages[gi];
+        long vBase = 4L * p.length;
+        float[] mc = new float[Math.min(CHUNK, p.length)], vc = new float[mc.length];
+        for (int from = 0; from < p.length; from += CHUNK) {
+            int len = Math.min(CHUNK, p.length - from);
+            MemorySegment.copy(page, F32, 4L * from, mc, 0, len);
+            MemorySegment.copy(page, F32, vBase + 4L * from, vc, 0, len);
+            adam(p, g, from, mc, vc, 0, len, decay, stepSize, bc2Sqrt);
+            MemorySegment.copy(mc, 0, page, F32, 4L * from, len);
+            MemorySegment.copy(vc, 0, page, F32, vBase + 4L * from, len);
+        }
+    }
+
+    /** The update of {@code n} elements: parameter and gradient from {@code at}, moments from {@code stateAt}. */
+    private void adam(float[] p, float[] g, int at, float[] mi, float[] vi, int stateAt, int n, double decay, double stepSize,
+                      double bc2Sqrt) {
+        for (int k = 0; k < n; k++) {
+            int i = at + k, j = stateAt + k;
             double gr = g[i];
-            p[i] *= decay;
-            mi[i] = beta1 * mi[i] + (1 - beta1) * gr;
-            vi[i] = beta2 * vi[i] + (1 - beta2) * gr * gr;
-            p[i] -= stepSize * mi[i] / (Math.sqrt(vi[i]) / bc2Sqrt + eps);
+            double pi = (float) (p[i] * decay);
+            float m = (float) (beta1 * mi[j] + (1 - beta1) * gr);
+            float vv = (float) (beta2 * vi[j] + (1 - beta2) * gr * gr);
+            mi[j] = m;
+            vi[j] = vv;
+            p[i] = (float) (pi - stepSize * m / (Math.sqrt(vv) / bc2Sqrt + eps));
         }
     }
 
@@ -68,31 +137,46 @@ public final class AdamW implements Optimizer {
         return t;
     }
 
+    /** Live arrays for heap state; copies of the paged state (a checkpoint only reads them). */
     @Override
-    public java.util.Map<String, double[]> state() {
-        var out = new java.util.LinkedHashMap<String, double[]>();
+    public java.util.Map<String, float[]> state() {
+        var out = new java.util.LinkedHashMap<String, float[]>();
         for (int i = 0; i < groups.size(); i++) {
-            out.put("exp_avg/" + groups.get(i).parameter().name(), m[i]);
-            out.put("exp_avg_sq/" + groups.get(i).parameter().name(), v[i]);
+            out.put("exp_avg/" + groups.get(i).parameter().name(), firstMoment(i));
+            out.put("exp_avg_sq/" + groups.get(i).parameter().name(), secondMoment(i));
         }
         return out;
     }
 
     @Override
-    public void restore(java.util.Map<String, double[]> state, long steps) {
+    public void restore(java.util.Map<String, float[]> state, long steps) {
         for (int i = 0; i < groups.size(); i++) {
-            Optimizer.copyInto(state, "exp_avg/" + groups.get(i).parameter().name(), m[i]);
-            Optimizer.copyInto(state, "exp_avg_sq/" + groups.get(i).parameter().name(), v[i]);
+            String name = groups.get(i).parameter().name();
+            if (pages == null) {
+                Optimizer.copyInto(state, "exp_avg/" + name, m[i]);
+                Optimizer.copyInto(state, "exp_avg_sq/" + name, v[i]);
+            } else {
+                int n = groups.get(i).parameter().size();
+                float[] mi = new float[n], vi = new float[n];
+                Optimizer.copyInto(state, "exp_avg/" + name, mi);
+                Optimizer.copyInto(state, "exp_avg_sq/" + name, vi);
+                MemorySegment.copy(mi, 0, pages[i], F32, 0, n);
+                MemorySegment.copy(vi, 0, pages[i], F32, 4L * n, n);
+            }
         }
         this.t = steps;
     }
 
-    /** First and second moments of group i (for checkpoints and tests). */
-    public double[] firstMoment(int i) {
-        return m[i];
+    /** First moment of group i: the live array on the heap, a copy of paged state. */
+    public float[] firstMoment(int i) {
+        if (pages == null) return m[i];
+        return pages[i].asSlice(0, 4L * groups.get(i).parameter().size()).toArray(F32);
     }
 
-    public double[] secondMoment(int i) {
-        return v[i];
+    /** Second moment of group i: the live array on the heap, a copy of paged state. */
+    public float[] secondMoment(int i) {
+        if (pages == null) return v[i];
+        int n = groups.get(i).parameter().size();
+        return pages[i].asSlice(4L * n, 4L * n).toArray(F32);
     }
 }

@@ -16,10 +16,10 @@ public final class GradClip {
     public static double globalNorm(List<Parameter> parameters) {
         double[] partial = new double[parameters.size()];
         IntStream.range(0, parameters.size()).parallel().forEach(i -> {
-            double[] g = parameters.get(i).grad();
+            float[] g = parameters.get(i).grad();
             if (g == null) return;
             double s = 0;
-            for (double x : g) s += x * x;
+            for (float x : g) s += (double) x * x;
             partial[i] = s;
         });
         double sum = 0;
@@ -43,7 +43,7 @@ public final class GradClip {
     /** Multiplies every gradient by {@code factor}. */
     public static void scale(List<Parameter> parameters, double factor) {
         parameters.parallelStream().forEach(p -> {
-            double[] g = p.grad();
+            float[] g = p.grad();
             if (g == null) return;
             for (int i = 0; i < g.length; i++) g[i] *= factor;
         });

@@ -12,7 +12,7 @@ public final class Sgd implements Optimizer {
     private final double momentum;
     private final double dampening;
     private final boolean nesterov;
-    private final double[][] buffers;
+    private final float[][] buffers;
     private long t;
 
     public Sgd(List<ParamGroup> groups, double momentum, double dampening, boolean nesterov) {
@@ -24,7 +24,7 @@ public final class Sgd implements Optimizer {
         this.momentum = momentum;
         this.dampening = dampening;
         this.nesterov = nesterov;
-        this.buffers = new double[groups.size()][];
+        this.buffers = new float[groups.size()][];
     }
 
     public Sgd(List<ParamGroup> groups) {
@@ -35,15 +35,15 @@ public final class Sgd implements Optimizer {
     public void step(double lr) {
         for (int gi = 0; gi < groups.size(); gi++) {
             ParamGroup group = groups.get(gi);
-            double[] p = group.parameter().value();
-            double[] g = group.parameter().grad();
+            float[] p = group.parameter().value();
+            float[] g = group.parameter().grad();
             double wd = group.weightDecay();
-            if (momentum != 0 && buffers[gi] == null) buffers[gi] = new double[p.length];
-            double[] buf = buffers[gi];
+            if (momentum != 0 && buffers[gi] == null) buffers[gi] = new float[p.length];
+            float[] buf = buffers[gi];
             for (int i = 0; i < p.length; i++) {
                 double d = g[i] + wd * p[i];
                 if (momentum != 0) {
-                    buf[i] = t == 0 ? d : momentum * buf[i] + (1 - dampening) * d;
+                    buf[i] = (float) (t == 0 ? d : momentum * buf[i] + (1 - dampening) * d);
                     d = nesterov ? d + momentum * buf[i] : buf[i];
                 }
                 p[i] -= lr * d;
@@ -53,8 +53,8 @@ public final class Sgd implements Optimizer {
     }
 
     @Override
-    public java.util.Map<String, double[]> state() {
-        var out = new java.util.LinkedHashMap<String, double[]>();
+    public java.util.Map<String, float[]> state() {
+        var out = new java.util.LinkedHashMap<String, float[]>();
         for (int i = 0; i < groups.size(); i++) {
             if (buffers[i] != null) out.put("momentum_buffer/" + groups.get(i).parameter().name(), buffers[i]);
         }
@@ -62,11 +62,11 @@ public final class Sgd implements Optimizer {
     }
 
     @Override
-    public void restore(java.util.Map<String, double[]> state, long steps) {
+    public void restore(java.util.Map<String, float[]> state, long steps) {
         for (int i = 0; i < groups.size(); i++) {
             String key = "momentum_buffer/" + groups.get(i).parameter().name();
             if (momentum != 0 && steps > 0) {
-                buffers[i] = new double[groups.get(i).parameter().size()];
+                buffers[i] = new float[groups.get(i).parameter().size()];
                 Optimizer.copyInto(state, key, buffers[i]);
             }
         }

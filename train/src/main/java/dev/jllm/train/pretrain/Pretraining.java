@@ -211,7 +211,7 @@ public final class Pretraining {
             int[] in = ids.stream().mapToInt(Integer::intValue).toArray();
             int[] mask = new int[n];
             java.util.Arrays.fill(mask, 1);
-            double[] logits = model.logits(Batch.of(new int[][]{in}, new int[][]{mask}, new int[][]{in}));
+            float[] logits = model.logits(Batch.of(new int[][]{in}, new int[][]{mask}, new int[][]{in}));
             int best = 0;
             for (int v = 1; v < vocab; v++) if (logits[(n - 1) * vocab + v] > logits[(n - 1) * vocab + best]) best = v;
             if (best == eos) break;

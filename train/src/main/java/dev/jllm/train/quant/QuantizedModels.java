@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jllm.core.JllmException;
 import dev.jllm.core.quant.bnb.Bnb4bitWeight;
+import dev.jllm.core.quant.bnb.Bnb8bitLayout;
+import dev.jllm.core.quant.bnb.Bnb8bitWeight;
 import dev.jllm.core.quant.bnb.BnbLayout;
 import dev.jllm.core.safetensors.Checkpoint;
 import dev.jllm.core.safetensors.SafeTensor;
@@ -12,6 +14,7 @@ import dev.jllm.core.safetensors.SafetensorsWriter;
 import dev.jllm.model.config.ModelConfig;
 import dev.jllm.train.model.CausalLm;
 import dev.jllm.train.model.HfFolderWriter;
+import dev.jllm.train.nn.FrozenWeight;
 import dev.jllm.train.nn.LinearLayer;
 import dev.jllm.train.nn.Parameter;
 
@@ -26,10 +29,11 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * 4-bit models for QLoRA: quantizing a loaded model at load time as transformers + bitsandbytes do, loading
- * pre-quantized {@code *-bnb-4bit} checkpoints, saving in that layout, and {@code prepare_model_for_kbit_training}.
- * The linear layers' float64 weights keep the dequantized values (what merging an adapter adds to); the products
- * read the packed codes.
+ * 4-bit (QLoRA) and 8-bit (LLM.int8) models: quantizing a loaded model at load time as transformers + bitsandbytes
+ * do, loading pre-quantized {@code *-bnb-4bit} / 8-bit checkpoints, saving in those layouts, and
+ * {@code prepare_model_for_kbit_training}.
+ * The quantized layers keep no dense copy: their weight parameters are deferred and dequantize only if something asks
+ * for their values (merging an adapter, a dense save); the products read the codes.
  */
 public final class QuantizedModels {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -39,7 +43,7 @@ public final class QuantizedModels {
     /** A loaded model and its quantization (null for a full-precision checkpoint). */
     public record Loaded(CausalLm model, BitsAndBytesConfig quantization) {}
 
-    /** Loads a folder, full precision or bitsandbytes 4-bit (detected from config.json's quantization_config). */
+    /** Loads a folder, full precision or bitsandbytes 4-bit / 8-bit (detected from config.json's quantization_config). */
     public static Loaded load(Path folder) {
         Path configFile = Files.isDirectory(folder) ? folder.resolve("config.json") : folder;
         JsonNode root;
@@ -51,12 +55,24 @@ public final class QuantizedModels {
         BitsAndBytesConfig bnb = BitsAndBytesConfig.fromModelConfig(configFile.toString(), root);
         if (bnb == null) return new Loaded(CausalLm.load(folder), null);
         ModelConfig config = ModelConfig.fromJson(folder);
-        var weights = new LinkedHashMap<String, double[]>();
+        var weights = new LinkedHashMap<String, float[]>();
         var packed = new HashMap<String, Bnb4bitWeight>();
+        var int8 = new HashMap<String, Bnb8bitWeight>();
+        var deferred = new HashMap<String, java.util.function.Supplier<float[]>>();
         try (Checkpoint ckpt = Checkpoint.open(folder)) {
             for (var e : CausalLm.expectedShapes(config).entrySet()) {
                 String name = e.getKey();
-                if (BnbLayout.isQuantized(ckpt, name)) {
+                if (Bnb8bitLayout.isQuantized(ckpt, name)) {
+                    if (!bnb.loadIn8bit()) throw new JllmException(folder + ": tensor '" + name + "' is stored in 8 bits but quantization_config says load_in_4bit");
+                    Bnb8bitWeight w = Bnb8bitLayout.read(ckpt, name);
+                    if (!Arrays.equals(w.shape(), e.getValue())) {
+                        throw new JllmException(folder + ": 8-bit tensor '" + name + "' has shape " + Arrays.toString(w.shape())
+                                + ", expected " + Arrays.toString(e.getValue()) + " from config.json");
+                    }
+                    int8.put(name, w);
+                    deferred.put(name, w::dequantize);
+                } else if (BnbLayout.isQuantized(ckpt, name)) {
+                    if (bnb.loadIn8bit()) throw new JllmException(folder + ": tensor '" + name + "' is stored in 4 bits but quantization_config says load_in_8bit");
                     Bnb4bitWeight w = BnbLayout.read(ckpt, name);
                     if (!Arrays.equals(w.shape(), e.getValue())) {
                         throw new JllmException(folder + ": 4-bit tensor '" + name + "' has shape " + Arrays.toString(w.shape())
@@ -66,7 +82,7 @@ public final class QuantizedModels {
                         throw new JllmException(folder + ": tensor '" + name + "' is " + w.type().bnbName() + " but quantization_config says " + bnb.quantType().bnbName());
                     }
                     packed.put(name, w);
-                    weights.put(name, toDoubles(w.dequantize()));
+                    deferred.put(name, w::dequantize);
                 } else {
                     if (!ckpt.has(name)) throw new JllmException(folder + ": checkpoint has no tensor '" + name + "'");
                     SafeTensor t = ckpt.tensor(name);
@@ -74,16 +90,21 @@ public final class QuantizedModels {
                         throw new JllmException(folder + ": tensor '" + name + "' has shape " + Arrays.toString(t.shape())
                                 + ", expected " + Arrays.toString(e.getValue()) + " from config.json");
                     }
-                    weights.put(name, t.toDoubleArray());
+                    weights.put(name, t.toFloatArray());
                 }
             }
         }
-        CausalLm model = CausalLm.of(config, weights);
+        CausalLm model = CausalLm.of(config, weights, deferred);
         for (var e : model.linearsByName().entrySet()) {
             Bnb4bitWeight w = packed.get(e.getKey() + ".weight");
             if (w != null) e.getValue().freezeAs(new QuantizedLinear(w, bnb.computeDtype()));
+            Bnb8bitWeight w8 = int8.get(e.getKey() + ".weight");
+            if (w8 != null) e.getValue().freezeAs(new Int8Linear(w8, bnb.llmInt8Threshold()));
         }
-        if (packed.isEmpty()) throw new JllmException(folder + ": config.json declares 4-bit quantization but no tensor is stored in bitsandbytes' 4-bit layout");
+        if (packed.isEmpty() && int8.isEmpty()) {
+            throw new JllmException(folder + ": config.json declares " + (bnb.loadIn8bit() ? "8" : "4") + "-bit quantization but no tensor is stored in bitsandbytes' "
+                    + (bnb.loadIn8bit() ? "8" : "4") + "-bit layout");
+        }
         return new Loaded(model, bnb);
     }
 
@@ -93,21 +114,35 @@ public final class QuantizedModels {
         for (var e : model.linearsByName().entrySet()) {
             if (!config.quantizes(e.getKey()) || e.getValue().frozen() != null) continue;
             LinearLayer lin = e.getValue();
-            double[] v = lin.weight().value();
-            float[] f = new float[v.length];
-            for (int i = 0; i < f.length; i++) f[i] = (float) v[i];
-            Bnb4bitWeight w = Bnb4bitWeight.quantize(f, new long[]{lin.out(), lin.in()}, config.quantType(), config.useDoubleQuant());
-            float[] back = w.dequantize();
-            for (int i = 0; i < v.length; i++) v[i] = back[i];
-            lin.freezeAs(new QuantizedLinear(w, config.computeDtype()));
+            float[] v = lin.weight().value();
+            // the dense values go: merging or a dense save recomputes them from the codes
+            if (config.loadIn8bit()) {
+                Bnb8bitWeight w = Bnb8bitWeight.quantize(v, lin.out(), lin.in());
+                lin.freezeAs(new Int8Linear(w, config.llmInt8Threshold()));
+                lin.weight().defer(w::dequantize);
+            } else {
+                Bnb4bitWeight w = Bnb4bitWeight.quantize(v, new long[]{lin.out(), lin.in()}, config.quantType(), config.useDoubleQuant());
+                lin.freezeAs(new QuantizedLinear(w, config.computeDtype()));
+                lin.weight().defer(w::dequantize);
+            }
             n++;
         }
         return n;
     }
 
     /**
+     * Sets the LLM.int8 outlier threshold of every 8-bit layer: a runtime setting of {@code Linear8bitLt}, not stored
+     * with the weights, so a saved 8-bit model may run with another threshold than it was saved with.
+     */
+    public static void setInt8Threshold(CausalLm model, double threshold) {
+        for (LinearLayer lin : model.linearsByName().values()) {
+            if (lin.frozen() instanceof Int8Linear q) lin.freezeAs(new Int8Linear(q.weight(), threshold));
+        }
+    }
+
+    /**
      * PEFT's {@code prepare_model_for_kbit_training}: every base parameter frozen, gradient checkpointing on. Norms
-     * need no up-cast: this engine keeps them in float64 already.
+     * need no up-cast: this engine keeps them in float32 already.
      */
     public static void prepareForKbitTraining(CausalLm model) {
         for (Parameter p : model.parameters()) p.setTrainable(false);
@@ -115,26 +150,27 @@ public final class QuantizedModels {
     }
 
     /**
-     * Writes {@code model.safetensors} with the 4-bit layers in bitsandbytes' layout and everything else float32,
+     * Writes {@code model.safetensors} with the 4-bit / 8-bit layers in bitsandbytes' layout and everything else float32,
      * {@code config.json} with the quantization_config, and the tokenizer files of {@code sourceFolder}.
      */
     public static void save(CausalLm model, BitsAndBytesConfig config, Path sourceFolder, Path outDir) {
-        var frozen = new HashMap<String, QuantizedLinear>();
+        var frozen = new HashMap<String, FrozenWeight>();
         for (var e : model.linearsByName().entrySet()) {
-            if (e.getValue().frozen() instanceof QuantizedLinear q) frozen.put(e.getKey() + ".weight", q);
+            if (e.getValue().frozen() != null) frozen.put(e.getKey() + ".weight", e.getValue().frozen());
         }
         var tensors = new ArrayList<SafeTensor>();
         for (Parameter p : model.parameters()) {
-            QuantizedLinear q = frozen.get(p.name());
-            if (q != null) {
-                tensors.addAll(BnbLayout.tensors(p.name(), q.weight()));
+            FrozenWeight q = frozen.get(p.name());
+            if (q instanceof QuantizedLinear q4) {
+                tensors.addAll(BnbLayout.tensors(p.name(), q4.weight()));
+                continue;
+            }
+            if (q instanceof Int8Linear q8) {
+                tensors.addAll(Bnb8bitLayout.tensors(p.name(), q8.weight()));
                 continue;
             }
             long[] shape = Arrays.stream(p.shape()).asLongStream().toArray();
-            double[] v = p.value();
-            float[] f = new float[v.length];
-            for (int i = 0; i < f.length; i++) f[i] = (float) v[i];
-            tensors.add(SafeTensor.ofFloats(p.name(), shape, f));
+            tensors.add(SafeTensor.ofFloats(p.name(), shape, p.value()));
         }
         try {
             Files.createDirectories(outDir);
@@ -151,7 +187,7 @@ public final class QuantizedModels {
                 Files.move(tmp, outDir.resolve(name), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             }
         } catch (IOException e) {
-            throw new JllmException(outDir + ": cannot save the 4-bit model: " + e.getMessage(), e);
+            throw new JllmException(outDir + ": cannot save the quantized model: " + e.getMessage(), e);
         }
     }
 
@@ -159,11 +195,5 @@ public final class QuantizedModels {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.writeString(tmp, text);
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    }
-
-    private static double[] toDoubles(float[] f) {
-        double[] d = new double[f.length];
-        for (int i = 0; i < f.length; i++) d[i] = f[i];
-        return d;
     }
 }

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import static dev.jllm.train.FloatAsserts.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.*;
 
 class AdapterTest {
@@ -28,7 +29,7 @@ class AdapterTest {
     private static final Batch BATCH = Batch.of(new int[][]{{1, 403, 407, 261, 378, 432, 383, 286, 261, 376}},
             new int[][]{{1, 1, 1, 1, 1, 1, 1, 1, 1, 1}}, new int[][]{{1, 403, 407, 261, 378, 432, 383, 286, 261, 376}});
 
-    private static double maxDiff(double[] a, double[] b) {
+    private static double maxDiff(float[] a, float[] b) {
         double m = 0;
         for (int i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
         return m;
@@ -42,20 +43,23 @@ class AdapterTest {
         CausalLm b = CausalLm.load(BASE);
         assertEquals(config, LoraAdapters.attach(b, dir.resolve("copy")));
         assertArrayEquals(a.logits(BATCH), b.logits(BATCH), 0.0);
-        double[] unmerged = a.logits(BATCH);
+        float[] unmerged = a.logits(BATCH);
         LoraAdapters.merge(a);
-        assertTrue(maxDiff(unmerged, a.logits(BATCH)) < 1e-5);
+        double gap = maxDiff(unmerged, a.logits(BATCH));
+        // In float32 W + s·B·A is rounded once per element where the unmerged path rounds two products: the fixture
+        // documents PyTorch's own float32 merged and unmerged logits as each up to 1.6e-5 from the float64 merge.
+        assertTrue(gap < 2e-5, "merged vs unmerged " + gap);
     }
 
     @Test
     void severalAdaptersSwitchDisableAndUnload() {
-        double[] base = CausalLm.load(BASE).logits(BATCH);
+        float[] base = CausalLm.load(BASE).logits(BATCH);
         CausalLm one = CausalLm.load(BASE);
         LoraAdapters.attach(one, INITIAL);
-        double[] initial = one.logits(BATCH);
+        float[] initial = one.logits(BATCH);
         CausalLm two = CausalLm.load(BASE);
         LoraAdapters.attach(two, FINAL);
-        double[] trained = two.logits(BATCH);
+        float[] trained = two.logits(BATCH);
 
         CausalLm model = CausalLm.load(BASE);
         var set = new AdapterSet(model);
@@ -76,7 +80,7 @@ class AdapterTest {
 
     @Test
     void initLoraWeightsFollowPeft() {
-        double[] base = CausalLm.load(BASE).logits(BATCH);
+        float[] base = CausalLm.load(BASE).logits(BATCH);
         var config = new LoraConfig(4, 8, false, List.of("q_proj", "v_proj"), null);
         for (var init : LoraAdapters.InitLoraWeights.values()) {
             CausalLm m = CausalLm.load(BASE);

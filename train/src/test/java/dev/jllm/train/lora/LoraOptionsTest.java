@@ -20,6 +20,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
 
+import static dev.jllm.train.FloatAsserts.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.*;
 
 /** PEFT's layers_to_transform / layers_pattern and bias options (TinyModels.LLAMA: 2 layers, every projection has a bias). */

@@ -12,11 +12,12 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.util.List;
 import java.util.Random;
 
+import static dev.jllm.train.FloatAsserts.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Whole-model gradients against float64 finite differences, and accumulation versus one large batch. */
+/** Whole-model gradients against finite differences ({@link GradCheck}), and accumulation versus one large batch. */
 class CausalLmGradientTest {
 
     @ParameterizedTest
@@ -41,7 +42,7 @@ class CausalLmGradientTest {
         Random r = new Random(4);
         List<Parameter> trainable = model.trainableParameters();
         assertEquals(2 * 3 * 2, trainable.size());
-        for (Parameter p : trainable) for (int i = 0; i < p.size(); i++) p.value()[i] = r.nextGaussian() * 0.5;
+        for (Parameter p : trainable) for (int i = 0; i < p.size(); i++) p.value()[i] = (float) (r.nextGaussian() * 0.5);
         Batch batch = TinyModels.batch(model.config().vocabSize(), 6);
         int items = batch.labelCount();
         model.forwardBackward(batch, items);
@@ -67,9 +68,10 @@ class CausalLmGradientTest {
                     java.util.Arrays.copyOfRange(batch.labels(), b * T, (b + 1) * T));
             loss += small.forwardBackward(row, items).loss();
         }
-        assertEquals(whole.loss(), loss, 1e-13);
+        // Float32 products over 8 rows or over 1 row round differently; the sums agree to float32 rounding.
+        assertEquals(whole.loss(), loss, 1e-6);
         for (int i = 0; i < big.parameters().size(); i++) {
-            assertArrayEquals(big.parameters().get(i).grad(), small.parameters().get(i).grad(), 1e-13, big.parameters().get(i).name());
+            assertArrayEquals(big.parameters().get(i).grad(), small.parameters().get(i).grad(), 2e-6, big.parameters().get(i).name());
         }
     }
 
@@ -93,10 +95,10 @@ class CausalLmGradientTest {
         int T = padded.seqLen(), len = 4, V = model.config().vocabSize();
         Batch alone = new Batch(1, len, java.util.Arrays.copyOfRange(padded.inputIds(), T, T + len), new int[]{1, 1, 1, 1},
                 java.util.Arrays.copyOfRange(padded.labels(), T, T + len));
-        double[] a = model.logits(alone);
-        double[] p = model.logits(padded);
+        float[] a = model.logits(alone);
+        float[] p = model.logits(padded);
         for (int t = 0; t < len; t++) {
-            for (int v = 0; v < V; v++) assertEquals(a[t * V + v], p[(T + t) * V + v], 1e-12);
+            for (int v = 0; v < V; v++) assertEquals(a[t * V + v], p[(T + t) * V + v], 1e-5);
         }
     }
 }

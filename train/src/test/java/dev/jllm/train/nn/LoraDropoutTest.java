@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.Random;
 
+import static dev.jllm.train.FloatAsserts.assertArrayEquals;
 import static dev.jllm.train.nn.GradCheck.check;
 import static dev.jllm.train.nn.GradCheck.project;
 import static dev.jllm.train.nn.GradCheck.random;
@@ -27,8 +28,8 @@ class LoraDropoutTest {
         a.setTrainable(true);
         b.setTrainable(true);
         LinearLayer layer = layer(a, b, new LinearLayer.Dropout(0.3, 11), out, in);
-        double[] x = random(rnd, rows * in, 1), r = random(rnd, rows * out, 1), y = new double[rows * out];
-        layer.backward(x, rows, r, new double[x.length]);
+        float[] x = random(rnd, rows * in, 1), r = random(rnd, rows * out, 1), y = new float[rows * out];
+        layer.backward(x, rows, r, new float[x.length]);
         java.util.function.DoubleSupplier f = () -> {
             layer.forward(x, rows, y);
             return project(y, r);
@@ -44,14 +45,14 @@ class LoraDropoutTest {
         Parameter b = new Parameter("b", new int[]{out, rank}, random(rnd, out * rank, 1));
         var d = new LinearLayer.Dropout(0.25, 3);
         LinearLayer with = layer(a, b, d, out, in), without = layer(a, b, null, out, in);
-        double[] x = random(rnd, rows * in, 1), y1 = new double[rows * out], y2 = new double[rows * out];
+        float[] x = random(rnd, rows * in, 1), y1 = new float[rows * out], y2 = new float[rows * out];
         d.setActive(false);
         with.forward(x, rows, y1);
         without.forward(x, rows, y2);
         assertArrayEquals(y2, y1, 0.0);
-        double[] m = d.mask(x, x.length);
+        float[] m = d.mask(x, x.length);
         int dropped = 0;
-        for (double v : m) if (v == 0) dropped++; else assertEquals(1 / 0.75, v, 1e-15);
+        for (float v : m) if (v == 0) dropped++; else assertEquals((float) (1 / 0.75), v, 0f);
         assertEquals(0.25, dropped / (double) m.length, 0.04);
         assertArrayEquals(m, d.mask(x, x.length), 0.0, "the mask is a function of the input");
     }

@@ -1,6 +1,7 @@
 package dev.jllm.core.quant.bnb;
 
 import dev.jllm.core.JllmException;
+import dev.jllm.core.kernel.Gemm;
 
 import java.util.Arrays;
 import java.util.stream.IntStream;
@@ -37,23 +38,7 @@ public record Bnb4bitWeight(QuantType type, long[] shape, byte[] packed, float[]
 
     /** Quantizes row-major values as bitsandbytes' {@code quantize_4bit(blocksize=64)} does. */
     public static Bnb4bitWeight quantize(float[] values, long[] shape, QuantType type, boolean doubleQuant) {
-        int n = values.length;
-        int blocks = (n + BLOCK - 1) / BLOCK;
-        float[] absmax = new float[blocks];
-        byte[] packed = new byte[(n + 1) / 2];
-        int[] idx = new int[n + 1];
-        idx[n] = type.zeroCode();
-        for (int b = 0; b < blocks; b++) {
-            int from = b * BLOCK, to = Math.min(n, from + BLOCK);
-            float max = 0;
-            for (int i = from; i < to; i++) max = Math.max(max, Math.abs(values[i]));
-            absmax[b] = max;
-            float inv = 1.0f / max;
-            for (int i = from; i < to; i++) idx[i] = type.index(values[i] * inv);
-        }
-        for (int i = 0; i < packed.length; i++) packed[i] = (byte) (idx[2 * i] << 4 | idx[2 * i + 1]);
-        return doubleQuant ? new Bnb4bitWeight(type, shape.clone(), packed, null, DoubleQuant.of(absmax))
-                : new Bnb4bitWeight(type, shape.clone(), packed, absmax, null);
+        return Bnb4bitQuantizer.quantize(values, shape, type, doubleQuant);
     }
 
     public long elementCount() {
@@ -73,6 +58,57 @@ public record Bnb4bitWeight(QuantType type, long[] shape, byte[] packed, float[]
     /** The absmax each block is scaled by (restored from the double quantization when there is one). */
     public float[] blockAbsmax() {
         return nested != null ? nested.restore() : absmax.clone();
+    }
+
+    /**
+     * This weight as panels of B for core's {@link Gemm}, dequantized (and rounded to {@code dtype}, as bitsandbytes
+     * dequantizes into {@code bnb_4bit_compute_dtype}) panel by panel while the product packs them, so no dense copy
+     * of the matrix ever exists: {@code transposed == false} gives B = W {@code [out, in]} for a frozen layer's
+     * forward {@code y = x·Wᵀ}; {@code true} gives B = Wᵀ for its input gradient {@code dx = dy·W}.
+     */
+    public Gemm.PanelSource panels(boolean transposed, ComputeDtype dtype) {
+        float[] scale = blockAbsmax();
+        int rows = rows(), cols = cols();
+        float[] lut = new float[16];
+        for (int c = 0; c < 16; c++) lut[c] = type.code(c);
+        boolean round = dtype != ComputeDtype.FLOAT32_EXACT;
+        return new Gemm.PanelSource() {
+            @Override
+            public int n() {
+                return transposed ? cols : rows;
+            }
+
+            @Override
+            public int k() {
+                return transposed ? rows : cols;
+            }
+
+            private float value(int i) {
+                int b = packed[i >> 1] & 0xFF;
+                float v = lut[(i & 1) == 0 ? b >>> 4 : b & 0xF] * scale[i / BLOCK];
+                return round ? (float) dtype.round(v) : v;
+            }
+
+            @Override
+            public void packPanel(int n0, int k0, int kc, float[] dst, int dstOff) {
+                int width = Math.min(Gemm.NR, n() - n0);
+                if (transposed) {
+                    for (int kk = 0; kk < kc; kk++) {
+                        int base = (k0 + kk) * cols + n0;        // row k0+kk of W, columns n0..: contiguous codes
+                        int d = dstOff + kk * Gemm.NR;
+                        for (int j = 0; j < width; j++) dst[d + j] = value(base + j);
+                    }
+                } else {
+                    for (int j = 0; j < width; j++) {
+                        int base = (n0 + j) * cols + k0;         // row n0+j of W, read along its codes
+                        for (int kk = 0; kk < kc; kk++) dst[dstOff + kk * Gemm.NR + j] = value(base + kk);
+                    }
+                }
+                if (width < Gemm.NR) {
+                    for (int kk = 0; kk < kc; kk++) java.util.Arrays.fill(dst, dstOff + kk * Gemm.NR + width, dstOff + (kk + 1) * Gemm.NR, 0f);
+                }
+            }
+        };
     }
 
     /** The unpacked codes, one per element. */

@@ -1,0 +1,63 @@
+package dev.jllm.train.quant;
+
+import dev.jllm.core.JllmException;
+import dev.jllm.core.quant.bnb.Bnb4bitQuantizer;
+import dev.jllm.core.safetensors.Checkpoint;
+import dev.jllm.core.safetensors.SafeTensor;
+import dev.jllm.model.config.ModelConfig;
+import dev.jllm.train.model.CausalLm;
+import dev.jllm.train.nn.FrozenWeight;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.function.BiFunction;
+
+/**
+ * Models whose base is frozen for adapter training, loaded tensor by tensor from the memory-mapped checkpoint so the
+ * model never exists in float32 as a whole: each projection goes straight from the file into its frozen form (4-bit
+ * for QLoRA, quantized block by block; or its bf16 bits for LoRA on a bf16 base) and the file pages read are given
+ * back at once. Embeddings, norms and the output head are float32, as bitsandbytes leaves them. Every parameter comes
+ * back frozen ({@code prepare_model_for_kbit_training}'s state; adapters attached afterwards train).
+ */
+public final class FrozenBases {
+    private FrozenBases() {}
+
+    /** transformers' {@code from_pretrained(quantization_config=BitsAndBytesConfig(load_in_4bit=True, ...))}. */
+    public static CausalLm load4bit(Path folder, BitsAndBytesConfig bnb) {
+        if (bnb.loadIn8bit()) throw new JllmException("streaming load: load_in_8bit is not a 4-bit configuration");
+        return load(folder, (module, t) -> bnb.quantizes(module)
+                ? new QuantizedLinear(Bnb4bitQuantizer.quantize(t, bnb.quantType(), bnb.useDoubleQuant()), bnb.computeDtype())
+                : null);
+    }
+
+    /** Every projection kept as the bf16 matrix the checkpoint stores (refused for another dtype: no silent rounding). */
+    public static CausalLm loadBf16(Path folder) {
+        return load(folder, (module, t) -> Bf16Linear.of(t));
+    }
+
+    /** @param frozen the frozen form of a projection (module name, tensor), or null to keep it float32 */
+    private static CausalLm load(Path folder, BiFunction<String, SafeTensor, FrozenWeight> frozen) {
+        ModelConfig config = ModelConfig.fromJson(folder);
+        var weights = new LinkedHashMap<String, float[]>();
+        var frozenLinears = new LinkedHashMap<String, FrozenWeight>();
+        try (Checkpoint ckpt = Checkpoint.open(folder)) {
+            for (var e : CausalLm.expectedShapes(config).entrySet()) {
+                String name = e.getKey();
+                if (!ckpt.has(name)) throw new JllmException(folder + ": checkpoint has no tensor '" + name + "'");
+                SafeTensor t = ckpt.tensor(name);
+                if (!Arrays.equals(t.shape(), e.getValue())) {
+                    throw new JllmException(folder + ": tensor '" + name + "' has shape " + Arrays.toString(t.shape())
+                            + ", expected " + Arrays.toString(e.getValue()) + " from config.json");
+                }
+                String module = name.substring(0, name.length() - ".weight".length());
+                FrozenWeight f = name.endsWith("_proj.weight") ? frozen.apply(module, t) : null;
+                if (f != null) frozenLinears.put(name, f);
+                else weights.put(name, t.toFloatArray());
+                // a mapped tensor's pages would otherwise stay in this process's resident set until the file closes
+                if (t.data().isMapped()) t.data().unload();
+            }
+        }
+        return CausalLm.frozenBase(config, weights, frozenLinears);
+    }
+}

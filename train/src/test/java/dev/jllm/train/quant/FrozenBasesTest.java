@@ -1,0 +1,100 @@
+package dev.jllm.train.quant;
+
+import dev.jllm.core.JllmException;
+import dev.jllm.core.tensor.DType;
+import dev.jllm.model.synth.RandomHfModel;
+import dev.jllm.model.synth.RandomModel;
+import dev.jllm.train.StepEngine;
+import dev.jllm.train.data.Batch;
+import dev.jllm.train.lora.LoraAdapters;
+import dev.jllm.train.lora.LoraConfig;
+import dev.jllm.train.model.CausalLm;
+import dev.jllm.train.nn.LinearLayer;
+import dev.jllm.train.nn.Parameter;
+import dev.jllm.train.optim.AdamW;
+import dev.jllm.train.optim.ParamGroup;
+import dev.jllm.train.schedule.LrSchedule;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class FrozenBasesTest {
+    @TempDir
+    Path dir;
+
+    private static final RandomModel.Shape SHAPE = new RandomModel.Shape(96, 64, 96, 2, 4, 2, 64);
+
+    private static Batch batch(int vocab) {
+        int rows = 2, t = 20;
+        int[] ids = new int[rows * t];
+        for (int i = 0; i < ids.length; i++) ids[i] = (i * 37 + 11) % vocab;
+        int[] mask = new int[ids.length];
+        Arrays.fill(mask, 1);
+        return new Batch(rows, t, ids, mask, ids.clone());
+    }
+
+    @Test
+    void streamedFourBitModelEqualsQuantizingTheLoadedModel() {
+        Path folder = dir.resolve("m");
+        RandomHfModel.write(folder, SHAPE, DType.BF16, 3);
+        BitsAndBytesConfig bnb = BitsAndBytesConfig.nf4(true);
+        CausalLm streamed = FrozenBases.load4bit(folder, bnb);
+        CausalLm loaded = CausalLm.load(folder);
+        QuantizedModels.quantize(loaded, bnb);
+        Batch b = batch(SHAPE.vocab());
+        assertArrayEquals(loaded.logits(b), streamed.logits(b));
+        for (var e : streamed.linearsByName().entrySet()) {
+            LinearLayer lin = e.getValue();
+            assertInstanceOf(QuantizedLinear.class, lin.frozen(), e.getKey());
+            QuantizedLinear ours = (QuantizedLinear) lin.frozen();
+            QuantizedLinear theirs = (QuantizedLinear) loaded.linearsByName().get(e.getKey()).frozen();
+            assertArrayEquals(theirs.weight().packed(), ours.weight().packed(), e.getKey());
+        }
+        for (Parameter p : streamed.parameters()) assertNull(p.grad(), p.name() + " must start frozen");
+        // a deferred weight makes its dense values only when asked: the dequantized matrix
+        Parameter q = streamed.parameter("model.layers.1.self_attn.q_proj.weight");
+        assertArrayEquals(loaded.parameter("model.layers.1.self_attn.q_proj.weight").value(), q.value());
+        assertEquals(64 * 64, q.size());
+    }
+
+    @Test
+    void bf16BaseComputesWhatTheFloat32ModelComputesAndTrainsALoraAdapter() {
+        Path folder = dir.resolve("m");
+        RandomHfModel.write(folder, SHAPE, DType.BF16, 4);
+        CausalLm bf16 = FrozenBases.loadBf16(folder);
+        CausalLm dense = CausalLm.load(folder);
+        Batch b = batch(SHAPE.vocab());
+        float[] want = dense.logits(b), got = bf16.logits(b);
+        double worst = 0;
+        for (int i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(want[i] - got[i]) / (1 + Math.abs(want[i])));
+        assertTrue(worst < 1e-5, "bf16 panels vs dense float32 products: " + worst);
+        for (var lin : bf16.linearsByName().values()) assertInstanceOf(Bf16Linear.class, lin.frozen());
+
+        LoraAdapters.attachNew(bf16, new LoraConfig(4, 8, false, List.of("q_proj", "v_proj", "down_proj"), null), 1);
+        bf16.setGradientCheckpointing(true);
+        var engine = new StepEngine(bf16, new AdamW(ParamGroup.withDecay(bf16.trainableParameters(), 0)),
+                LrSchedule.of(LrSchedule.Type.CONSTANT, 1e-2, 0, 5), 1.0);
+        double first = engine.run(List.of(b)).loss();
+        double last = first;
+        for (int i = 0; i < 4; i++) last = engine.run(List.of(b)).loss();
+        assertTrue(last < first, "LoRA on the bf16 base learns: " + first + " -> " + last);
+    }
+
+    @Test
+    void aBf16BaseNeedsBf16Projections() {
+        Path folder = dir.resolve("f32");
+        RandomHfModel.write(folder, SHAPE, DType.F32, 5);
+        var e = assertThrows(JllmException.class, () -> FrozenBases.loadBf16(folder));
+        assertTrue(e.getMessage().contains("expected a 2-D BF16 matrix"), e.getMessage());
+    }
+}
