@@ -123,7 +123,7 @@ class ModelCommandsTest {
             java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("bench", "--random", "tiny", "--types", "Q8_0",
                     "--cache", cache.toString(), "--prompt-tokens", "4", "--decode-tokens", "2", "--bandwidth-mib", "8"));
             if (noMmap) args.add("--no-mmap");
-            Run r = run(null, args.toArray(String[]::new));
+            CliRun r = CliRun.run(args.toArray(String[]::new));
             assertEquals(0, r.code(), r.err());
             assertTrue(r.out().contains(noMmap ? "weights read into memory" : "weights memory-mapped"), r.out());
             assertTrue(r.out().contains("random-tiny-Q8_0.gguf"), r.out());
