@@ -2,6 +2,7 @@ package dev.jllm.bench;
 
 import dev.jllm.core.gguf.GgmlType;
 import dev.jllm.core.kernel.Parallel;
+import dev.jllm.core.memory.ModelMemory;
 import dev.jllm.core.quant.GgmlQuants;
 import dev.jllm.core.tensor.DType;
 import dev.jllm.core.tensor.WeightMatrix;
@@ -46,7 +47,12 @@ public final class DecodeWorkload {
     }
 
     public static MemorySegment filledBuffer(Arena arena, long bytes) {
-        MemorySegment s = arena.allocate(bytes, 4096);
+        return filledBuffer(arena, bytes, false);
+    }
+
+    /** {@code hugePages}: in 2 MiB pages ({@link ModelMemory#allocateHuge}) rather than ordinary 4 KiB ones. */
+    public static MemorySegment filledBuffer(Arena arena, long bytes, boolean hugePages) {
+        MemorySegment s = hugePages ? ModelMemory.allocateHuge(bytes, arena) : arena.allocate(bytes, 4096);
         s.fill((byte) 0x3c);
         return s;
     }
@@ -56,6 +62,12 @@ public final class DecodeWorkload {
      * values, then copied, so building a big set stays fast).
      */
     public static WeightMatrix[] weightSet(Arena arena, GgmlType type, int rows, int cols, int count, long seed) {
+        return weightSet(arena, type, rows, cols, count, seed, false);
+    }
+
+    /** As {@link #weightSet(Arena, GgmlType, int, int, int, long)}, in 2 MiB pages when {@code hugePages}. */
+    public static WeightMatrix[] weightSet(Arena arena, GgmlType type, int rows, int cols, int count, long seed,
+                                           boolean hugePages) {
         Random r = new Random(seed);
         float[] w = new float[rows * cols];
         for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian() * 0.02f;
@@ -71,8 +83,10 @@ public final class DecodeWorkload {
             default -> GgmlQuants.quantize(type, w);
         };
         WeightMatrix[] set = new WeightMatrix[count];
+        long stride = (proto.byteSize() + 4095) & ~4095L;
+        MemorySegment all = hugePages ? ModelMemory.allocateHuge(stride * count, arena) : null;
         for (int i = 0; i < count; i++) {
-            MemorySegment seg = arena.allocate(proto.byteSize(), 4096);
+            MemorySegment seg = hugePages ? all.asSlice(i * stride, proto.byteSize()) : arena.allocate(proto.byteSize(), 4096);
             seg.copyFrom(proto);
             set[i] = WeightMatrix.of(type, seg, rows, cols);
         }

@@ -20,14 +20,14 @@ import java.util.Random;
  *
  * <pre>
  * java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp bench/target/jllm-bench.jar \
- *      dev.jllm.bench.KernelReport [sgemm] [decode] [kernels] [rounds=N] [mib=N] [m=512] [threads=1,2] [sizes=576,1536,2048,4096]
+ *      dev.jllm.bench.KernelReport [sgemm] [decode] [kernels] [rounds=N] [mib=N] [m=512] [threads=1,2] [sizes=576,1536,2048,4096] [pages=4k|2m]
  * </pre>
  */
 public final class KernelReport {
     private static final int[] SIZES = {576, 1536, 2048, 4096};
 
     public static void main(String[] args) {
-        boolean sgemm = args.length == 0, decode = args.length == 0, kernels = false;
+        boolean sgemm = args.length == 0, decode = args.length == 0, kernels = false, hugePages = false;
         int rounds = 5;
         int mib = 1024;
         int m = 512;
@@ -42,14 +42,16 @@ public final class KernelReport {
             else if (a.startsWith("m=")) m = Integer.parseInt(a.substring(2));
             else if (a.startsWith("threads=")) threadCounts = intList(a.substring(8));
             else if (a.startsWith("sizes=")) sizes = intList(a.substring(6));
+            else if (a.equals("pages=2m")) hugePages = true;
+            else if (a.equals("pages=4k")) hugePages = false;
             else throw new IllegalArgumentException("unknown argument " + a
-                        + " (sgemm, decode, kernels, rounds=N, mib=N, m=N, threads=1,2, sizes=576,1536,...)");
+                        + " (sgemm, decode, kernels, rounds=N, mib=N, m=N, threads=1,2, sizes=576,1536,..., pages=4k|2m)");
         }
         if (!sgemm && !decode && !kernels) sgemm = decode = true;
         System.out.println("jllm kernel report: " + Runtime.getRuntime().availableProcessors() + " CPUs, vector species "
                 + jdk.incubator.vector.FloatVector.SPECIES_PREFERRED + ", best of " + rounds + " alternating rounds");
         if (sgemm) sgemmReport(rounds, threadCounts, sizes, m);
-        if (decode) decodeReport(rounds, mib);
+        if (decode) decodeReport(rounds, mib, hugePages);
         if (kernels) kernelReport(rounds);
         System.exit(0);
     }
@@ -203,19 +205,24 @@ public final class KernelReport {
         }
     }
 
-    static void decodeReport(int rounds, int mib) {
+    /**
+     * Out-of-cache matvec throughput per type next to a streaming read of the same size; {@code hugePages} puts
+     * both in 2 MiB pages (the default 4 KiB pages are what memory-mapped weights get).
+     */
+    static void decodeReport(int rounds, int mib, boolean hugePages) {
         int threads = Runtime.getRuntime().availableProcessors();
         Parallel.setThreads(threads);
         long bytes = (long) mib << 20;
-        System.out.printf("%nDecode matvec 4096x4096, %d thread(s), weight sets >= %d MiB (one pass = every matrix once)%n", threads, mib);
+        System.out.printf("%nDecode matvec 4096x4096, %d thread(s), weight sets >= %d MiB in %s pages (one pass = every matrix once)%n",
+                threads, mib, hugePages ? "2 MiB" : "4 KiB");
         System.out.printf("%6s %8s %10s %10s %10s %12s%n", "type", "matrices", "GB/s", "stream GB/s", "% of BW", "Mrows/s");
         Map<GgmlType, Double> rowsPerSec = new LinkedHashMap<>();
         float[] x = new float[4096], y = new float[4096];
         for (int i = 0; i < x.length; i++) x[i] = (float) Math.sin(i);
         for (GgmlType type : List.of(GgmlType.F32, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q4_0, GgmlType.Q6_K)) {
             try (Arena arena = Arena.ofShared()) {
-                MemorySegment buffer = DecodeWorkload.filledBuffer(arena, bytes);
-                WeightMatrix[] set = DecodeWorkload.weightSet(arena, type, 4096, 4096, DecodeWorkload.countFor(type, 4096, 4096, bytes), 7);
+                MemorySegment buffer = DecodeWorkload.filledBuffer(arena, bytes, hugePages);
+                WeightMatrix[] set = DecodeWorkload.weightSet(arena, type, 4096, 4096, DecodeWorkload.countFor(type, 4096, 4096, bytes), 7, hugePages);
                 long setBytes = Arrays.stream(set).mapToLong(w -> w.data().byteSize()).sum();
                 double bestStream = 1e9, bestPass = 1e9;
                 for (int r = 0; r < rounds + 2; r++) {

@@ -116,4 +116,18 @@ class ModelCommandsTest {
         assertTrue(r.err().contains("/nonexistent/model.gguf"), r.err());
         assertFalse(r.err().contains("at dev.jllm"), "no stack trace: " + r.err());
     }
+
+    @Test
+    void benchReadsWeightsIntoMemoryWithNoMmap(@TempDir Path cache) {
+        for (boolean noMmap : new boolean[]{false, true}) {
+            java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("bench", "--random", "tiny", "--types", "Q8_0",
+                    "--cache", cache.toString(), "--prompt-tokens", "4", "--decode-tokens", "2", "--bandwidth-mib", "8"));
+            if (noMmap) args.add("--no-mmap");
+            CliRun r = CliRun.run(args.toArray(String[]::new));
+            assertEquals(0, r.code(), r.err());
+            assertTrue(r.out().contains(noMmap ? "weights read into memory" : "weights memory-mapped"), r.out());
+            assertTrue(r.out().contains("random-tiny-Q8_0.gguf"), r.out());
+        }
+        dev.jllm.core.memory.ModelMemory.setMmap(true);
+    }
 }

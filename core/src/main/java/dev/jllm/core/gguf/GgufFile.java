@@ -1,6 +1,7 @@
 package dev.jllm.core.gguf;
 
 import dev.jllm.core.JllmException;
+import dev.jllm.core.memory.ModelMemory;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -130,11 +131,11 @@ public final class GgufFile implements AutoCloseable {
         tensorsByName = Collections.unmodifiableMap(byName);
     }
 
-    /** Opens and validates a GGUF file; the mapping stays valid until {@link #close()}. */
+    /** Opens and validates a GGUF file (memory-mapped, or read into memory: {@link ModelMemory}); valid until {@link #close()}. */
     public static GgufFile open(Path path) {
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            MemorySegment seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+            MemorySegment seg = ModelMemory.load(path, ch, arena);
             return new GgufFile(path, arena, seg);
         } catch (IOException e) {
             arena.close();

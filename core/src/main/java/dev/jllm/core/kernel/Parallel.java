@@ -94,21 +94,22 @@ public final class Parallel {
     }
 
     /**
-     * Splits {@code [0, n)} into chunks of {@code grain} (the last may be shorter) that the threads claim one at a
-     * time, so a thread the OS has descheduled (a loaded machine) holds up at most one chunk instead of a whole
-     * 1/threads slice. Costs one atomic increment per chunk; worth it when chunks are large (milliseconds). A call
-     * that cannot go parallel (one thread, one chunk, or nested) runs the whole range at once.
+     * Splits {@code [0, n)} into chunks of {@code chunk} (the last takes the rest) that the threads take one at a time
+     * as they finish the previous one, instead of one fixed slice each: on a machine shared with other processes a
+     * thread that loses its core for a time slice then does fewer chunks rather than holding up the whole call.
+     * Decode's matvecs use it; a chunk should be long enough (tens of microseconds) that taking it costs nothing.
      */
-    public static void forChunks(int n, int grain, RangeBody body) {
+    public static void forChunks(int n, int chunk, RangeBody body) {
         if (n <= 0) return;
+        if (chunk < 1) throw new JllmException("chunk must be >= 1, got " + chunk);
         Pool p = pool();
-        int chunks = (n + grain - 1) / grain;
+        int chunks = (n + chunk - 1) / chunk;
         int workers = Math.min(p.size, chunks);
         if (workers <= 1) {
             body.run(0, 0, n);
             return;
         }
-        p.run(n, grain, workers, body, true);
+        p.run(n, chunk, workers, body, true);
     }
 
     /** Body of a team call: one of {@code workers} threads that run together (and may wait for each other). */
@@ -140,22 +141,25 @@ public final class Parallel {
         final RangeBody body;
         final int n, grain, workers;
         final AtomicInteger pending;
-        /** Next unclaimed start, for a chunked job; null for a job of fixed slices. */
-        final AtomicInteger cursor;
+        /** Non-null for {@link #forChunks}: the next chunk to hand out. */
+        final AtomicInteger nextChunk;
         volatile Throwable failure;
 
-        Job(RangeBody body, int n, int grain, int workers, boolean chunked) {
+        Job(RangeBody body, int n, int grain, int workers, boolean dynamic) {
             this.body = body;
             this.n = n;
             this.grain = grain;
             this.workers = workers;
             this.pending = new AtomicInteger(workers - 1);
-            this.cursor = chunked ? new AtomicInteger() : null;
+            this.nextChunk = dynamic ? new AtomicInteger() : null;
         }
 
         void runSlice(int worker) {
-            if (cursor != null) {
-                for (int start; (start = cursor.getAndAdd(grain)) < n; ) body.run(worker, start, Math.min(n, start + grain));
+            if (nextChunk != null) {
+                for (int c; (long) (c = nextChunk.getAndIncrement()) * grain < n; ) {
+                    int start = c * grain;
+                    body.run(worker, start, Math.min(n, start + grain));
+                }
                 return;
             }
             int units = (n + grain - 1) / grain;
@@ -196,13 +200,13 @@ public final class Parallel {
             run(n, grain, workers, body, false);
         }
 
-        void run(int n, int grain, int workers, RangeBody body, boolean chunked) {
+        void run(int n, int grain, int workers, RangeBody body, boolean dynamic) {
             if (!busy.compareAndSet(false, true)) {
                 body.run(0, 0, n);
                 return;
             }
             try {
-                Job job = new Job(body, n, grain, workers, chunked);
+                Job job = new Job(body, n, grain, workers, dynamic);
                 current = job;
                 for (int i = 0; i < workers - 1; i++) LockSupport.unpark(threads[i]);
                 Throwable mine = null;

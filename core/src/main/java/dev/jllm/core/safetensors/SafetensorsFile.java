@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jllm.core.JllmException;
+import dev.jllm.core.memory.ModelMemory;
 import dev.jllm.core.tensor.DType;
 
 import java.io.IOException;
@@ -126,7 +127,7 @@ public final class SafetensorsFile implements AutoCloseable {
     public static SafetensorsFile open(Path path) {
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            return new SafetensorsFile(path, arena, ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena));
+            return new SafetensorsFile(path, arena, ModelMemory.load(path, ch, arena));
         } catch (IOException e) {
             arena.close();
             throw new JllmException(path + ": cannot read safetensors file: " + e.getMessage(), e);

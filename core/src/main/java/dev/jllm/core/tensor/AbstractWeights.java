@@ -127,7 +127,17 @@ abstract sealed class AbstractWeights implements WeightMatrix, Gemm.PanelSource
             dotRows(0, rows, x, xOff, y, yOff);
             return;
         }
-        Parallel.forRange(rows, 16, (w, r0, r1) -> dotRows(r0, r1, x, xOff, y, yOff));
+        Parallel.forChunks(rows, matvecChunk(rows), (w, r0, r1) -> dotRows(r0, r1, x, xOff, y, yOff));
+    }
+
+    /**
+     * Rows per chunk of a parallel matvec: about eight chunks per thread, so a thread that loses its core for a while
+     * on a shared machine leaves its remaining chunks to the others, each a multiple of 16 rows (whole groups for
+     * the multi-row kernels) and at least 64 rows so taking a chunk stays negligible next to streaming it.
+     */
+    private static int matvecChunk(int rows) {
+        int perChunk = rows / (8 * Parallel.threads());
+        return Math.max(64, (perChunk + 15) & ~15);
     }
 
     @Override

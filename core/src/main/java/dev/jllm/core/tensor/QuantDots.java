@@ -77,6 +77,37 @@ final class QuantDots {
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
     }
 
+    /**
+     * Four consecutive Q8_0 rows ({@code base}, {@code base + stride}, ...), written to {@code y[yOff .. yOff+4)}.
+     * Decode streams the weights from DRAM, and one row at a time left the weight stream latency-bound (measured
+     * at half the bandwidth of an F32 stream): four interleaved row streams keep four times the cache misses in
+     * flight, and each x vector load now serves four rows.
+     */
+    static void q8_0Rows4(MemorySegment s, long base, long stride, int blocks, float[] x, int xOff, float[] y, int yOff) {
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        long o1 = base + stride, o2 = o1 + stride, o3 = o2 + stride;
+        for (int b = 0; b < blocks; b++) {
+            long ob = 34L * b;
+            int xo = xOff + 32 * b;
+            FloatVector x0 = FloatVector.fromArray(F, x, xo), x1 = FloatVector.fromArray(F, x, xo + 16);
+            a0 = q8Block(s, base + ob, x0, x1, a0);
+            a1 = q8Block(s, o1 + ob, x0, x1, a1);
+            a2 = q8Block(s, o2 + ob, x0, x1, a2);
+            a3 = q8Block(s, o3 + ob, x0, x1, a3);
+        }
+        y[yOff] = a0.reduceLanes(VectorOperators.ADD);
+        y[yOff + 1] = a1.reduceLanes(VectorOperators.ADD);
+        y[yOff + 2] = a2.reduceLanes(VectorOperators.ADD);
+        y[yOff + 3] = a3.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** acc + d · Σ_j q_j x_j for the Q8_0 block at {@code o} (x0, x1: its 32 activations). */
+    private static FloatVector q8Block(MemorySegment s, long o, FloatVector x0, FloatVector x1, FloatVector acc) {
+        FloatVector t = ((FloatVector) ByteVector.fromMemorySegment(B, s, o + 2, LE).convertShape(VectorOperators.B2F, F, 0)).mul(x0);
+        t = ((FloatVector) ByteVector.fromMemorySegment(B, s, o + 18, LE).convertShape(VectorOperators.B2F, F, 0)).fma(x1, t);
+        return t.fma(FloatVector.broadcast(F, f16(s, o)), acc);
+    }
+
     /** Q4_0 row: Σ_b d_b · (Σ_j q_bj x_bj − 8·Σ_j x_bj). */
     static float q4_0(MemorySegment s, long base, int blocks, float[] x, int xOff, float[] xsum) {
         FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
@@ -107,6 +138,70 @@ final class QuantDots {
             offset += d * xsum[b];
         }
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD) - 8 * offset;
+    }
+
+    /**
+     * Four consecutive Q4_0 rows (as {@link #q8_0Rows4}): Σ_b d_b · (Σ_j q_bj x_bj − 8·Σ_j x_bj) each, written to
+     * {@code y[yOff .. yOff+4)}.
+     */
+    static void q4_0Rows4(MemorySegment s, long base, long stride, int blocks, float[] x, int xOff, float[] xsum,
+                          float[] y, int yOff) {
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        float m0 = 0, m1 = 0, m2 = 0, m3 = 0;
+        long o1 = base + stride, o2 = o1 + stride, o3 = o2 + stride;
+        for (int b = 0; b < blocks; b++) {
+            long ob = 18L * b;
+            int xo = xOff + 32 * b;
+            FloatVector x0 = FloatVector.fromArray(F, x, xo), x1 = FloatVector.fromArray(F, x, xo + 16);
+            float d0 = f16(s, base + ob), d1 = f16(s, o1 + ob), d2 = f16(s, o2 + ob), d3 = f16(s, o3 + ob);
+            a0 = nibbleBlock(s, base + ob + 2, d0, x0, x1, a0);
+            a1 = nibbleBlock(s, o1 + ob + 2, d1, x0, x1, a1);
+            a2 = nibbleBlock(s, o2 + ob + 2, d2, x0, x1, a2);
+            a3 = nibbleBlock(s, o3 + ob + 2, d3, x0, x1, a3);
+            float xs = xsum[b];
+            m0 += d0 * xs;
+            m1 += d1 * xs;
+            m2 += d2 * xs;
+            m3 += d3 * xs;
+        }
+        y[yOff] = a0.reduceLanes(VectorOperators.ADD) - 8 * m0;
+        y[yOff + 1] = a1.reduceLanes(VectorOperators.ADD) - 8 * m1;
+        y[yOff + 2] = a2.reduceLanes(VectorOperators.ADD) - 8 * m2;
+        y[yOff + 3] = a3.reduceLanes(VectorOperators.ADD) - 8 * m3;
+    }
+
+    /** Four consecutive Q4_1 rows (as {@link #q8_0Rows4}): Σ_b d_b · Σ_j q_bj x_bj + m_b · Σ_j x_bj each. */
+    static void q4_1Rows4(MemorySegment s, long base, long stride, int blocks, float[] x, int xOff, float[] xsum,
+                          float[] y, int yOff) {
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        float m0 = 0, m1 = 0, m2 = 0, m3 = 0;
+        long o1 = base + stride, o2 = o1 + stride, o3 = o2 + stride;
+        for (int b = 0; b < blocks; b++) {
+            long ob = 20L * b;
+            int xo = xOff + 32 * b;
+            FloatVector x0 = FloatVector.fromArray(F, x, xo), x1 = FloatVector.fromArray(F, x, xo + 16);
+            a0 = nibbleBlock(s, base + ob + 4, f16(s, base + ob), x0, x1, a0);
+            a1 = nibbleBlock(s, o1 + ob + 4, f16(s, o1 + ob), x0, x1, a1);
+            a2 = nibbleBlock(s, o2 + ob + 4, f16(s, o2 + ob), x0, x1, a2);
+            a3 = nibbleBlock(s, o3 + ob + 4, f16(s, o3 + ob), x0, x1, a3);
+            float xs = xsum[b];
+            m0 += f16(s, base + ob + 2) * xs;
+            m1 += f16(s, o1 + ob + 2) * xs;
+            m2 += f16(s, o2 + ob + 2) * xs;
+            m3 += f16(s, o3 + ob + 2) * xs;
+        }
+        y[yOff] = a0.reduceLanes(VectorOperators.ADD) + m0;
+        y[yOff + 1] = a1.reduceLanes(VectorOperators.ADD) + m1;
+        y[yOff + 2] = a2.reduceLanes(VectorOperators.ADD) + m2;
+        y[yOff + 3] = a3.reduceLanes(VectorOperators.ADD) + m3;
+    }
+
+    /** acc + d · (Σ lo_j x0_j + Σ hi_j x1_j) for the 16 nibble-pair bytes at {@code q} (GGML's Q4_0/Q4_1 layout). */
+    private static FloatVector nibbleBlock(MemorySegment s, long q, float d, FloatVector x0, FloatVector x1, FloatVector acc) {
+        ByteVector v = ByteVector.fromMemorySegment(B, s, q, LE);
+        FloatVector t = ((FloatVector) v.and((byte) 0xF).convertShape(VectorOperators.B2F, F, 0)).mul(x0);
+        t = ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F, 0)).fma(x1, t);
+        return t.fma(FloatVector.broadcast(F, d), acc);
     }
 
     /** Q4_1 row: Σ_b d_b · Σ_j q_bj x_bj + m_b · Σ_j x_bj. */
@@ -176,7 +271,10 @@ final class QuantDots {
 
     /**
      * Two Q4_K rows at once (measured 1.2x the rows/s of one at a time): the x loads and loop overhead are shared and
-     * the two rows give the core two independent dependency chains. Writes the rows' dots to out[0] and out[1].
+     * the two rows give the core two independent dependency chains and two weight streams. Writes the rows' dots to
+     * out[0] and out[1]. Four rows do not fit: their vector code exceeds C2's inlining node budget (the helpers stay
+     * calls that box every vector, 5x slower), and four rows stepped through a scalar-argument helper per super-block
+     * measured slower than this pair, in cache and out of it.
      *
      * <p>The 6-bit scales and mins are unpacked in byte lanes ({@link #scalesAndMins}) and the min terms accumulate
      * in a vector against {@code xsumWide} (per block: eight zeros, then the eight sub-block sums of x): unpacking

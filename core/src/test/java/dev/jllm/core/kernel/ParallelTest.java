@@ -37,32 +37,6 @@ class ParallelTest {
     }
 
     @Test
-    void everyIndexRunsExactlyOnceInClaimedChunks() {
-        int before = Parallel.threads();
-        try {
-            for (int threads : new int[]{1, 2, 3}) {
-                Parallel.setThreads(threads);
-                for (int n : new int[]{1, 5, 64, 1000}) {
-                    for (int grain : new int[]{1, 7, 2000}) {
-                        AtomicIntegerArray hits = new AtomicIntegerArray(n);
-                        for (int rep = 0; rep < 50; rep++) {
-                            Parallel.forChunks(n, grain, (w, s, e) -> {
-                                // a call that cannot go parallel runs the whole range at once
-                                boolean whole = s == 0 && e == n;
-                                if (!whole && (e - s > grain || s % grain != 0)) throw new AssertionError("chunk [" + s + ", " + e + ")");
-                                for (int i = s; i < e; i++) hits.incrementAndGet(i);
-                            });
-                        }
-                        for (int i = 0; i < n; i++) assertEquals(50, hits.get(i), "index " + i);
-                    }
-                }
-            }
-        } finally {
-            Parallel.setThreads(before);
-        }
-    }
-
-    @Test
     void nestedCallsRunInline() {
         for (int rep = 0; rep < 200; rep++) nestedOnce();
     }
@@ -94,6 +68,34 @@ class ParallelTest {
                 for (int i = s; i < e; i++) hits.incrementAndGet(i);
             });
             for (int i = 0; i < 10; i++) assertEquals(1, hits.get(i));
+        } finally {
+            Parallel.setThreads(before);
+        }
+    }
+
+    @Test
+    void chunksCoverEveryIndexOnceAndFailuresPropagate() {
+        int before = Parallel.threads();
+        try {
+            for (int threads : new int[]{1, 2, 3}) {
+                Parallel.setThreads(threads);
+                for (int n : new int[]{1, 5, 64, 1000}) {
+                    for (int chunk : new int[]{1, 7, 64, 5000}) {
+                        AtomicIntegerArray hits = new AtomicIntegerArray(n);
+                        for (int rep = 0; rep < 30; rep++) {
+                            Parallel.forChunks(n, chunk, (w, s, e) -> {
+                                assertEquals(0, s % Math.min(chunk, n), "chunks start on chunk boundaries");
+                                for (int i = s; i < e; i++) hits.incrementAndGet(i);
+                            });
+                        }
+                        for (int i = 0; i < n; i++) assertEquals(30, hits.get(i), "index " + i);
+                    }
+                }
+                assertThrows(IllegalStateException.class, () -> Parallel.forChunks(100, 10, (w, s, e) -> {
+                    if (s <= 50 && 50 < e) throw new IllegalStateException("boom");
+                }));
+            }
+            assertThrows(dev.jllm.core.JllmException.class, () -> Parallel.forChunks(10, 0, (w, s, e) -> {}));
         } finally {
             Parallel.setThreads(before);
         }

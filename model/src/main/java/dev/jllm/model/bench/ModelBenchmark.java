@@ -1,6 +1,7 @@
 package dev.jllm.model.bench;
 
 import dev.jllm.core.kernel.Parallel;
+import dev.jllm.core.memory.ModelMemory;
 import dev.jllm.core.tensor.WeightMatrix;
 import dev.jllm.model.Model;
 import dev.jllm.model.arch.DecoderLayer;
@@ -58,11 +59,12 @@ public final class ModelBenchmark {
 
     /**
      * Sequential read bandwidth over a buffer much larger than the caches, with the kernels' threads; the best of
-     * {@code repeats} passes.
+     * {@code repeats} passes. {@code hugePages}: the buffer lies in 2 MiB pages as weights read with
+     * {@code ModelMemory.mmap()} off do (a roofline compares like with like: 4 KiB pages for mapped weights).
      */
-    public static double readBandwidth(long bytes, int repeats) {
+    public static double readBandwidth(long bytes, int repeats, boolean hugePages) {
         try (Arena arena = Arena.ofShared()) {
-            MemorySegment seg = arena.allocate(bytes, 64);
+            MemorySegment seg = hugePages ? ModelMemory.allocateHuge(bytes, arena) : arena.allocate(bytes, 4096);
             seg.fill((byte) 1);
             long floats = bytes / 4;
             int chunks = (int) Math.min(Integer.MAX_VALUE, floats / (1 << 16));
