@@ -611,6 +611,55 @@ public final class Gemm {
         }
     }
 
+    /**
+     * A row-major {@code [rows, cols]} matrix whose elements are computed one at a time (codes decoded, narrower
+     * floats widened) as panels of B, so the product never needs a float copy of it: {@code transposed == false}
+     * gives B = W for {@code y = x·Wᵀ}, {@code true} gives B = Wᵀ for {@code dx = dy·W}.
+     */
+    public abstract static class ElementPanels implements PanelSource {
+        private final int rows, cols;
+        private final boolean transposed;
+
+        protected ElementPanels(int rows, int cols, boolean transposed) {
+            this.rows = rows;
+            this.cols = cols;
+            this.transposed = transposed;
+        }
+
+        /** The element at row-major index {@code i} of the {@code [rows, cols]} matrix. */
+        protected abstract float value(int i);
+
+        @Override
+        public int n() {
+            return transposed ? cols : rows;
+        }
+
+        @Override
+        public int k() {
+            return transposed ? rows : cols;
+        }
+
+        @Override
+        public void packPanel(int n0, int k0, int kc, float[] dst, int dstOff) {
+            int width = Math.min(NR, n() - n0);
+            if (transposed) {
+                for (int kk = 0; kk < kc; kk++) {
+                    int base = (k0 + kk) * cols + n0;        // row k0+kk of W, columns n0..: consecutive elements
+                    int d = dstOff + kk * NR;
+                    for (int j = 0; j < width; j++) dst[d + j] = value(base + j);
+                }
+            } else {
+                for (int j = 0; j < width; j++) {
+                    int base = (n0 + j) * cols + k0;         // row n0+j of W, read along the row
+                    for (int kk = 0; kk < kc; kk++) dst[dstOff + kk * NR + j] = value(base + kk);
+                }
+            }
+            if (width < NR) {
+                for (int kk = 0; kk < kc; kk++) java.util.Arrays.fill(dst, dstOff + kk * NR + width, dstOff + (kk + 1) * NR, 0f);
+            }
+        }
+    }
+
     /** Dense row-major op(B) stored {@code [k,n]}: each k-row of a panel is one contiguous copy. */
     static final class DenseRowsOfK implements PanelSource {
         private final float[] b;

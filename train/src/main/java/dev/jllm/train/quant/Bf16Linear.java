@@ -58,35 +58,10 @@ public record Bf16Linear(short[] bits, int rows, int cols) implements FrozenWeig
 
     /** {@code transposed == false}: B = W for {@code y = x·Wᵀ}; {@code true}: B = Wᵀ for {@code dx = dy·W}. */
     private Gemm.PanelSource panels(boolean transposed) {
-        return new Gemm.PanelSource() {
+        return new Gemm.ElementPanels(rows, cols, transposed) {
             @Override
-            public int n() {
-                return transposed ? cols : rows;
-            }
-
-            @Override
-            public int k() {
-                return transposed ? rows : cols;
-            }
-
-            @Override
-            public void packPanel(int n0, int k0, int kc, float[] dst, int dstOff) {
-                int width = Math.min(Gemm.NR, n() - n0);
-                if (transposed) {
-                    for (int kk = 0; kk < kc; kk++) {
-                        int base = (k0 + kk) * cols + n0;
-                        int d = dstOff + kk * Gemm.NR;
-                        for (int j = 0; j < width; j++) dst[d + j] = value(base + j);
-                    }
-                } else {
-                    for (int j = 0; j < width; j++) {
-                        int base = (n0 + j) * cols + k0;
-                        for (int kk = 0; kk < kc; kk++) dst[dstOff + kk * Gemm.NR + j] = value(base + kk);
-                    }
-                }
-                if (width < Gemm.NR) {
-                    for (int kk = 0; kk < kc; kk++) java.util.Arrays.fill(dst, dstOff + kk * Gemm.NR + width, dstOff + (kk + 1) * Gemm.NR, 0f);
-                }
+            protected float value(int i) {
+                return Bf16Linear.this.value(i);
             }
         };
     }

@@ -72,41 +72,12 @@ public record Bnb4bitWeight(QuantType type, long[] shape, byte[] packed, float[]
         float[] lut = new float[16];
         for (int c = 0; c < 16; c++) lut[c] = type.code(c);
         boolean round = dtype != ComputeDtype.FLOAT32_EXACT;
-        return new Gemm.PanelSource() {
+        return new Gemm.ElementPanels(rows, cols, transposed) {
             @Override
-            public int n() {
-                return transposed ? cols : rows;
-            }
-
-            @Override
-            public int k() {
-                return transposed ? rows : cols;
-            }
-
-            private float value(int i) {
+            protected float value(int i) {
                 int b = packed[i >> 1] & 0xFF;
                 float v = lut[(i & 1) == 0 ? b >>> 4 : b & 0xF] * scale[i / BLOCK];
                 return round ? (float) dtype.round(v) : v;
-            }
-
-            @Override
-            public void packPanel(int n0, int k0, int kc, float[] dst, int dstOff) {
-                int width = Math.min(Gemm.NR, n() - n0);
-                if (transposed) {
-                    for (int kk = 0; kk < kc; kk++) {
-                        int base = (k0 + kk) * cols + n0;        // row k0+kk of W, columns n0..: contiguous codes
-                        int d = dstOff + kk * Gemm.NR;
-                        for (int j = 0; j < width; j++) dst[d + j] = value(base + j);
-                    }
-                } else {
-                    for (int j = 0; j < width; j++) {
-                        int base = (n0 + j) * cols + k0;         // row n0+j of W, read along its codes
-                        for (int kk = 0; kk < kc; kk++) dst[dstOff + kk * Gemm.NR + j] = value(base + kk);
-                    }
-                }
-                if (width < Gemm.NR) {
-                    for (int kk = 0; kk < kc; kk++) java.util.Arrays.fill(dst, dstOff + kk * Gemm.NR + width, dstOff + (kk + 1) * Gemm.NR, 0f);
-                }
             }
         };
     }
