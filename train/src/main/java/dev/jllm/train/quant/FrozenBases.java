@@ -1,7 +1,6 @@
 package dev.jllm.train.quant;
 
 import dev.jllm.core.JllmException;
-import dev.jllm.core.quant.bnb.Bnb4bitQuantizer;
 import dev.jllm.core.safetensors.Checkpoint;
 import dev.jllm.core.safetensors.SafeTensor;
 import dev.jllm.model.config.ModelConfig;
@@ -23,12 +22,16 @@ import java.util.function.BiFunction;
 public final class FrozenBases {
     private FrozenBases() {}
 
-    /** transformers' {@code from_pretrained(quantization_config=BitsAndBytesConfig(load_in_4bit=True, ...))}. */
+    /**
+     * transformers' {@code from_pretrained(quantization_config=BitsAndBytesConfig(load_in_4bit=True, ...))} followed
+     * by {@code prepare_model_for_kbit_training}: {@link QuantizedModels#load(Path, BitsAndBytesConfig)} quantizes each
+     * projection straight from the mapped file.
+     */
     public static CausalLm load4bit(Path folder, BitsAndBytesConfig bnb) {
         if (bnb.loadIn8bit()) throw new JllmException("streaming load: load_in_8bit is not a 4-bit configuration");
-        return load(folder, (module, t) -> bnb.quantizes(module)
-                ? new QuantizedLinear(Bnb4bitQuantizer.quantize(t, bnb.quantType(), bnb.useDoubleQuant()), bnb.computeDtype())
-                : null);
+        CausalLm model = QuantizedModels.load(folder, bnb).model();
+        QuantizedModels.prepareForKbitTraining(model);
+        return model;
     }
 
     /** Every projection kept as the bf16 matrix the checkpoint stores (refused for another dtype: no silent rounding). */

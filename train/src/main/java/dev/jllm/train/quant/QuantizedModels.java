@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jllm.core.JllmException;
+import dev.jllm.core.quant.bnb.Bnb4bitQuantizer;
 import dev.jllm.core.quant.bnb.Bnb4bitWeight;
 import dev.jllm.core.quant.bnb.Bnb8bitLayout;
 import dev.jllm.core.quant.bnb.Bnb8bitWeight;
@@ -112,13 +113,16 @@ public final class QuantizedModels {
                             int8.put(name, w);
                             deferred.put(name, w::dequantize);
                         } else {
-                            Bnb4bitWeight w = Bnb4bitWeight.quantize(t.toFloatArray(), shape, bnb.quantType(), bnb.useDoubleQuant());
+                            // block by block straight from the mapped tensor: not even one dense float copy of it
+                            Bnb4bitWeight w = Bnb4bitQuantizer.quantize(t, bnb.quantType(), bnb.useDoubleQuant());
                             packed.put(name, w);
                             deferred.put(name, w::dequantize);
                         }
                     } else {
                         weights.put(name, t.toFloatArray());
                     }
+                    // a mapped tensor's pages would otherwise stay in this process's resident set until the file closes
+                    if (t.data().isMapped()) t.data().unload();
                 }
             }
         }
