@@ -50,7 +50,16 @@ public final class Main implements Runnable {
     /** Runs the CLI and returns the exit code: 0 success, 1 failure reported by a command, 2 usage or input error. */
     public static int execute(String... args) {
         CommandLine cli = newCommandLine();
-        return cli.execute(args);
+        try {
+            return cli.execute(args);
+        } catch (OutOfMemoryError e) {
+            // the command's data is unreachable once the error has unwound its stack, so reporting it is safe
+            cli.getErr().printf("error: out of memory (%s; the JVM's heap limit is %d MiB): give it more, e.g."
+                    + " JLLM_JAVA_OPTS=-Xmx%dg ./jllm %s ...%n", e.getMessage(), Runtime.getRuntime().maxMemory() >> 20,
+                    Math.max(2, 2 * (Runtime.getRuntime().maxMemory() >> 30)), args.length > 0 ? args[0] : "");
+            cli.getErr().flush();
+            return 1;
+        }
     }
 
     static CommandLine newCommandLine() {
