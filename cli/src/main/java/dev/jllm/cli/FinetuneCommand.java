@@ -339,37 +339,29 @@ public final class FinetuneCommand implements Callable<Integer> {
     private List<String> targets(ObjectNode own) {
         if (targetModules != null) return targetModules;
         JsonNode t = own.get("target_modules");
-        if (t == null || t.isNull()) return List.of("q_proj", "v_proj");
-        if (t.isTextual()) return List.of(t.asText());
-        var list = new ArrayList<String>();
-        t.forEach(n -> list.add(n.asText()));
-        return list;
+        return t == null || t.isNull() ? List.of("q_proj", "v_proj") : stringList(own, "target_modules");
     }
 
     /** A --config field given as one integer or a list of integers (PEFT accepts both for layers_to_transform). */
     private static List<Integer> intList(ObjectNode own, String key) {
-        JsonNode v = own.get(key);
-        if (v == null || v.isNull()) return List.of();
-        if (v.isInt()) return List.of(v.asInt());
-        if (!v.isArray()) throw new JllmException("--config field '" + key + "' must be an integer or a list of integers, got " + v);
-        var out = new ArrayList<Integer>();
-        for (JsonNode n : v) {
-            if (!n.isInt()) throw new JllmException("--config field '" + key + "' must hold integers, got " + n);
-            out.add(n.asInt());
-        }
-        return out;
+        return list(own, key, JsonNode::isInt, JsonNode::asInt, "an integer", "integers");
     }
 
     /** A --config field given as one string or a list of strings. */
     private static List<String> stringList(ObjectNode own, String key) {
+        return list(own, key, JsonNode::isTextual, JsonNode::asText, "a string", "strings");
+    }
+
+    private static <T> List<T> list(ObjectNode own, String key, java.util.function.Predicate<JsonNode> isKind,
+                                    java.util.function.Function<JsonNode, T> value, String one, String many) {
         JsonNode v = own.get(key);
         if (v == null || v.isNull()) return List.of();
-        if (v.isTextual()) return List.of(v.asText());
-        if (!v.isArray()) throw new JllmException("--config field '" + key + "' must be a string or a list of strings, got " + v);
-        var out = new ArrayList<String>();
+        if (isKind.test(v)) return List.of(value.apply(v));
+        if (!v.isArray()) throw new JllmException("--config field '" + key + "' must be " + one + " or a list of " + many + ", got " + v);
+        var out = new ArrayList<T>();
         for (JsonNode n : v) {
-            if (!n.isTextual()) throw new JllmException("--config field '" + key + "' must hold strings, got " + n);
-            out.add(n.asText());
+            if (!isKind.test(n)) throw new JllmException("--config field '" + key + "' must hold " + many + ", got " + n);
+            out.add(value.apply(n));
         }
         return out;
     }

@@ -35,17 +35,6 @@ class CheckpointAtomicityTest {
         }
     }
 
-    private static Dataset rows(int n, int vocab, long seed) {
-        Random r = new Random(seed);
-        var ex = new ArrayList<Example>();
-        for (int i = 0; i < n; i++) {
-            int[] ids = new int[3 + r.nextInt(5)];
-            for (int t = 0; t < ids.length; t++) ids[t] = r.nextInt(vocab);
-            ex.add(new Example(ids, null, null));
-        }
-        return new Dataset(ex, 0, Path.of("memory"));
-    }
-
     @Test
     void aCheckpointInterruptedMidWriteIsNeverTheLatest() throws Exception {
         Trainer.writeCheckpoint(dir, 3, d -> write(d.resolve("a.txt"), "three"));
@@ -76,7 +65,7 @@ class CheckpointAtomicityTest {
         var args = TrainingArguments.defaults(dir.resolve("empty").toString()).with("t", JSON.readTree(
                 "{\"max_steps\":2,\"resume_from_checkpoint\":true}"));
         assertEquals(Trainer.RESUME_LATEST, args.resumeFromCheckpoint());
-        var e = assertThrows(JllmException.class, () -> new Trainer(TinyModels.model(TinyModels.LLAMA, 1), args, rows(4, 13, 1), 0, null,
+        var e = assertThrows(JllmException.class, () -> new Trainer(TinyModels.model(TinyModels.LLAMA, 1), args, RandomRows.of(4, 13, 1), 0, null,
                 new PrintWriter(new StringWriter()), null).train());
         assertTrue(e.getMessage().contains("no checkpoint-N folder") && e.getMessage().contains("empty"), e.getMessage());
         assertEquals(null, TrainingArguments.defaults("x").with("t", JSON.readTree("{\"resume_from_checkpoint\":false}")).resumeFromCheckpoint());
@@ -100,7 +89,7 @@ class CheckpointAtomicityTest {
      */
     @Test
     void resumingAfterACrashMidCheckpointEqualsAnUninterruptedRun() throws Exception {
-        Dataset data = rows(12, 13, 4);
+        Dataset data = RandomRows.of(12, 13, 4);
         String argsJson = "{\"max_steps\":6,\"per_device_train_batch_size\":2,\"logging_steps\":1,\"save_steps\":2,"
                 + "\"learning_rate\":0.02,\"seed\":3}";
         CausalLm whole = TinyModels.model(TinyModels.LLAMA, 21);

@@ -27,17 +27,6 @@ class TrainerFeaturesTest {
     @TempDir
     Path dir;
 
-    private static Dataset rows(int n, int vocab, long seed) {
-        Random r = new Random(seed);
-        var ex = new ArrayList<Example>();
-        for (int i = 0; i < n; i++) {
-            int[] ids = new int[3 + r.nextInt(5)];
-            for (int t = 0; t < ids.length; t++) ids[t] = r.nextInt(vocab);
-            ex.add(new Example(ids, null, null));
-        }
-        return new Dataset(ex, 0, Path.of("memory"));
-    }
-
     private TrainingArguments args(String name, String json) throws Exception {
         return TrainingArguments.defaults(dir.resolve(name).toString()).with("test", JSON.readTree(json));
     }
@@ -45,13 +34,13 @@ class TrainerFeaturesTest {
     @Test
     void validationLossIsEvaluatedAndTabulated() throws Exception {
         CausalLm model = TinyModels.model(TinyModels.LLAMA, 1);
-        Dataset validation = rows(5, 13, 9);
-        double before = new Trainer(model, args("x", "{}"), rows(2, 13, 1), 0, null, new PrintWriter(new StringWriter()), null).evaluate(validation);
+        Dataset validation = RandomRows.of(5, 13, 9);
+        double before = new Trainer(model, args("x", "{}"), RandomRows.of(2, 13, 1), 0, null, new PrintWriter(new StringWriter()), null).evaluate(validation);
         var text = new StringWriter();
         Path log = dir.resolve("log.jsonl");
         var trainer = new Trainer(model, args("out", "{\"max_steps\":6,\"per_device_train_batch_size\":2,\"logging_steps\":2,"
                 + "\"eval_strategy\":\"steps\",\"eval_steps\":3,\"learning_rate\":0.01,\"save_steps\":0}"),
-                rows(8, 13, 2), 0, null, new PrintWriter(text, true), log).withEvalDataset(validation);
+                RandomRows.of(8, 13, 2), 0, null, new PrintWriter(text, true), log).withEvalDataset(validation);
         var out = trainer.train();
         assertEquals(List.of(3, 6), out.evals().stream().map(Trainer.EvalEntry::step).toList());
         String table = text.toString();
@@ -76,12 +65,12 @@ class TrainerFeaturesTest {
         var collator = new dev.jllm.train.data.Collator(0);
         var ra = model.loss(collator.collate(List.of(a)), 1.0);
         var rb = model.loss(collator.collate(List.of(b)), 1.0);
-        var trainer = new Trainer(model, args("v", "{\"per_device_eval_batch_size\":1}"), rows(2, 13, 1), 0, null,
+        var trainer = new Trainer(model, args("v", "{\"per_device_eval_batch_size\":1}"), RandomRows.of(2, 13, 1), 0, null,
                 new PrintWriter(new StringWriter()), null);
         double perRow = (ra.lossSum() / ra.tokens() + rb.lossSum() / rb.tokens()) / 2;
         assertEquals(perRow, trainer.evaluate(new Dataset(List.of(a, b), 0, Path.of("m"))), 1e-12);
         // one batch of both rows: its token mean
-        var both = new Trainer(model, args("w", "{\"per_device_eval_batch_size\":2}"), rows(2, 13, 1), 0, null,
+        var both = new Trainer(model, args("w", "{\"per_device_eval_batch_size\":2}"), RandomRows.of(2, 13, 1), 0, null,
                 new PrintWriter(new StringWriter()), null);
         assertEquals((ra.lossSum() + rb.lossSum()) / (ra.tokens() + rb.tokens()), both.evaluate(new Dataset(List.of(a, b), 0, Path.of("m"))), 1e-12);
     }
@@ -90,7 +79,7 @@ class TrainerFeaturesTest {
     void evalStrategyWithoutValidationRowsIsAnError() throws Exception {
         var e = org.junit.jupiter.api.Assertions.assertThrows(dev.jllm.core.JllmException.class, () ->
                 new Trainer(TinyModels.model(TinyModels.LLAMA, 1), args("n", "{\"max_steps\":1,\"eval_strategy\":\"steps\"}"),
-                        rows(2, 13, 1), 0, null, new PrintWriter(new StringWriter()), null).train());
+                        RandomRows.of(2, 13, 1), 0, null, new PrintWriter(new StringWriter()), null).train());
         assertTrue(e.getMessage().contains("eval_strategy 'steps' needs validation rows"), e.getMessage());
         org.junit.jupiter.api.Assertions.assertThrows(dev.jllm.core.JllmException.class, () -> args("n", "{\"eval_strategy\":\"sometimes\"}"));
         org.junit.jupiter.api.Assertions.assertThrows(dev.jllm.core.JllmException.class, () -> args("n", "{\"save_total_limit\":-1}"));
@@ -100,15 +89,15 @@ class TrainerFeaturesTest {
     @Test
     void epochStrategyEvaluatesAtEachEpochEnd() throws Exception {
         var out = new Trainer(TinyModels.model(TinyModels.QWEN2, 2), args("e", "{\"num_train_epochs\":3,\"per_device_train_batch_size\":4,"
-                + "\"eval_strategy\":\"epoch\",\"learning_rate\":0.01,\"save_steps\":0}"), rows(8, 10, 4), 0, null,
-                new PrintWriter(new StringWriter()), null).withEvalDataset(rows(3, 10, 5)).train();
+                + "\"eval_strategy\":\"epoch\",\"learning_rate\":0.01,\"save_steps\":0}"), RandomRows.of(8, 10, 4), 0, null,
+                new PrintWriter(new StringWriter()), null).withEvalDataset(RandomRows.of(3, 10, 5)).train();
         assertEquals(List.of(2, 4, 6), out.evals().stream().map(Trainer.EvalEntry::step).toList());
     }
 
     @Test
     void saveTotalLimitKeepsTheNewestCheckpoints() throws Exception {
         new Trainer(TinyModels.model(TinyModels.LLAMA, 3), args("r", "{\"max_steps\":7,\"per_device_train_batch_size\":2,"
-                + "\"save_steps\":1,\"save_total_limit\":2,\"learning_rate\":0.01}"), rows(6, 13, 1), 0, null,
+                + "\"save_steps\":1,\"save_total_limit\":2,\"learning_rate\":0.01}"), RandomRows.of(6, 13, 1), 0, null,
                 new PrintWriter(new StringWriter()), null).train();
         try (var list = Files.list(dir.resolve("r"))) {
             assertEquals(List.of("checkpoint-5", "checkpoint-6"), list.filter(Files::isDirectory)
@@ -142,7 +131,7 @@ class TrainerFeaturesTest {
         long[] now = {0};
         var err = new StringWriter();
         new Trainer(TinyModels.model(TinyModels.LLAMA, 3), args("p", "{\"max_steps\":2,\"per_device_train_batch_size\":2,\"learning_rate\":0.01}"),
-                rows(4, 13, 1), 0, null, new PrintWriter(new StringWriter()), null)
+                RandomRows.of(4, 13, 1), 0, null, new PrintWriter(new StringWriter()), null)
                 .withClock(() -> now[0] += 1_000_000_000L).withProgressBar(new PrintWriter(err)).train();
         String bar = err.toString();
         assertTrue(bar.contains("\r[1/2 ") && bar.endsWith("[2/2 00:03, Epoch 1/1]" + System.lineSeparator()), bar);
@@ -163,7 +152,7 @@ class TrainerFeaturesTest {
 
     @Test
     void adafactorTrainsThroughTheTrainerAndResumes() throws Exception {
-        Dataset data = rows(8, 13, 3);
+        Dataset data = RandomRows.of(8, 13, 3);
         String json = "{\"max_steps\":4,\"per_device_train_batch_size\":2,\"optim\":\"adafactor\",\"learning_rate\":0.01,\"save_steps\":2,"
                 + "\"logging_steps\":1,\"weight_decay\":0.1}";
         CausalLm whole = TinyModels.model(TinyModels.LLAMA, 8);
@@ -185,7 +174,7 @@ class TrainerFeaturesTest {
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(strings = {"adamw_8bit", "paged_adamw_8bit"})
     void eightBitAdamWTrainsThroughTheTrainerAndResumesExactly(String optim) throws Exception {
-        Dataset data = rows(8, 600, 4);
+        Dataset data = RandomRows.of(8, 600, 4);
         String json = "{\"max_steps\":6,\"per_device_train_batch_size\":4,\"optim\":\"" + optim + "\",\"learning_rate\":0.02,"
                 + "\"save_steps\":3,\"logging_steps\":1,\"weight_decay\":0.1}";
         CausalLm whole = CausalLm.initialize(TinyModels.config(WIDE_VOCAB), 0.4, 5);

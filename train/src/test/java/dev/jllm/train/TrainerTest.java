@@ -24,17 +24,6 @@ class TrainerTest {
     @TempDir
     Path dir;
 
-    private static Dataset rows(int n, int vocab, long seed) {
-        Random r = new Random(seed);
-        var ex = new ArrayList<Example>();
-        for (int i = 0; i < n; i++) {
-            int[] ids = new int[3 + r.nextInt(5)];
-            for (int t = 0; t < ids.length; t++) ids[t] = r.nextInt(vocab);
-            ex.add(new Example(ids, null, null));
-        }
-        return new Dataset(ex, 0, Path.of("memory"));
-    }
-
     @Test
     void stepsEpochsLoggingAndSaving() throws Exception {
         CausalLm model = TinyModels.model(TinyModels.LLAMA, 1);
@@ -43,7 +32,7 @@ class TrainerTest {
                         + "\"save_steps\":3,\"learning_rate\":0.01,\"warmup_ratio\":0.2}"));
         var text = new ByteArrayOutputStream();
         Path log = dir.resolve("log.jsonl");
-        var trainer = new Trainer(model, args, rows(11, 13, 2), 0, null, new java.io.PrintWriter(text, true), log);
+        var trainer = new Trainer(model, args, RandomRows.of(11, 13, 2), 0, null, new java.io.PrintWriter(text, true), log);
         assertEquals(3, trainer.stepsPerEpoch());  // 6 micro-batches → 3 steps
         assertEquals(6, trainer.totalSteps());
         var out = trainer.train();
@@ -70,14 +59,14 @@ class TrainerTest {
                 "{\"max_steps\":3,\"per_device_train_batch_size\":2,\"learning_rate\":0.01}"));
         model.parameter("model.norm.weight").value()[0] = Float.NaN;
         var e = org.junit.jupiter.api.Assertions.assertThrows(dev.jllm.core.JllmException.class, () ->
-                new Trainer(model, args, rows(4, 13, 1), 0, null, new java.io.PrintWriter(new ByteArrayOutputStream()), null).train());
+                new Trainer(model, args, RandomRows.of(4, 13, 1), 0, null, new java.io.PrintWriter(new ByteArrayOutputStream()), null).train());
         assertTrue(e.getMessage().contains("step 0") && e.getMessage().contains("NaN"), e.getMessage());
         assertTrue(!Files.exists(dir.resolve("nan/model.safetensors")), "nothing saved after a failed run");
     }
 
     @Test
     void resumedRunContinuesExactlyAsIfNeverStopped() throws Exception {
-        Dataset data = rows(9, 13, 8);
+        Dataset data = RandomRows.of(9, 13, 8);
         String argsJson = "{\"max_steps\":6,\"per_device_train_batch_size\":2,\"gradient_accumulation_steps\":2,\"logging_steps\":1,"
                 + "\"save_steps\":3,\"learning_rate\":0.02,\"warmup_steps\":2,\"lr_scheduler_type\":\"cosine\",\"seed\":5}";
         CausalLm whole = TinyModels.model(TinyModels.LLAMA, 12);
@@ -106,7 +95,7 @@ class TrainerTest {
             CausalLm model = TinyModels.model(TinyModels.QWEN3, 4);
             var args = TrainingArguments.defaults(dir.resolve("o" + i).toString()).with("t", JSON.readTree(
                     "{\"max_steps\":4,\"per_device_train_batch_size\":3,\"logging_steps\":1,\"learning_rate\":0.01,\"seed\":7}"));
-            losses[i] = new Trainer(model, args, rows(10, 11, 3), 0, null, new java.io.PrintWriter(new ByteArrayOutputStream()), null).train().trainingLoss();
+            losses[i] = new Trainer(model, args, RandomRows.of(10, 11, 3), 0, null, new java.io.PrintWriter(new ByteArrayOutputStream()), null).train().trainingLoss();
         }
         assertEquals(losses[0], losses[1]);
     }

@@ -1,5 +1,6 @@
 package dev.jllm.train.optim;
 
+import dev.jllm.core.kernel.Parallel;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -90,7 +91,9 @@ public final class Adafactor implements Optimizer {
     @Override
     public void step(double lr) {
         t++;
-        java.util.stream.IntStream.range(0, groups.size()).parallel().forEach(gi -> update(gi, lr));
+        Parallel.forChunks(groups.size(), 1, (w, g0, g1) -> {
+            for (int gi = g0; gi < g1; gi++) update(gi, lr);
+        });
     }
 
     private void update(int gi, double lr) {

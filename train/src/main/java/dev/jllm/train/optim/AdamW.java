@@ -1,5 +1,6 @@
 package dev.jllm.train.optim;
 
+import dev.jllm.core.kernel.Parallel;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -92,7 +93,9 @@ public final class AdamW implements Optimizer {
         double bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, t));
         double stepSize = lr / bc1;
         // Parameters are independent; two cores draw more memory bandwidth than one on this memory-bound loop.
-        java.util.stream.IntStream.range(0, groups.size()).parallel().forEach(gi -> update(gi, lr, stepSize, bc2Sqrt));
+        Parallel.forChunks(groups.size(), 1, (w, g0, g1) -> {
+            for (int gi = g0; gi < g1; gi++) update(gi, lr, stepSize, bc2Sqrt);
+        });
     }
 
     private void update(int gi, double lr, double stepSize, double bc2Sqrt) {

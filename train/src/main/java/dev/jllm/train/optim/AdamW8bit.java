@@ -1,5 +1,6 @@
 package dev.jllm.train.optim;
 
+import dev.jllm.core.kernel.Parallel;
 import dev.jllm.core.JllmException;
 import dev.jllm.core.quant.bnb.CodeSearch;
 import dev.jllm.core.quant.bnb.DynamicMap;
@@ -12,7 +13,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.IntStream;
 
 /**
  * bitsandbytes' {@code AdamW8bit} / {@code PagedAdamW8bit} (block-wise, the defaults): each moment of a parameter
@@ -102,10 +102,12 @@ public final class AdamW8bit implements Optimizer {
         // blocks are independent, so every block of every 8-bit parameter is one unit of parallel work
         int[] firstBlock = new int[states.size() + 1];
         for (int i = 0; i < states.size(); i++) firstBlock[i + 1] = firstBlock[i] + states.get(i).blocks();
-        IntStream.range(0, firstBlock[states.size()]).parallel().forEach(b -> {
+        Parallel.forChunks(firstBlock[states.size()], 64, (w, b0, b1) -> {
             int gi = 0;
-            while (firstBlock[gi + 1] <= b) gi++;
-            updateBlock(gi, b - firstBlock[gi], lr, stepSize, correction2);
+            for (int b = b0; b < b1; b++) {
+                while (firstBlock[gi + 1] <= b) gi++;
+                updateBlock(gi, b - firstBlock[gi], lr, stepSize, correction2);
+            }
         });
     }
 

@@ -1,9 +1,9 @@
 package dev.jllm.train.optim;
 
+import dev.jllm.core.kernel.Parallel;
 import dev.jllm.train.nn.Parameter;
 
 import java.util.List;
-import java.util.stream.IntStream;
 
 /** {@code torch.nn.utils.clip_grad_norm_} with the L2 norm over all given gradients together. */
 public final class GradClip {
@@ -15,12 +15,14 @@ public final class GradClip {
      */
     public static double globalNorm(List<Parameter> parameters) {
         double[] partial = new double[parameters.size()];
-        IntStream.range(0, parameters.size()).parallel().forEach(i -> {
-            float[] g = parameters.get(i).grad();
-            if (g == null) return;
-            double s = 0;
-            for (float x : g) s += (double) x * x;
-            partial[i] = s;
+        Parallel.forChunks(parameters.size(), 1, (w, p0, p1) -> {
+            for (int i = p0; i < p1; i++) {
+                float[] g = parameters.get(i).grad();
+                if (g == null) continue;
+                double s = 0;
+                for (float x : g) s += (double) x * x;
+                partial[i] = s;
+            }
         });
         double sum = 0;
         for (double s : partial) sum += s;
@@ -42,10 +44,12 @@ public final class GradClip {
 
     /** Multiplies every gradient by {@code factor}. */
     public static void scale(List<Parameter> parameters, double factor) {
-        parameters.parallelStream().forEach(p -> {
-            float[] g = p.grad();
-            if (g == null) return;
-            for (int i = 0; i < g.length; i++) g[i] *= factor;
+        Parallel.forChunks(parameters.size(), 1, (w, p0, p1) -> {
+            for (int j = p0; j < p1; j++) {
+                float[] g = parameters.get(j).grad();
+                if (g == null) continue;
+                for (int i = 0; i < g.length; i++) g[i] *= factor;
+            }
         });
     }
 }

@@ -2,9 +2,9 @@ package dev.jllm.core.quant.bnb;
 
 import dev.jllm.core.JllmException;
 import dev.jllm.core.kernel.Gemm;
+import dev.jllm.core.kernel.Parallel;
 
 import java.util.Arrays;
-import java.util.stream.IntStream;
 
 /**
  * A linear weight in bitsandbytes' LLM.int8 format ({@code Int8Params} with {@code has_fp16_weights=False}): the
@@ -100,22 +100,24 @@ public record Bnb8bitWeight(long[] shape, byte[] cb, float[] scb) {
         float[] sca = a.stats();
         int[] outliers = a.outlierCols();
         int[] products = int32Products(a.codes(), rows);
-        IntStream.range(0, out).parallel().forEach(o -> {
-            int wo = o * in;
-            float sb = scb[o];
-            // int8_vectorwise_dequant of this weight row's outlier columns: (CB·SCB)·(1/127) in float32
-            float[] subB = new float[outliers.length];
-            for (int k = 0; k < outliers.length; k++) subB[k] = cb[wo + outliers[k]] * sb * INV_127;
-            for (int r = 0; r < rows; r++) {
-                int xo = r * in;
-                int acc = products[r * out + o];
-                float v = (float) acc * (sca[r] * sb) * MM_DEQUANT;
-                if (outliers.length > 0) {
-                    float s = 0;
-                    for (int k = 0; k < outliers.length; k++) s += x[xo + outliers[k]] * subB[k];
-                    v += s;
+        Parallel.forRange(out, 1, (worker, o0, o1) -> {
+            for (int o = o0; o < o1; o++) {
+                int wo = o * in;
+                float sb = scb[o];
+                // int8_vectorwise_dequant of this weight row's outlier columns: (CB·SCB)·(1/127) in float32
+                float[] subB = new float[outliers.length];
+                for (int k = 0; k < outliers.length; k++) subB[k] = cb[wo + outliers[k]] * sb * INV_127;
+                for (int r = 0; r < rows; r++) {
+                    int xo = r * in;
+                    int acc = products[r * out + o];
+                    float v = (float) acc * (sca[r] * sb) * MM_DEQUANT;
+                    if (outliers.length > 0) {
+                        float s = 0;
+                        for (int k = 0; k < outliers.length; k++) s += x[xo + outliers[k]] * subB[k];
+                        v += s;
+                    }
+                    y[r * out + o] = v;
                 }
-                y[r * out + o] = v;
             }
         });
     }
@@ -129,12 +131,14 @@ public record Bnb8bitWeight(long[] shape, byte[] cb, float[] scb) {
         int out = rows(), in = cols();
         int[] acc = new int[rows * out];
         if (rows < GEMM_ROWS) {
-            IntStream.range(0, out).parallel().forEach(o -> {
-                int wo = o * in;
-                for (int r = 0; r < rows; r++) {
-                    int xo = r * in, sum = 0;
-                    for (int c = 0; c < in; c++) sum += ca[xo + c] * cb[wo + c];
-                    acc[r * out + o] = sum;
+            Parallel.forRange(out, 1, (worker, o0, o1) -> {
+                for (int o = o0; o < o1; o++) {
+                    int wo = o * in;
+                    for (int r = 0; r < rows; r++) {
+                        int xo = r * in, sum = 0;
+                        for (int c = 0; c < in; c++) sum += ca[xo + c] * cb[wo + c];
+                        acc[r * out + o] = sum;
+                    }
                 }
             });
             return acc;
@@ -153,25 +157,14 @@ public record Bnb8bitWeight(long[] shape, byte[] cb, float[] scb) {
 
     /** {@code dx[rows, in] += dy[rows, out]·W'}, W' the dequantized weight (the frozen base's input gradient). */
     public void inputGradient(float[] dx, float[] dy, int rows) {
-        int out = rows(), in = cols();
-        float[] w = backwardWeight();
-        if (rows >= GEMM_ROWS) {
-            // bitsandbytes' torch.matmul(grad_output, CB·SCB/127): a dense float32 product
-            Gemm.gemm(false, false, rows, in, out, dy, 0, w, 0, dx, 0, true);
-            return;
-        }
-        int chunks = Math.max(1, Math.min(rows, Runtime.getRuntime().availableProcessors()));
-        IntStream.range(0, chunks).parallel().forEach(chunk -> {
-            int r0 = (int) ((long) rows * chunk / chunks), r1 = (int) ((long) rows * (chunk + 1) / chunks);
-            for (int r = r0; r < r1; r++) {
-                int xo = r * in;
-                for (int o = 0; o < out; o++) {
-                    float g = dy[r * out + o];
-                    if (g == 0) continue;
-                    int wo = o * in;
-                    for (int c = 0; c < in; c++) dx[xo + c] += g * w[wo + c];
-                }
+        // bitsandbytes' torch.matmul(grad_output, CB·SCB/127), a dense float32 product: here the GEMM widens the codes
+        // panel by panel while it packs them, so the dense matrix is never made
+        int in = cols();
+        Gemm.gemm(false, rows, dy, 0, new Gemm.ElementPanels(rows(), in, true) {
+            @Override
+            protected float value(int i) {
+                return cb[i] * (scb[i / in] * INV_127);
             }
-        });
+        }, dx, 0, true);
     }
 }
