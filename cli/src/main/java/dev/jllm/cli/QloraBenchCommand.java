@@ -13,7 +13,6 @@ import dev.jllm.train.optim.AdamW;
 import dev.jllm.train.optim.ParamGroup;
 import dev.jllm.train.quant.BitsAndBytesConfig;
 import dev.jllm.train.quant.FrozenBases;
-import dev.jllm.train.quant.QuantizedModels;
 import dev.jllm.train.schedule.LrSchedule;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -96,8 +95,7 @@ public final class QloraBenchCommand implements Callable<Integer> {
         var bnb = BitsAndBytesConfig.nf4(true);
 
         long t0 = System.nanoTime();
-        CausalLm qlora = FrozenBases.load4bit(folder, bnb);
-        QuantizedModels.prepareForKbitTraining(qlora);
+        CausalLm qlora = FrozenBases.load4bit(folder, bnb);  // prepared for k-bit training already
         qlora.setGradientCheckpointing(!noCheckpointing);
         StepEngine qloraEngine = engine(qlora);
         out.printf(Locale.ROOT, "QLoRA model loaded in %.1f s: %s; RSS now %s%n", (System.nanoTime() - t0) / 1e9,
