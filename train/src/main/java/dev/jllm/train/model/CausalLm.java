@@ -6,11 +6,13 @@ import dev.jllm.core.safetensors.SafeTensor;
 import dev.jllm.model.config.ModelConfig;
 import dev.jllm.train.data.Batch;
 import dev.jllm.train.loss.CausalLmLoss;
+import dev.jllm.train.nn.CastWeight;
 import dev.jllm.train.nn.Embedding;
 import dev.jllm.train.nn.LinearLayer;
 import dev.jllm.train.nn.Parameter;
 import dev.jllm.train.nn.RmsNorm;
 import dev.jllm.train.nn.Rope;
+import dev.jllm.train.precision.Precision;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,6 +42,9 @@ public final class CausalLm {
     private final List<DecoderLayer> layers;
     private boolean gradientCheckpointing;
     private final List<Parameter> parameters;
+    private Precision precision = Precision.FP32;
+    /** lm_head's 16-bit copy under a 16-bit precision (the embedding lookup itself stays float32, as autocast leaves it). */
+    private CastWeight lmHeadCast;
 
     /** Loss of a micro-batch. {@code lossSum/numItemsInBatch} is its share of the step's logged loss. */
     public record Result(double lossSum, int tokens, int correct, double numItemsInBatch) {
@@ -265,12 +270,20 @@ public final class CausalLm {
 
     /** Loss only, no gradient (evaluation). */
     public Result loss(Batch batch, double numItemsInBatch) {
-        return run(batch, numItemsInBatch, false);
+        return run(batch, numItemsInBatch, 1.0, false);
     }
 
     /** Loss of one micro-batch, its gradient (of {@code lossSum / numItemsInBatch}) added to the parameters' grads. */
     public Result forwardBackward(Batch batch, double numItemsInBatch) {
-        return run(batch, numItemsInBatch, true);
+        return run(batch, numItemsInBatch, 1.0, true);
+    }
+
+    /**
+     * As {@link #forwardBackward(Batch, double)}, the gradient being of {@code lossScale · lossSum/numItemsInBatch}
+     * (fp16's loss scaling; the returned loss is unscaled).
+     */
+    public Result forwardBackward(Batch batch, double numItemsInBatch, double lossScale) {
+        return run(batch, numItemsInBatch, lossScale, true);
     }
 
     /** Logits {@code [rows·seqLen, vocab]} of a batch (inference; no gradient). */
@@ -295,9 +308,52 @@ public final class CausalLm {
         return gradientCheckpointing;
     }
 
-    /** The forward pass's outputs and everything backward needs. */
+    /**
+     * Runs the model as {@code TrainingArguments(bf16=True)} / {@code fp16=True} do (see {@link Precision}): products on
+     * 16-bit copies of the weights and 16-bit activations, norms, softmax and the loss in float32, float32 master
+     * weights and gradients; the activations kept for backward are stored in 16 bits. FP32 is the default.
+     */
+    public void setPrecision(Precision precision) {
+        this.precision = precision;
+        for (LinearLayer lin : linears()) lin.setPrecision(precision);
+        lmHeadCast = precision.reduced() ? new CastWeight(lmHead, precision) : null;
+        buffers.stored = null;
+    }
+
+    public Precision precision() {
+        return precision;
+    }
+
+    /**
+     * The optimizer changed the trained weights: their 16-bit copies are rounded again at their next use (once per
+     * step, however many micro-batches and recomputes follow). Frozen weights keep theirs.
+     */
+    public void weightsUpdated() {
+        for (LinearLayer lin : linears()) if (lin.weight().trainable()) lin.invalidateCast();
+        if (lmHeadCast != null && lmHead.trainable()) lmHeadCast.invalidate();
+    }
+
+    /**
+     * Bytes held by the activations the last training forward pass kept for backward (every layer's, not counting
+     * the embedding output; with gradient checkpointing, the kept layer outputs). Under a 16-bit precision most of
+     * them are stored in 16 bits.
+     */
+    public long savedActivationBytes() {
+        Buffers w = buffers;
+        long n = 0;
+        if (gradientCheckpointing) {
+            if (w.outputs != null) for (float[] o : w.outputs) if (o != null) n += 4L * o.length;
+        } else if (precision.reduced()) {
+            if (w.stored != null) for (SavedActivations s : w.stored) n += s.bytes();
+        } else if (w.perLayer != null) {
+            for (DecoderLayer.Activations s : w.perLayer) n += SavedActivations.bytes(s);
+        }
+        return n;
+    }
+
+    /** The forward pass's outputs and everything backward needs ({@code stored}: the 16-bit per-layer sets, or null). */
     private record Forward(DecoderLayer.Context ctx, float[][] layerInputs, DecoderLayer.Activations[] saved,
-                           float[] x, float[] hFinal, float[] rstdFinal) {}
+                           SavedActivations[] stored, float[] x, float[] hFinal, float[] rstdFinal) {}
 
     /**
      * Every buffer a step needs, kept from step to step so that training allocates nothing large per step (a new
@@ -306,6 +362,9 @@ public final class CausalLm {
      */
     private static final class Buffers {
         DecoderLayer.Activations[] perLayer;
+        /** Under a 16-bit precision, each layer's activations in 16 bits, and the view backward reads them through. */
+        SavedActivations[] stored;
+        final DecoderLayer.Activations view = new DecoderLayer.Activations();
         final DecoderLayer.Activations scratch = new DecoderLayer.Activations();
         final DecoderLayer.Gradients gradients = new DecoderLayer.Gradients();
         final CausalLmLoss.Buffers loss = new CausalLmLoss.Buffers();
@@ -321,7 +380,8 @@ public final class CausalLm {
         int[] positions = new int[N];
         int span = 0; // rotary positions in use: T, or the longest packed sequence (dynamic RoPE scaling reads it, as transformers reads max(position_ids)+1)
         for (int r = 0; r < N; r++) span = Math.max(span, (positions[r] = batch.position(r)) + 1);
-        var ctx = new DecoderLayer.Context(c, B, T, positions, Rope.Table.of(Rope.inverseFrequencies(c, span), span), batch.attentionMask());
+        var ctx = new DecoderLayer.Context(c, B, T, positions, Rope.Table.of(Rope.inverseFrequencies(c, span), span), batch.attentionMask(),
+                precision);
 
         Buffers w = buffers;
         float[] x = w.embedded = DecoderLayer.ensure(w.embedded, N * d);
@@ -333,7 +393,12 @@ public final class CausalLm {
         int L = layers.size();
         float[][] inputs = new float[L][];
         var saved = new DecoderLayer.Activations[L];
-        boolean perLayer = keepActivations && !gradientCheckpointing;
+        boolean compact = keepActivations && !gradientCheckpointing && precision.reduced();
+        boolean perLayer = keepActivations && !gradientCheckpointing && !compact;
+        if (compact && w.stored == null) {
+            w.stored = new SavedActivations[L];
+            for (int l = 0; l < L; l++) w.stored[l] = new SavedActivations(precision);
+        }
         if (perLayer && w.perLayer == null) {
             w.perLayer = new DecoderLayer.Activations[L];
             for (int l = 0; l < L; l++) w.perLayer[l] = new DecoderLayer.Activations();
@@ -343,6 +408,13 @@ public final class CausalLm {
             int l = layer.index();
             inputs[l] = x;
             DecoderLayer.Activations s;
+            if (compact) {
+                // computed in the float32 scratch set, then kept in 16 bits; the output moves into the stored set
+                layer.forward(x, ctx, w.scratch);
+                w.stored[l].save(w.scratch);
+                x = w.stored[l].output();
+                continue;
+            }
             if (perLayer) {
                 s = w.perLayer[l];
                 saved[l] = s;
@@ -362,10 +434,10 @@ public final class CausalLm {
         float[] hFinal = w.hFinal = DecoderLayer.ensure(w.hFinal, N * d);
         float[] rstdFinal = w.rstdFinal = DecoderLayer.ensure(w.rstdFinal, N);
         RmsNorm.forward(hFinal, rstdFinal, x, finalNorm.value(), N, d, c.rmsNormEps());
-        return new Forward(ctx, inputs, saved, x, hFinal, rstdFinal);
+        return new Forward(ctx, inputs, saved, compact ? w.stored : null, x, hFinal, rstdFinal);
     }
 
-    private Result run(Batch batch, double numItemsInBatch, boolean backward) {
+    private Result run(Batch batch, double numItemsInBatch, double lossScale, boolean backward) {
         ModelConfig c = config;
         int N = batch.rows() * batch.seqLen(), d = c.hiddenSize();
         Forward f = forward(batch, backward);
@@ -375,8 +447,8 @@ public final class CausalLm {
             dh = w.dh = DecoderLayer.ensure(w.dh, N * d);
             java.util.Arrays.fill(dh, 0f);
         }
-        CausalLmLoss.Result loss = CausalLmLoss.compute(f.hFinal(), lmHead.value(), batch.labels(), batch.rows(), batch.seqLen(),
-                d, c.vocabSize(), numItemsInBatch, dh, backward ? lmHead.grad() : null, w.loss);
+        CausalLmLoss.Result loss = CausalLmLoss.compute(f.hFinal(), lmHead.value(), lmHeadCast, batch.labels(), batch.rows(), batch.seqLen(),
+                d, c.vocabSize(), numItemsInBatch, lossScale, dh, backward ? lmHead.grad() : null, w.loss);
         if (!backward) return new Result(loss.lossSum(), loss.tokens(), loss.correct(), numItemsInBatch);
 
         float[] dx = w.dx = DecoderLayer.ensure(w.dx, N * d);
@@ -385,7 +457,9 @@ public final class CausalLm {
         for (int li = layers.size() - 1; li >= 0; li--) {
             DecoderLayer layer = layers.get(li);
             DecoderLayer.Activations s = f.saved()[li];
-            if (s == null) {
+            if (f.stored() != null) {
+                s = f.stored()[li].restore(w.scratch, w.view);
+            } else if (s == null) {
                 // checkpointed: recompute into the scratch set, its output into a buffer of its own
                 s = w.scratch;
                 s.xOut = w.recomputed = DecoderLayer.ensure(w.recomputed, N * d);
