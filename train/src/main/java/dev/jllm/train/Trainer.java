@@ -270,6 +270,10 @@ public final class Trainer {
         int epochs = (total + perEpoch - 1) / perEpoch;
         out.printf("Training %d step(s): %d row(s), %d per micro-batch, %d micro-batch(es) per step, %d epoch(s)%n",
                 total, data.size(), args.perDeviceTrainBatchSize(), args.gradientAccumulationSteps(), epochs);
+        if (model.precision().reduced()) {
+            out.printf("Mixed precision %s: 16-bit products and saved activations, float32 master weights%s%n", model.precision().flag(),
+                    engine.scaler() != null ? ", dynamic loss scaling from " + (long) engine.scaler().scale() : "");
+        }
         if (data.truncated() > 0) out.printf("warning: %d row(s) were truncated to the model's maximum length%n", data.truncated());
         out.println(evaluating ? "Step | Training Loss | Validation Loss" : "Step | Training Loss");
         out.flush();
@@ -301,6 +305,11 @@ public final class Trainer {
                         batches.add(b);
                     }
                     var report = engine.run(batches);
+                    if (report.skipped()) {
+                        if (bar != null) bar.clear();
+                        out.printf(java.util.Locale.ROOT, "step %d: fp16 gradients overflowed; update skipped, loss scale lowered to %s%n",
+                                report.step() + 1, engine.scaler().scale());
+                    }
                     lossSinceLog += report.loss();
                     lossTotal += report.loss();
                     stepsSinceLog++;
