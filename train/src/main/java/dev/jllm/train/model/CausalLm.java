@@ -317,7 +317,7 @@ public final class CausalLm {
         this.precision = precision;
         for (LinearLayer lin : linears()) lin.setPrecision(precision);
         lmHeadCast = precision.reduced() ? new CastWeight(lmHead, precision) : null;
-        buffers.stored = null;
+        if (buffers.stored != null && buffers.stored[0].precision() != precision) buffers.stored = null;
     }
 
     public Precision precision() {

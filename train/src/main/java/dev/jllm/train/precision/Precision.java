@@ -4,8 +4,10 @@ import dev.jllm.core.JllmException;
 import dev.jllm.core.kernel.Parallel;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -40,6 +42,8 @@ public enum Precision {
 
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** As many 16-bit lanes as {@link #I} has 32-bit ones. */
+    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(I.vectorBitSize() / 2));
     /** Elements per parallel grain of the array passes (memory-bound: large grains). */
     private static final int GRAIN = 1 << 15;
 
@@ -134,24 +138,47 @@ public enum Precision {
     /** {@code dst[dstOff + i] = encode(src[srcOff + i])} for i &lt; n, spread over the cores. */
     public void encode(float[] src, int srcOff, short[] dst, int dstOff, int n) {
         if (this == FP32) throw new IllegalStateException("fp32 has no 16-bit encoding");
-        Parallel.forRange(n, GRAIN, (w, i0, i1) -> {
-            if (this == BF16) {
-                for (int i = i0; i < i1; i++) dst[dstOff + i] = bf16(src[srcOff + i]);
-            } else {
-                for (int i = i0; i < i1; i++) dst[dstOff + i] = Float.floatToFloat16(src[srcOff + i]);
-            }
-        });
+        Parallel.forRange(n, GRAIN, (w, i0, i1) -> narrow(src, srcOff + i0, dst, dstOff + i0, i1 - i0));
     }
 
     /** {@code dst[dstOff + i] = decode(src[srcOff + i])} for i &lt; n, spread over the cores. */
     public void decode(short[] src, int srcOff, float[] dst, int dstOff, int n) {
         if (this == FP32) throw new IllegalStateException("fp32 has no 16-bit encoding");
-        Parallel.forRange(n, GRAIN, (w, i0, i1) -> {
-            if (this == BF16) {
-                for (int i = i0; i < i1; i++) dst[dstOff + i] = Float.intBitsToFloat((src[srcOff + i] & 0xFFFF) << 16);
-            } else {
-                for (int i = i0; i < i1; i++) dst[dstOff + i] = Float.float16ToFloat(src[srcOff + i]);
+        Parallel.forRange(n, GRAIN, (w, i0, i1) -> widen(src, srcOff + i0, dst, dstOff + i0, i1 - i0));
+    }
+
+    /** {@code dst[dOff + i] = encode(src[off + i])} for i &lt; n, on the calling thread. */
+    private void narrow(float[] src, int off, short[] dst, int dOff, int n) {
+        int i = 0;
+        if (this == BF16) {
+            IntVector half = IntVector.broadcast(I, 0x7FFF), one = IntVector.broadcast(I, 1), quiet = IntVector.broadcast(I, 0x00400000);
+            for (; i + I.length() <= n; i += I.length()) {
+                FloatVector f = FloatVector.fromArray(F, src, off + i);
+                IntVector bits = f.reinterpretAsInts();
+                IntVector rounded = bits.add(half).add(bits.lanewise(VectorOperators.LSHR, 16).and(one));
+                rounded = rounded.blend(bits.or(quiet), f.test(VectorOperators.IS_NAN).cast(I));
+                // I2S keeps the low 16 bits of each lane: shift the kept half down first
+                rounded.lanewise(VectorOperators.LSHR, 16).convertShape(VectorOperators.I2S, S, 0).reinterpretAsShorts().intoArray(dst, dOff + i);
             }
-        });
+            for (; i < n; i++) dst[dOff + i] = bf16(src[off + i]);
+        } else {
+            for (; i < n; i++) dst[dOff + i] = Float.floatToFloat16(src[off + i]);
+        }
+    }
+
+    /** {@code dst[dOff + i] = decode(src[off + i])} for i &lt; n, on the calling thread (weight packers call it per panel). */
+    public void widen(short[] src, int off, float[] dst, int dOff, int n) {
+        int i = 0;
+        if (this == BF16) {
+            for (; i + I.length() <= n; i += I.length()) {
+                IntVector v = (IntVector) ShortVector.fromArray(S, src, off + i).convertShape(VectorOperators.S2I, I, 0);
+                v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(dst, dOff + i);
+            }
+            for (; i < n; i++) dst[dOff + i] = Float.intBitsToFloat(src[off + i] << 16);
+        } else if (this == FP16) {
+            for (; i < n; i++) dst[dOff + i] = Float.float16ToFloat(src[off + i]);
+        } else {
+            throw new IllegalStateException("fp32 has no 16-bit encoding");
+        }
     }
 }
