@@ -291,6 +291,13 @@ public final class CausalLm {
         Forward f = forward(batch, false);
         int n = batch.rows() * batch.seqLen();
         float[] logits = new float[n * config.vocabSize()];
+        if (lmHeadCast != null) {
+            // the 16-bit lm_head of a bf16/fp16 model reads 16-bit hidden states and returns 16-bit logits
+            precision.round(f.hFinal, n * config.hiddenSize());
+            lmHeadCast.forward(logits, f.hFinal, n);
+            precision.round(logits, logits.length);
+            return logits;
+        }
         dev.jllm.core.kernel.Gemm.gemm(false, true, n, config.vocabSize(), config.hiddenSize(), f.hFinal, 0, lmHead.value(), 0, logits, 0, false);
         return logits;
     }
