@@ -3,6 +3,7 @@ package dev.jllm.train.loss;
 import dev.jllm.core.JllmException;
 import dev.jllm.core.kernel.Gemm;
 import dev.jllm.core.kernel.Parallel;
+import dev.jllm.train.nn.FrozenWeight;
 import dev.jllm.train.nn.VectorMath;
 
 /**
@@ -19,10 +20,12 @@ import dev.jllm.train.nn.VectorMath;
 public final class CausalLmLoss {
     public static final int IGNORE = -100;
     /**
-     * Logit elements per chunk (128 MB of float32; PyTorch holds all of them, and their gradient): 1024 rows at a 32k
-     * vocabulary, enough for the three products of a chunk to amortize packing the vocabulary-sized operand.
+     * Logit elements per chunk (32 MB of float32; PyTorch holds all of them, and their gradient): 256 rows at a 32k
+     * vocabulary. Packing the vocabulary-sized operand costs one copy of it per chunk and product, under 0.5% of a
+     * product's 256·vocab·dim multiply-adds; and the head's gradient product passes over its output once per 256-row
+     * depth block (Gemm's KC) whatever the chunk, so larger chunks would buy nothing but memory.
      */
-    private static final int CHUNK_ELEMENTS = 1 << 25;
+    private static final int CHUNK_ELEMENTS = 1 << 23;
 
     private CausalLmLoss() {}
 
@@ -59,6 +62,16 @@ public final class CausalLmLoss {
 
     public static Result compute(float[] hidden, float[] lmHead, int[] labels, int rows, int seqLen, int dim, int vocab,
                                  double numItemsInBatch, float[] dHidden, float[] dLmHead, Buffers buffers) {
+        return compute(hidden, lmHead, null, labels, rows, seqLen, dim, vocab, numItemsInBatch, dHidden, dLmHead, buffers);
+    }
+
+    /**
+     * With {@code frozenHead} non-null, {@code lm_head} is frozen in that representation (16-bit) and {@code lmHead}
+     * is not read: its two products read the frozen matrix, and it gets no gradient.
+     */
+    public static Result compute(float[] hidden, float[] lmHead, FrozenWeight frozenHead, int[] labels, int rows, int seqLen, int dim,
+                                 int vocab, double numItemsInBatch, float[] dHidden, float[] dLmHead, Buffers buffers) {
+        if (frozenHead != null && dLmHead != null) throw new IllegalArgumentException("a frozen lm_head has no gradient");
         int[] positions = new int[rows * seqLen];
         int[] targets = new int[rows * seqLen];
         int count = 0;
@@ -89,7 +102,8 @@ public final class CausalLmLoss {
         for (int c0 = 0; c0 < count; c0 += chunk) {
             int n = Math.min(chunk, count - c0);
             for (int i = 0; i < n; i++) System.arraycopy(hidden, positions[c0 + i] * dim, h, i * dim, dim);
-            Gemm.gemm(false, true, n, vocab, dim, h, 0, lmHead, 0, logits, 0, false);         // logits = h·Eᵀ
+            if (frozenHead != null) frozenHead.forward(logits, h, n);
+            else Gemm.gemm(false, true, n, vocab, dim, h, 0, lmHead, 0, logits, 0, false);    // logits = h·Eᵀ
             int base = c0;
             // Rows are independent and exp-bound, so they are spread over the cores; each row's sum is in double.
             Parallel.forRange(n, 1, (w, i0, i1) -> {
@@ -117,7 +131,8 @@ public final class CausalLmLoss {
             if (!backward) continue;
             if (dLmHead != null) Gemm.gemm(true, false, vocab, dim, n, logits, 0, h, 0, dLmHead, 0, true);   // dE += dLᵀ·h
             if (dHidden != null) {
-                Gemm.gemm(false, false, n, dim, vocab, logits, 0, lmHead, 0, dh, 0, false);                // dh = dL·E
+                if (frozenHead != null) frozenHead.inputGradient(dh, logits, n, false);
+                else Gemm.gemm(false, false, n, dim, vocab, logits, 0, lmHead, 0, dh, 0, false);           // dh = dL·E
                 for (int i = 0; i < n; i++) {
                     int dst = positions[c0 + i] * dim;
                     for (int j = 0; j < dim; j++) dHidden[dst + j] += dh[i * dim + j];

@@ -6,7 +6,10 @@ import dev.jllm.core.safetensors.SafeTensor;
 import dev.jllm.model.config.ModelConfig;
 import dev.jllm.train.data.Batch;
 import dev.jllm.train.loss.CausalLmLoss;
+import dev.jllm.core.tensor.DType;
 import dev.jllm.train.nn.Embedding;
+import dev.jllm.train.nn.FrozenEmbedding;
+import dev.jllm.train.nn.FrozenWeight;
 import dev.jllm.train.nn.LinearLayer;
 import dev.jllm.train.nn.Parameter;
 import dev.jllm.train.nn.RmsNorm;
@@ -40,6 +43,11 @@ public final class CausalLm {
     private final List<DecoderLayer> layers;
     private boolean gradientCheckpointing;
     private final List<Parameter> parameters;
+    /** The embedding and output head when frozen in another representation (16-bit), else null: the float32 values serve. */
+    private FrozenEmbedding frozenEmbed;
+    private FrozenWeight frozenHead;
+    /** The dtype of the hidden states between decoder blocks (the residual stream): F32, or BF16 / F16. */
+    private DType hiddenDtype = DType.F32;
 
     /** Loss of a micro-batch. {@code lossSum/numItemsInBatch} is its share of the step's logged loss. */
     public record Result(double lossSum, int tokens, int correct, double numItemsInBatch) {
@@ -278,8 +286,47 @@ public final class CausalLm {
         Forward f = forward(batch, false);
         int n = batch.rows() * batch.seqLen();
         float[] logits = new float[n * config.vocabSize()];
-        dev.jllm.core.kernel.Gemm.gemm(false, true, n, config.vocabSize(), config.hiddenSize(), f.hFinal, 0, lmHead.value(), 0, logits, 0, false);
+        if (frozenHead != null) frozenHead.forward(logits, f.hFinal, n);
+        else dev.jllm.core.kernel.Gemm.gemm(false, true, n, config.vocabSize(), config.hiddenSize(), f.hFinal, 0, lmHead.value(), 0, logits, 0, false);
         return logits;
+    }
+
+    /**
+     * Freezes the embedding and the output head in another representation ({@code head} null keeps an untied head as
+     * it is; a tied model takes {@code head} for both and needs it to be the same table): their float32 values are
+     * dropped (recomputed only if asked, e.g. by a dense save) and they get no gradient. QLoRA with a 16-bit compute
+     * dtype keeps them in 16 bits, as transformers holds them under {@code torch_dtype=bfloat16}.
+     */
+    public void freezeEmbeddingAndHead(FrozenEmbedding embedding, FrozenWeight head) {
+        if (config.tieWordEmbeddings() && head != null && head != embedding) {
+            throw new IllegalArgumentException("tied embeddings: the head must be the embedding table itself");
+        }
+        embed.setTrainable(false);
+        embed.defer(embedding::dequantized);
+        frozenEmbed = embedding;
+        if (config.tieWordEmbeddings()) {
+            frozenHead = embedding instanceof FrozenWeight w ? w : null;
+            if (frozenHead == null) throw new IllegalArgumentException("tied embeddings: the frozen table must also compute the head's products");
+        } else if (head != null) {
+            lmHead.setTrainable(false);
+            lmHead.defer(head::dequantized);
+            frozenHead = head;
+        }
+    }
+
+    /**
+     * The dtype of the hidden states between decoder blocks, the model's {@code torch_dtype} for them: F32 (the
+     * default), or BF16 / F16, in which each block's output (and the embedding output) is rounded to it, as a
+     * 16-bit model's residual stream is, and the block inputs gradient checkpointing keeps are stored in 16 bits
+     * (half the memory, nothing lost since they hold 16-bit values). Inside a block the engine computes in float32.
+     */
+    public void setHiddenStateDtype(DType dtype) {
+        if (dtype != DType.F32 && dtype != DType.BF16 && dtype != DType.F16) throw new IllegalArgumentException("hidden states are F32, BF16 or F16, not " + dtype);
+        this.hiddenDtype = dtype;
+    }
+
+    public DType hiddenStateDtype() {
+        return hiddenDtype;
     }
 
     /**
@@ -296,7 +343,7 @@ public final class CausalLm {
     }
 
     /** The forward pass's outputs and everything backward needs. */
-    private record Forward(DecoderLayer.Context ctx, float[][] layerInputs, DecoderLayer.Activations[] saved,
+    private record Forward(DecoderLayer.Context ctx, float[][] layerInputs, short[][] layerInputs16, DecoderLayer.Activations[] saved,
                            float[] x, float[] hFinal, float[] rstdFinal) {}
 
     /**
@@ -310,6 +357,8 @@ public final class CausalLm {
         final DecoderLayer.Gradients gradients = new DecoderLayer.Gradients();
         final CausalLmLoss.Buffers loss = new CausalLmLoss.Buffers();
         float[][] outputs;
+        /** The checkpointed block inputs in 16 bits (a 16-bit hidden-state dtype). */
+        short[][] inputs16;
         float[] embedded, ping, pong, recomputed, hFinal, rstdFinal, dh, dx;
     }
 
@@ -324,16 +373,21 @@ public final class CausalLm {
         var ctx = new DecoderLayer.Context(c, B, T, positions, Rope.Table.of(Rope.inverseFrequencies(c, span), span), batch.attentionMask());
 
         Buffers w = buffers;
-        float[] x = w.embedded = DecoderLayer.ensure(w.embedded, N * d);
+        int L = layers.size();
+        boolean perLayer = keepActivations && !gradientCheckpointing;
+        // 16-bit checkpoints: the blocks run between two float buffers and each input is kept in 16 bits
+        boolean sixteen = keepActivations && gradientCheckpointing && hiddenDtype != DType.F32;
+        float[] x = sixteen ? (w.ping = DecoderLayer.ensure(w.ping, N * d)) : (w.embedded = DecoderLayer.ensure(w.embedded, N * d));
         try {
-            Embedding.forward(x, batch.inputIds(), embed.value(), c.vocabSize(), d);
+            if (frozenEmbed != null) frozenEmbed.gather(x, batch.inputIds());
+            else Embedding.forward(x, batch.inputIds(), embed.value(), c.vocabSize(), d);
         } catch (IllegalArgumentException e) {
             throw new JllmException("input_ids: " + e.getMessage());
         }
-        int L = layers.size();
+        roundHidden(x, N * d);
         float[][] inputs = new float[L][];
+        short[][] inputs16 = sixteen ? (w.inputs16 = w.inputs16 != null && w.inputs16.length == L ? w.inputs16 : new short[L][]) : null;
         var saved = new DecoderLayer.Activations[L];
-        boolean perLayer = keepActivations && !gradientCheckpointing;
         if (perLayer && w.perLayer == null) {
             w.perLayer = new DecoderLayer.Activations[L];
             for (int l = 0; l < L; l++) w.perLayer[l] = new DecoderLayer.Activations();
@@ -341,8 +395,17 @@ public final class CausalLm {
         if (keepActivations && gradientCheckpointing && w.outputs == null) w.outputs = new float[L][];
         for (DecoderLayer layer : layers) {
             int l = layer.index();
-            inputs[l] = x;
             DecoderLayer.Activations s;
+            if (sixteen) {
+                inputs16[l] = store16(x, inputs16[l], N * d);
+                s = w.scratch;
+                s.xOut = x == w.ping ? (w.pong = DecoderLayer.ensure(w.pong, N * d)) : w.ping;
+                layer.forward(x, ctx, s);
+                x = s.xOut;
+                roundHidden(x, N * d);
+                continue;
+            }
+            inputs[l] = x;
             if (perLayer) {
                 s = w.perLayer[l];
                 saved[l] = s;
@@ -358,11 +421,41 @@ public final class CausalLm {
             }
             layer.forward(x, ctx, s);
             x = s.xOut;
+            roundHidden(x, N * d);
         }
         float[] hFinal = w.hFinal = DecoderLayer.ensure(w.hFinal, N * d);
         float[] rstdFinal = w.rstdFinal = DecoderLayer.ensure(w.rstdFinal, N);
         RmsNorm.forward(hFinal, rstdFinal, x, finalNorm.value(), N, d, c.rmsNormEps());
-        return new Forward(ctx, inputs, saved, x, hFinal, rstdFinal);
+        return new Forward(ctx, inputs, inputs16, saved, x, hFinal, rstdFinal);
+    }
+
+    /** Rounds hidden states to the hidden-state dtype in place (nothing for F32). */
+    private void roundHidden(float[] x, int n) {
+        if (hiddenDtype == DType.F32) return;
+        boolean bf16 = hiddenDtype == DType.BF16;
+        dev.jllm.core.kernel.Parallel.forRange(n, 1 << 14, (w, i0, i1) -> {
+            if (bf16) for (int i = i0; i < i1; i++) x[i] = DType.bf16ToFloat(DType.floatToBf16(x[i]));
+            else for (int i = i0; i < i1; i++) x[i] = Float.float16ToFloat(Float.floatToFloat16(x[i]));
+        });
+    }
+
+    /** The 16-bit patterns of {@code x} (values of the hidden-state dtype already), into {@code into} when it fits. */
+    private short[] store16(float[] x, short[] into, int n) {
+        short[] out = into != null && into.length == n ? into : new short[n];
+        boolean bf16 = hiddenDtype == DType.BF16;
+        dev.jllm.core.kernel.Parallel.forRange(n, 1 << 14, (w, i0, i1) -> {
+            if (bf16) for (int i = i0; i < i1; i++) out[i] = (short) (Float.floatToRawIntBits(x[i]) >>> 16);
+            else for (int i = i0; i < i1; i++) out[i] = Float.floatToFloat16(x[i]);
+        });
+        return out;
+    }
+
+    private void load16(short[] bits, float[] x, int n) {
+        boolean bf16 = hiddenDtype == DType.BF16;
+        dev.jllm.core.kernel.Parallel.forRange(n, 1 << 14, (w, i0, i1) -> {
+            if (bf16) for (int i = i0; i < i1; i++) x[i] = Float.intBitsToFloat((bits[i] & 0xFFFF) << 16);
+            else for (int i = i0; i < i1; i++) x[i] = Float.float16ToFloat(bits[i]);
+        });
     }
 
     private Result run(Batch batch, double numItemsInBatch, boolean backward) {
@@ -375,8 +468,8 @@ public final class CausalLm {
             dh = w.dh = DecoderLayer.ensure(w.dh, N * d);
             java.util.Arrays.fill(dh, 0f);
         }
-        CausalLmLoss.Result loss = CausalLmLoss.compute(f.hFinal(), lmHead.value(), batch.labels(), batch.rows(), batch.seqLen(),
-                d, c.vocabSize(), numItemsInBatch, dh, backward ? lmHead.grad() : null, w.loss);
+        CausalLmLoss.Result loss = CausalLmLoss.compute(f.hFinal(), frozenHead == null ? lmHead.value() : null, frozenHead,
+                batch.labels(), batch.rows(), batch.seqLen(), d, c.vocabSize(), numItemsInBatch, dh, backward ? lmHead.grad() : null, w.loss);
         if (!backward) return new Result(loss.lossSum(), loss.tokens(), loss.correct(), numItemsInBatch);
 
         float[] dx = w.dx = DecoderLayer.ensure(w.dx, N * d);
@@ -385,7 +478,13 @@ public final class CausalLm {
         for (int li = layers.size() - 1; li >= 0; li--) {
             DecoderLayer layer = layers.get(li);
             DecoderLayer.Activations s = f.saved()[li];
-            if (s == null) {
+            if (s == null && f.layerInputs16() != null) {
+                // 16-bit checkpoint: widen the input into one float buffer, recompute the output into the other
+                s = w.scratch;
+                load16(f.layerInputs16()[li], w.ping, N * d);
+                s.xOut = w.pong;
+                layer.forward(w.ping, f.ctx(), s);
+            } else if (s == null) {
                 // checkpointed: recompute into the scratch set, its output into a buffer of its own
                 s = w.scratch;
                 s.xOut = w.recomputed = DecoderLayer.ensure(w.recomputed, N * d);

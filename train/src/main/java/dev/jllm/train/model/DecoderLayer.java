@@ -31,6 +31,7 @@ record DecoderLayer(int index, Parameter inputNorm, LinearLayer q, LinearLayer k
     /**
      * What forward keeps for backward (qPre/kPre/qRstd/kRstd only with q/k norms). The arrays live across steps: a
      * forward pass refills them in place when the batch shape is unchanged, so training allocates nothing per step.
+     * {@link #backward} uses up {@code g} and {@code u}: their gradients overwrite them.
      */
     static final class Activations {
         float[] xIn, h1, rstd1, qPre, kPre, qRstd, kRstd, q, k, v, attn, lse, xMid, h2, rstd2, g, u, a, xOut;
@@ -38,7 +39,7 @@ record DecoderLayer(int index, Parameter inputNorm, LinearLayer q, LinearLayer k
 
     /** The backward pass's temporaries, shared by all layers (each overwrites them before reading). */
     static final class Gradients {
-        float[] da, dg, du, dh2, dAttn, dq, dk, dv, dqPre, dkPre, dh1;
+        float[] da, dh2, dAttn, dq, dk, dv, dqPre, dkPre, dh1;
     }
 
     /** {@code a} when it holds exactly n values, else a new array (contents unspecified either way). */
@@ -112,12 +113,12 @@ record DecoderLayer(int index, Parameter inputNorm, LinearLayer q, LinearLayer k
         // MLP branch.
         t.da = ensure(t.da, N * ff);
         down.backward(s.a, N, dx, t.da, false);
-        t.dg = ensure(t.dg, N * ff);
-        t.du = ensure(t.du, N * ff);
-        SwiGlu.backward(t.dg, t.du, t.da, s.g, s.u, N * ff);
+        // g and u are read for the last time here: their gradients overwrite them (two [N, ff] buffers fewer)
+        float[] dg = s.g, du = s.u;
+        SwiGlu.backward(dg, du, t.da, s.g, s.u, N * ff);
         t.dh2 = ensure(t.dh2, N * d);
-        gate.backward(s.h2, N, t.dg, t.dh2, false);
-        up.backward(s.h2, N, t.du, t.dh2, true);
+        gate.backward(s.h2, N, dg, t.dh2, false);
+        up.backward(s.h2, N, du, t.dh2, true);
         RmsNorm.backward(dx, postNorm.grad(), t.dh2, s.xMid, postNorm.value(), s.rstd2, N, d);
 
         // Attention branch.
