@@ -129,24 +129,6 @@ public final class CausalLm {
         return new CausalLm(config, weights, deferred);
     }
 
-    /**
-     * A model whose base is frozen: the projections named in {@code frozen} (by weight name) compute with those
-     * representations and hold no float32 values (deferred parameters); every parameter starts frozen, as
-     * {@code prepare_model_for_kbit_training} leaves a base. {@code weights} holds the rest.
-     */
-    public static CausalLm frozenBase(ModelConfig config, Map<String, float[]> weights, Map<String, dev.jllm.train.nn.FrozenWeight> frozen) {
-        if (frozen.isEmpty()) throw new IllegalArgumentException("a frozen base needs at least one frozen projection");
-        var deferred = new java.util.HashMap<String, Supplier<float[]>>();
-        frozen.forEach((name, f) -> deferred.put(name, f::dequantized));
-        CausalLm model = new CausalLm(config, weights, deferred);
-        for (LinearLayer lin : model.linears()) {
-            dev.jllm.train.nn.FrozenWeight f = frozen.get(lin.weight().name());
-            if (f != null) lin.freezeAs(f);
-        }
-        for (Parameter p : model.parameters) p.setTrainable(false);
-        return model;
-    }
-
     /** Loads a Hugging Face folder ({@code config.json} + safetensors, single or sharded). */
     public static CausalLm load(Path folder) {
         ModelConfig config = ModelConfig.fromJson(folder);
@@ -423,7 +405,8 @@ public final class CausalLm {
             x = s.xOut;
             roundHidden(x, N * d);
         }
-        float[] hFinal = w.hFinal = DecoderLayer.ensure(w.hFinal, N * d);
+        // with 16-bit checkpoints the float buffer the last block did not write is free
+        float[] hFinal = sixteen ? (x == w.ping ? w.pong : w.ping) : (w.hFinal = DecoderLayer.ensure(w.hFinal, N * d));
         float[] rstdFinal = w.rstdFinal = DecoderLayer.ensure(w.rstdFinal, N);
         RmsNorm.forward(hFinal, rstdFinal, x, finalNorm.value(), N, d, c.rmsNormEps());
         return new Forward(ctx, inputs, inputs16, saved, x, hFinal, rstdFinal);

@@ -31,7 +31,8 @@ record DecoderLayer(int index, Parameter inputNorm, LinearLayer q, LinearLayer k
     /**
      * What forward keeps for backward (qPre/kPre/qRstd/kRstd only with q/k norms). The arrays live across steps: a
      * forward pass refills them in place when the batch shape is unchanged, so training allocates nothing per step.
-     * {@link #backward} uses up {@code g} and {@code u}: their gradients overwrite them.
+     * {@link #backward} uses up {@code g}, {@code u}, {@code h2}, {@code xMid} and {@code xOut}: once read for the last
+     * time each holds a gradient of its size (saving five buffers, two of them {@code [N, ff]}).
      */
     static final class Activations {
         float[] xIn, h1, rstd1, qPre, kPre, qRstd, kRstd, q, k, v, attn, lse, xMid, h2, rstd2, g, u, a, xOut;
@@ -39,7 +40,7 @@ record DecoderLayer(int index, Parameter inputNorm, LinearLayer q, LinearLayer k
 
     /** The backward pass's temporaries, shared by all layers (each overwrites them before reading). */
     static final class Gradients {
-        float[] da, dh2, dAttn, dq, dk, dv, dqPre, dkPre, dh1;
+        float[] da, dAttn, dq, dk, dv, dqPre, dkPre;
     }
 
     /** {@code a} when it holds exactly n values, else a new array (contents unspecified either way). */
@@ -116,18 +117,19 @@ record DecoderLayer(int index, Parameter inputNorm, LinearLayer q, LinearLayer k
         // g and u are read for the last time here: their gradients overwrite them (two [N, ff] buffers fewer)
         float[] dg = s.g, du = s.u;
         SwiGlu.backward(dg, du, t.da, s.g, s.u, N * ff);
-        t.dh2 = ensure(t.dh2, N * d);
-        gate.backward(s.h2, N, dg, t.dh2, false);
-        up.backward(s.h2, N, du, t.dh2, true);
-        RmsNorm.backward(dx, postNorm.grad(), t.dh2, s.xMid, postNorm.value(), s.rstd2, N, d);
+        // the layer's output is not read in backward (the next layer's is done with it): it takes dh2
+        float[] dh2 = s.xOut;
+        gate.backward(s.h2, N, dg, dh2, false);
+        up.backward(s.h2, N, du, dh2, true);
+        RmsNorm.backward(dx, postNorm.grad(), dh2, s.xMid, postNorm.value(), s.rstd2, N, d);
 
-        // Attention branch.
-        t.dAttn = ensure(t.dAttn, N * qd);
-        o.backward(s.attn, N, dx, t.dAttn, false);
+        // Attention branch; h2 and xMid were read for the last time above, and take dAttn and dh1.
+        float[] dAttn = qd == d ? s.h2 : (t.dAttn = ensure(t.dAttn, N * qd));
+        o.backward(s.attn, N, dx, dAttn, false);
         t.dq = ensure(t.dq, N * qd);
         t.dk = ensure(t.dk, N * kvd);
         t.dv = ensure(t.dv, N * kvd);
-        Attention.backward(t.dq, t.dk, t.dv, t.dAttn, s.attn, s.lse, s.q, s.k, s.v, ctx.keyMask(), shape(ctx));
+        Attention.backward(t.dq, t.dk, t.dv, dAttn, s.attn, s.lse, s.q, s.k, s.v, ctx.keyMask(), shape(ctx));
         Rope.apply(t.dq, ctx.positions(), c.numHeads(), ctx.rope(), true);
         Rope.apply(t.dk, ctx.positions(), c.numKvHeads(), ctx.rope(), true);
         float[] dq = t.dq, dk = t.dk;
@@ -141,11 +143,11 @@ record DecoderLayer(int index, Parameter inputNorm, LinearLayer q, LinearLayer k
             dq = t.dqPre;
             dk = t.dkPre;
         }
-        t.dh1 = ensure(t.dh1, N * d);
-        q.backward(s.h1, N, dq, t.dh1, false);
-        k.backward(s.h1, N, dk, t.dh1, true);
-        v.backward(s.h1, N, t.dv, t.dh1, true);
-        RmsNorm.backward(dx, inputNorm.grad(), t.dh1, s.xIn, inputNorm.value(), s.rstd1, N, d);
+        float[] dh1 = s.xMid;
+        q.backward(s.h1, N, dq, dh1, false);
+        k.backward(s.h1, N, dk, dh1, true);
+        v.backward(s.h1, N, t.dv, dh1, true);
+        RmsNorm.backward(dx, inputNorm.grad(), dh1, s.xIn, inputNorm.value(), s.rstd1, N, d);
     }
 
     /** The residual connection {@code y += x}, spread over the cores. */

@@ -8,10 +8,13 @@ import dev.jllm.core.tensor.DType;
 import dev.jllm.model.config.ModelConfig;
 import dev.jllm.train.model.CausalLm;
 import dev.jllm.train.nn.FrozenWeight;
+import dev.jllm.train.nn.Parameter;
 
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.function.Supplier;
 import java.util.function.BiFunction;
 
 /**
@@ -70,6 +73,7 @@ public final class FrozenBases {
         ModelConfig config = ModelConfig.fromJson(folder);
         var weights = new LinkedHashMap<String, float[]>();
         var frozenLinears = new LinkedHashMap<String, FrozenWeight>();
+        DiskEmbedding onDisk = null;
         try (Checkpoint ckpt = Checkpoint.open(folder)) {
             for (var e : CausalLm.expectedShapes(config).entrySet()) {
                 String name = e.getKey();
@@ -80,6 +84,10 @@ public final class FrozenBases {
                             + ", expected " + Arrays.toString(e.getValue()) + " from config.json");
                 }
                 String module = name.substring(0, name.length() - ".weight".length());
+                if (half != null && name.equals("model.embed_tokens.weight") && !config.tieWordEmbeddings()) {
+                    onDisk = DiskEmbedding.of(ckpt, name, half);
+                    continue;
+                }
                 FrozenWeight f = name.endsWith("_proj.weight") ? frozen.apply(module, t)
                         : half != null && (name.equals("model.embed_tokens.weight") || name.equals("lm_head.weight")) ? HalfLinear.of(t, half) : null;
                 if (f != null) frozenLinears.put(name, f);
@@ -88,10 +96,23 @@ public final class FrozenBases {
                 if (t.data().isMapped()) t.data().unload();
             }
         }
-        CausalLm model = CausalLm.frozenBase(config, weights, frozenLinears);
+        // the frozen tensors hold no float32 values: their parameters compute them only if asked (a dense save)
+        var deferred = new HashMap<String, Supplier<float[]>>();
+        frozenLinears.forEach((name, f) -> deferred.put(name, f::dequantized));
+        if (onDisk != null) deferred.put("model.embed_tokens.weight", onDisk::dequantized);
+        CausalLm model = CausalLm.of(config, weights, deferred);
+        for (var e : model.linearsByName().entrySet()) {
+            FrozenWeight f = frozenLinears.get(e.getKey() + ".weight");
+            if (f != null) e.getValue().freezeAs(f);
+        }
+        for (Parameter p : model.parameters()) p.setTrainable(false);
         if (half != null) {
-            HalfLinear embedding = (HalfLinear) frozenLinears.get("model.embed_tokens.weight");
-            model.freezeEmbeddingAndHead(embedding, config.tieWordEmbeddings() ? embedding : frozenLinears.get("lm_head.weight"));
+            if (config.tieWordEmbeddings()) {
+                HalfLinear table = (HalfLinear) frozenLinears.get("model.embed_tokens.weight");
+                model.freezeEmbeddingAndHead(table, table);
+            } else {
+                model.freezeEmbeddingAndHead(onDisk, frozenLinears.get("lm_head.weight"));
+            }
             model.setHiddenStateDtype(half);
         }
         return model;

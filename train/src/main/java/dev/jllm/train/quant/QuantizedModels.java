@@ -68,7 +68,8 @@ public final class QuantizedModels {
      * {@link #load(Path, BitsAndBytesConfig)}, with the embedding and the output head kept frozen in {@code half}
      * (BF16 or F16; null keeps them float32 and trainable) and the hidden states between blocks in that dtype too:
      * a 16-bit model around its 4-bit projections, as transformers loads one with {@code torch_dtype=bfloat16}.
-     * Each of the two tables goes from the mapped file straight into 16 bits, never through float32.
+     * The head goes from the mapped file straight into 16 bits, never through float32; an untied embedding stays in
+     * the file ({@link DiskEmbedding}: a lookup reads only its rows), a tied one is the head's table.
      */
     static Loaded load(Path folder, BitsAndBytesConfig quantizeIfDense, DType half) {
         Path configFile = Files.isDirectory(folder) ? folder.resolve("config.json") : folder;
@@ -87,6 +88,7 @@ public final class QuantizedModels {
         var int8 = new HashMap<String, Bnb8bitWeight>();
         var deferred = new HashMap<String, java.util.function.Supplier<float[]>>();
         var halves = new HashMap<String, HalfLinear>();
+        DiskEmbedding onDisk = null;
         try (Checkpoint ckpt = Checkpoint.open(folder)) {
             for (var e : CausalLm.expectedShapes(config).entrySet()) {
                 String name = e.getKey();
@@ -119,7 +121,11 @@ public final class QuantizedModels {
                                 + ", expected " + Arrays.toString(e.getValue()) + " from config.json");
                     }
                     String module = name.substring(0, name.length() - ".weight".length());
-                    if (half != null && (name.equals(EMBEDDING) || name.equals(HEAD))) {
+                    if (half != null && name.equals(EMBEDDING) && !config.tieWordEmbeddings()) {
+                        // only the looked-up rows are ever needed: read them from the file, hold none
+                        onDisk = DiskEmbedding.of(ckpt, name, half);
+                        deferred.put(name, onDisk::dequantized);
+                    } else if (half != null && (name.equals(EMBEDDING) || name.equals(HEAD))) {
                         HalfLinear h = HalfLinear.of(t, half);
                         halves.put(name, h);
                         deferred.put(name, h::dequantized);
@@ -145,8 +151,8 @@ public final class QuantizedModels {
         }
         CausalLm model = CausalLm.of(config, weights, deferred);
         if (half != null) {
-            HalfLinear embedding = halves.get(EMBEDDING);
-            model.freezeEmbeddingAndHead(embedding, config.tieWordEmbeddings() ? embedding : halves.get(HEAD));
+            if (config.tieWordEmbeddings()) model.freezeEmbeddingAndHead(halves.get(EMBEDDING), halves.get(EMBEDDING));
+            else model.freezeEmbeddingAndHead(onDisk, halves.get(HEAD));
             model.setHiddenStateDtype(half);
         }
         for (var e : model.linearsByName().entrySet()) {
