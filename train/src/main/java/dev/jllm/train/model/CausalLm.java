@@ -455,18 +455,22 @@ public final class CausalLm {
                 batch.labels(), batch.rows(), batch.seqLen(), d, c.vocabSize(), numItemsInBatch, dh, backward ? lmHead.grad() : null, w.loss);
         if (!backward) return new Result(loss.lossSum(), loss.tokens(), loss.correct(), numItemsInBatch);
 
-        float[] dx = w.dx = DecoderLayer.ensure(w.dx, N * d);
+        boolean sixteen = f.layerInputs16() != null;
+        // 16-bit checkpoints: three float buffers serve the whole backward pass. The final norm's output is dead
+        // after the loss and takes dx; the last block's output and dh are dead after the final norm's backward and
+        // take each block's widened input and recomputed output.
+        float[] dx = sixteen ? f.hFinal() : (w.dx = DecoderLayer.ensure(w.dx, N * d));
         java.util.Arrays.fill(dx, 0f);
         RmsNorm.backward(dx, finalNorm.grad(), dh, f.x(), finalNorm.value(), f.rstdFinal(), N, d);
+        float[] blockIn = f.x(), blockOut = dh;
         for (int li = layers.size() - 1; li >= 0; li--) {
             DecoderLayer layer = layers.get(li);
             DecoderLayer.Activations s = f.saved()[li];
-            if (s == null && f.layerInputs16() != null) {
-                // 16-bit checkpoint: widen the input into one float buffer, recompute the output into the other
+            if (s == null && sixteen) {
                 s = w.scratch;
-                load16(f.layerInputs16()[li], w.ping, N * d);
-                s.xOut = w.pong;
-                layer.forward(w.ping, f.ctx(), s);
+                load16(f.layerInputs16()[li], blockIn, N * d);
+                s.xOut = blockOut;
+                layer.forward(blockIn, f.ctx(), s);
             } else if (s == null) {
                 // checkpointed: recompute into the scratch set, its output into a buffer of its own
                 s = w.scratch;

@@ -32,7 +32,8 @@ record DecoderLayer(int index, Parameter inputNorm, LinearLayer q, LinearLayer k
      * What forward keeps for backward (qPre/kPre/qRstd/kRstd only with q/k norms). The arrays live across steps: a
      * forward pass refills them in place when the batch shape is unchanged, so training allocates nothing per step.
      * {@link #backward} uses up {@code g}, {@code u}, {@code h2}, {@code xMid} and {@code xOut}: once read for the last
-     * time each holds a gradient of its size (saving five buffers, two of them {@code [N, ff]}).
+     * time each holds a gradient of its size (saving five buffers, two of them {@code [N, ff]}); with a frozen
+     * {@code down} base, {@code a} takes its input gradient too.
      */
     static final class Activations {
         float[] xIn, h1, rstd1, qPre, kPre, qRstd, kRstd, q, k, v, attn, lse, xMid, h2, rstd2, g, u, a, xOut;
@@ -112,11 +113,12 @@ record DecoderLayer(int index, Parameter inputNorm, LinearLayer q, LinearLayer k
         ModelConfig c = ctx.config();
         int N = ctx.rows(), d = c.hiddenSize(), qd = c.queryDim(), kvd = c.kvDim(), ff = c.intermediateSize(), hd = c.headDim();
         // MLP branch.
-        t.da = ensure(t.da, N * ff);
-        down.backward(s.a, N, dx, t.da, false);
+        // a is read for the last time by down's backward, which may write its input gradient over it (frozen base)
+        float[] da = down.inputGradientMayOverwriteInput() ? s.a : (t.da = ensure(t.da, N * ff));
+        down.backward(s.a, N, dx, da, false);
         // g and u are read for the last time here: their gradients overwrite them (two [N, ff] buffers fewer)
         float[] dg = s.g, du = s.u;
-        SwiGlu.backward(dg, du, t.da, s.g, s.u, N * ff);
+        SwiGlu.backward(dg, du, da, s.g, s.u, N * ff);
         // the layer's output is not read in backward (the next layer's is done with it): it takes dh2
         float[] dh2 = s.xOut;
         gate.backward(s.h2, N, dg, dh2, false);
