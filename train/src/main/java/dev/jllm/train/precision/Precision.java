@@ -60,7 +60,7 @@ public enum Precision {
 
     /** transformers' two booleans as one value; both at once is the error transformers raises too. */
     public static Precision of(boolean bf16, boolean fp16) {
-        if (bf16 && fp16) throw new JllmException("bf16 and fp16 exclude each other (transformers: 'At most one of fp16 and bf16 can be True'); choose one");
+        if (bf16 && fp16) throw new JllmException("bf16 and fp16 exclude each other (transformers: 'At most one of fp16 and bf16 can be True, but not both'); choose one");
         return bf16 ? BF16 : fp16 ? FP16 : FP32;
     }
 
