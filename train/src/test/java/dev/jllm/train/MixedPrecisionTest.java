@@ -166,6 +166,10 @@ class MixedPrecisionTest {
             m.setPrecision(p);
             m.forwardBackward(batch, batch.labelCount());
             bytes[i++] = m.savedActivationBytes();
+            long weights = 0;
+            for (Parameter w : m.parameters()) if (w.shape().length == 2 && !w.name().equals("model.embed_tokens.weight")) weights += w.size();
+            // the products' 16-bit weight copies: every projection and lm_head (the embedding lookup stays float32)
+            assertEquals(p.reduced() ? 2 * weights : 0, m.castWeightBytes(), p + " weight copies");
         }
         long n = (long) batch.rows() * batch.seqLen(), L = c.numLayers();
         // per layer: norm outputs h1, h2; q, k, v; the attention output; gate, up, activation: what the products read

@@ -358,6 +358,13 @@ public final class CausalLm {
         return n;
     }
 
+    /** Bytes held by the 16-bit weight copies the products read under a 16-bit precision (autocast's weight cache). */
+    public long castWeightBytes() {
+        long n = lmHeadCast == null ? 0 : lmHeadCast.bytes();
+        for (LinearLayer lin : linears()) n += lin.castBytes();
+        return n;
+    }
+
     /** The forward pass's outputs and everything backward needs ({@code stored}: the 16-bit per-layer sets, or null). */
     private record Forward(DecoderLayer.Context ctx, float[][] layerInputs, DecoderLayer.Activations[] saved,
                            SavedActivations[] stored, float[] x, float[] hFinal, float[] rstdFinal) {}
