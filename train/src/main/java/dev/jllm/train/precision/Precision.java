@@ -131,8 +131,11 @@ public enum Precision {
                 rounded = rounded.blend(bits.or(quiet).and(high), nan);
                 rounded.reinterpretAsFloats().intoArray(x, i);
             }
+            for (; i < to; i++) x[i] = round(x[i]);
+        } else {
+            // a plain loop of the two intrinsics, which the JIT vectorizes (a call through round(float) it does not)
+            for (; i < to; i++) x[i] = Float.float16ToFloat(Float.floatToFloat16(x[i]));
         }
-        for (; i < to; i++) x[i] = round(x[i]);
     }
 
     /** {@code dst[dstOff + i] = encode(src[srcOff + i])} for i &lt; n, spread over the cores. */
