@@ -391,6 +391,13 @@ public final class CausalLm {
         return n;
     }
 
+    /** Bytes held by the 16-bit weight copies the products read under a 16-bit precision (autocast's weight cache). */
+    public long castWeightBytes() {
+        long n = lmHeadCast == null ? 0 : lmHeadCast.bytes();
+        for (LinearLayer lin : linears()) n += lin.castBytes();
+        return n;
+    }
+
     /** lm_head's products when they do not read its float32 values: frozen in 16 bits, or autocast's 16-bit copy. */
     private MatrixProducts headProducts() {
         return frozenHead != null ? frozenHead : lmHeadCast;
