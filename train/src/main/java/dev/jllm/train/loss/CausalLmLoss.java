@@ -3,7 +3,10 @@ package dev.jllm.train.loss;
 import dev.jllm.core.JllmException;
 import dev.jllm.core.kernel.Gemm;
 import dev.jllm.core.kernel.Parallel;
+import dev.jllm.train.nn.FrozenWeight;
+import dev.jllm.train.nn.MatrixProducts;
 import dev.jllm.train.nn.VectorMath;
+import dev.jllm.train.precision.Precision;
 
 /**
  * Causal-LM cross-entropy fused with the {@code lm_head} projection, as transformers' {@code ForCausalLMLoss}
@@ -19,10 +22,12 @@ import dev.jllm.train.nn.VectorMath;
 public final class CausalLmLoss {
     public static final int IGNORE = -100;
     /**
-     * Logit elements per chunk (128 MB of float32; PyTorch holds all of them, and their gradient): 1024 rows at a 32k
-     * vocabulary, enough for the three products of a chunk to amortize packing the vocabulary-sized operand.
+     * Logit elements per chunk (32 MB of float32; PyTorch holds all of them, and their gradient): 256 rows at a 32k
+     * vocabulary. Packing the vocabulary-sized operand costs one copy of it per chunk and product, under 0.5% of a
+     * product's 256·vocab·dim multiply-adds; and the head's gradient product passes over its output once per 256-row
+     * depth block (Gemm's KC) whatever the chunk, so larger chunks would buy nothing but memory.
      */
-    private static final int CHUNK_ELEMENTS = 1 << 25;
+    private static final int CHUNK_ELEMENTS = 1 << 23;
 
     private CausalLmLoss() {}
 
@@ -59,6 +64,21 @@ public final class CausalLmLoss {
 
     public static Result compute(float[] hidden, float[] lmHead, int[] labels, int rows, int seqLen, int dim, int vocab,
                                  double numItemsInBatch, float[] dHidden, float[] dLmHead, Buffers buffers) {
+        return compute(hidden, lmHead, null, Precision.FP32, labels, rows, seqLen, dim, vocab, numItemsInBatch, 1.0, dHidden, dLmHead, buffers);
+    }
+
+    /**
+     * As above, with {@code head} computing lm_head's two products when non-null: the 16-bit copy of a trained
+     * {@code lmHead} under autocast ({@code lmHead} then still takes the gradient), or a head frozen in 16 bits
+     * ({@code lmHead} is not read and gets no gradient). Under a 16-bit {@code precision} (autocast's rules) the
+     * hidden states are rounded where lm_head reads them, the logits are a 16-bit tensor (the cross-entropy itself
+     * runs in float32 on them), and the gradients of both are 16-bit. The gradient is of {@code lossScale · lossSum /
+     * numItemsInBatch}: fp16's loss scaling, applied where the loss gradient starts (the reported loss is unscaled).
+     */
+    public static Result compute(float[] hidden, float[] lmHead, MatrixProducts head, Precision precision, int[] labels, int rows,
+                                 int seqLen, int dim, int vocab, double numItemsInBatch, double lossScale, float[] dHidden,
+                                 float[] dLmHead, Buffers buffers) {
+        if (head instanceof FrozenWeight && dLmHead != null) throw new IllegalArgumentException("a frozen lm_head has no gradient");
         int[] positions = new int[rows * seqLen];
         int[] targets = new int[rows * seqLen];
         int count = 0;
@@ -76,7 +96,7 @@ public final class CausalLmLoss {
             }
         }
         boolean backward = dHidden != null || dLmHead != null;
-        double gradScale = 1.0 / numItemsInBatch;
+        double gradScale = lossScale / numItemsInBatch;
         int chunk = Math.max(64, Math.min(1024, CHUNK_ELEMENTS / vocab));
         chunk = Math.min(chunk, Math.max(1, count));
         float[] h = buffers.h = sized(buffers.h, chunk * dim);
@@ -89,7 +109,13 @@ public final class CausalLmLoss {
         for (int c0 = 0; c0 < count; c0 += chunk) {
             int n = Math.min(chunk, count - c0);
             for (int i = 0; i < n; i++) System.arraycopy(hidden, positions[c0 + i] * dim, h, i * dim, dim);
-            Gemm.gemm(false, true, n, vocab, dim, h, 0, lmHead, 0, logits, 0, false);         // logits = h·Eᵀ
+            if (head == null) {
+                Gemm.gemm(false, true, n, vocab, dim, h, 0, lmHead, 0, logits, 0, false);     // logits = h·Eᵀ
+            } else {
+                precision.round(h, n * dim);
+                head.forward(logits, h, n);
+                precision.round(logits, n * vocab);
+            }
             int base = c0;
             // Rows are independent and exp-bound, so they are spread over the cores; each row's sum is in double.
             Parallel.forRange(n, 1, (w, i0, i1) -> {
@@ -115,9 +141,15 @@ public final class CausalLmLoss {
                 if (rowCorrect[i]) correct++;
             }
             if (!backward) continue;
+            precision.round(logits, n * vocab);
             if (dLmHead != null) Gemm.gemm(true, false, vocab, dim, n, logits, 0, h, 0, dLmHead, 0, true);   // dE += dLᵀ·h
             if (dHidden != null) {
-                Gemm.gemm(false, false, n, dim, vocab, logits, 0, lmHead, 0, dh, 0, false);                // dh = dL·E
+                if (head == null) {
+                    Gemm.gemm(false, false, n, dim, vocab, logits, 0, lmHead, 0, dh, 0, false);            // dh = dL·E
+                } else {
+                    head.inputGradient(dh, logits, n, false);
+                    precision.round(dh, n * dim);
+                }
                 for (int i = 0; i < n; i++) {
                     int dst = positions[c0 + i] * dim;
                     for (int j = 0; j < dim; j++) dHidden[dst + j] += dh[i * dim + j];
