@@ -204,7 +204,9 @@ public final class Gemm {
         int kcStep = depthBlock(k, src == null ? 1 : src.kGranule());
         int blockFloats = Math.min(MC, (m + MR - 1) / MR * MR) * kcStep;
         // Below about a million multiply-adds a second thread costs more to wake than it saves.
-        int workers = (long) m * n * k < 1 << 20 ? 1 : Math.min(Parallel.threads(), panels);
+        // Inside another parallel call (attention's per-head products) the team would run inline anyway: go
+        // straight to the serial loop, without contending for the shared A blocks.
+        int workers = (long) m * n * k < 1 << 20 || Parallel.busy() ? 1 : Math.min(Parallel.threads(), panels);
         if (workers <= 1) {
             drivePanels(m, n, k, kcStep, a, aOff, transA, c, cOff, accumulate, src, packed, 0, panels, vector, null, 0, 1);
             return;

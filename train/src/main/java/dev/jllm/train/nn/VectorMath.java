@@ -36,6 +36,20 @@ public final class VectorMath {
         return m;
     }
 
+    /** The first j in {@code [from, to)} with {@code x[j] == value}, or −1 (never for NaN, as {@code ==} says). */
+    public static int indexOf(float[] x, int from, int to, float value) {
+        int i = from;
+        if (Simd.enabled()) {
+            FloatVector v = FloatVector.broadcast(F, value);
+            for (; i + L <= to; i += L) {
+                var eq = FloatVector.fromArray(F, x, i).compare(VectorOperators.EQ, v);
+                if (eq.anyTrue()) return i + eq.firstTrue();
+            }
+        }
+        for (; i < to; i++) if (x[i] == value) return i;
+        return -1;
+    }
+
     /**
      * {@code Σ exp(x[j] − shift)} over {@code [from, to)}, summed in double; with {@code store} each exponential
      * replaces its input.
