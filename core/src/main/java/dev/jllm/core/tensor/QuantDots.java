@@ -49,8 +49,21 @@ final class QuantDots {
     }
 
 
+    /**
+     * Every IEEE half value as float32, indexed by its bits. The block scales are converted per block inside the
+     * decode loops, and {@code Float.float16ToFloat} costs a move into a vector register, a vcvtph2ps (two uops) and
+     * then a broadcast, all on the two ports that also do the vector arithmetic. A lookup costs two loads instead:
+     * measured +20% Q8_0 rows/s in cache. Scales of real and random weights span few exponents, so the part of the
+     * 256 KiB table in use stays in L1.
+     */
+    private static final float[] F16_TO_F32 = new float[1 << 16];
+
+    static {
+        for (int bits = 0; bits < F16_TO_F32.length; bits++) F16_TO_F32[bits] = Float.float16ToFloat((short) bits);
+    }
+
     static float f16(MemorySegment s, long off) {
-        return Float.float16ToFloat(s.get(I16, off));
+        return F16_TO_F32[s.get(I16, off) & 0xFFFF];
     }
 
     /** Q8_0 row: Σ_b d_b · Σ_j q_bj x_bj. Two accumulators alternate so consecutive blocks do not serialize. */
@@ -333,9 +346,12 @@ final class QuantDots {
     private static FloatVector scalesAndMins(MemorySegment s, long o) {
         ByteVector u = ByteVector.fromMemorySegment(B, s, o + 4, LE);
         ByteVector low = u.rearrange(LOW_SOURCE);
+        // The shifts run in int lanes: x86 has no byte shifts (C2 widens, shifts and packs, five instructions each),
+        // and the bits that a wider shift carries in from the neighbouring byte fall outside the mask that follows.
+        // (t >> 6) << 4 within a byte is (t >> 2) & 0b110000.
         ByteVector codes = low.and(LOW_MASK)
-                .or(low.lanewise(VectorOperators.LSHR, 4).and(NIBBLE_MASK))
-                .or(u.rearrange(TOP_SOURCE).lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4).and(TOP_MASK));
+                .or(low.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and(NIBBLE_MASK))
+                .or(u.rearrange(TOP_SOURCE).reinterpretAsInts().lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes().and(TOP_MASK));
         FloatVector dd = FloatVector.broadcast(F, f16(s, o)).blend(f16(s, o + 2), HIGH_HALF);
         return ((FloatVector) codes.convertShape(VectorOperators.B2F, F, 0)).mul(dd);
     }
