@@ -32,7 +32,7 @@ record DecoderLayer(int index, Parameter inputNorm, LinearLayer q, LinearLayer k
      * What forward keeps for backward (qPre/kPre/qRstd/kRstd only with q/k norms). The arrays live across steps: a
      * forward pass refills them in place when the batch shape is unchanged, so training allocates nothing per step.
      * {@link #backward} uses up {@code g}, {@code u}, {@code h2}, {@code xMid} and {@code xOut}: once read for the last
-     * time each holds a gradient of its size (saving five buffers, two of them {@code [N, ff]}); with a frozen
+     * time each holds a gradient of its size (saving six buffers, two of them {@code [N, ff]}); with a frozen
      * {@code down} base, {@code a} takes its input gradient too.
      */
     static final class Activations {
@@ -128,13 +128,14 @@ record DecoderLayer(int index, Parameter inputNorm, LinearLayer q, LinearLayer k
         // Attention branch; h2 and xMid were read for the last time above, and take dAttn and dh1.
         float[] dAttn = qd == d ? s.h2 : (t.dAttn = ensure(t.dAttn, N * qd));
         o.backward(s.attn, N, dx, dAttn, false);
-        t.dq = ensure(t.dq, N * qd);
+        // dh2 is consumed: its buffer (the layer's output) takes dq
+        float[] dq = qd == d ? dh2 : (t.dq = ensure(t.dq, N * qd));
         t.dk = ensure(t.dk, N * kvd);
         t.dv = ensure(t.dv, N * kvd);
-        Attention.backward(t.dq, t.dk, t.dv, dAttn, s.attn, s.lse, s.q, s.k, s.v, ctx.keyMask(), shape(ctx));
-        Rope.apply(t.dq, ctx.positions(), c.numHeads(), ctx.rope(), true);
+        Attention.backward(dq, t.dk, t.dv, dAttn, s.attn, s.lse, s.q, s.k, s.v, ctx.keyMask(), shape(ctx));
+        Rope.apply(dq, ctx.positions(), c.numHeads(), ctx.rope(), true);
         Rope.apply(t.dk, ctx.positions(), c.numKvHeads(), ctx.rope(), true);
-        float[] dq = t.dq, dk = t.dk;
+        float[] dk = t.dk;
         if (qNorm != null) {
             t.dqPre = ensure(t.dqPre, N * qd);
             t.dkPre = ensure(t.dkPre, N * kvd);
