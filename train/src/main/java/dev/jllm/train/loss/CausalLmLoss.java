@@ -55,6 +55,14 @@ public final class CausalLmLoss {
     /** The chunk buffers, kept by a caller that computes the loss every step (the logits chunk is the largest). */
     public static final class Buffers {
         float[] h, logits, dh;
+
+        /**
+         * Lends an array that is free while the loss runs to hold the logits chunk (used when it is large enough;
+         * the loss writes over it).
+         */
+        public void lendLogits(float[] array) {
+            logits = array;
+        }
     }
 
     public static Result compute(float[] hidden, float[] lmHead, int[] labels, int rows, int seqLen, int dim, int vocab,
