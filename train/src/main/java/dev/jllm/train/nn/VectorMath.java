@@ -66,7 +66,7 @@ public final class VectorMath {
                 acc = acc.add((DoubleVector) e.convertShape(VectorOperators.F2D, D, 0))
                         .add((DoubleVector) e.convertShape(VectorOperators.F2D, D, 1));
             }
-            sum = acc.reduceLanes(VectorOperators.ADD);
+            sum = Simd.sumInLaneOrder(acc);
         }
         for (; i < to; i++) {
             float e = Exp.exp(x[i] - shift);
@@ -89,7 +89,7 @@ public final class VectorMath {
                 a0 = a0.add(lo.mul(lo));
                 a1 = a1.add(hi.mul(hi));
             }
-            sum = a0.add(a1).reduceLanes(VectorOperators.ADD);
+            sum = Simd.sumInLaneOrder(a0.add(a1));
         }
         for (; i < to; i++) sum += (double) x[i] * x[i];
         return sum;
