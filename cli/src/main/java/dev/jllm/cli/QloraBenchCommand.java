@@ -1,6 +1,8 @@
 package dev.jllm.cli;
 
 import dev.jllm.core.JllmException;
+import dev.jllm.core.quant.bnb.ComputeDtype;
+import dev.jllm.core.quant.bnb.QuantType;
 import dev.jllm.core.tensor.DType;
 import dev.jllm.model.synth.RandomHfModel;
 import dev.jllm.model.synth.RandomModel;
@@ -74,6 +76,12 @@ public final class QloraBenchCommand implements Callable<Integer> {
     @Option(names = "--no-gradient-checkpointing", description = "Keep every layer's activations instead of recomputing them.")
     boolean noCheckpointing;
 
+    @Option(names = "--compute-dtype", defaultValue = "bfloat16", description = "bnb_4bit_compute_dtype: bfloat16 (the course's "
+            + "and Unsloth's setting: the model around the 4-bit projections is bf16, i.e. embedding, lm_head and the hidden "
+            + "states between blocks, which gradient checkpointing keeps), float16 likewise, or float32 (all float32). "
+            + "In compare mode the bf16 base model gets the same 16-bit embedding, head and hidden states.")
+    String computeDtype;
+
     @Override
     public Integer call() throws Exception {
         if (!mode.equals("qlora") && !mode.equals("compare")) throw new JllmException("--mode must be qlora or compare, got '" + mode + "'");
@@ -92,7 +100,8 @@ public final class QloraBenchCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "max heap %d MiB; peak RSS %s%n", Runtime.getRuntime().maxMemory() >> 20,
                 reset ? "counted from here (VmHWM reset)" : "includes everything since the JVM started (VmHWM could not be reset)");
         Batch batch = randomBatch(s.vocab());
-        var bnb = BitsAndBytesConfig.nf4(true);
+        var compute = ComputeDtype.parse(computeDtype);
+        var bnb = new BitsAndBytesConfig(QuantType.NF4, compute, true, null);
 
         long t0 = System.nanoTime();
         CausalLm qlora = FrozenBases.load4bit(folder, bnb);  // prepared for k-bit training already
@@ -110,13 +119,13 @@ public final class QloraBenchCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "QLoRA step %d: %.2f s, loss %.4f%n", i + 1, times[i], report.loss());
                 out.flush();
             }
-            out.printf(Locale.ROOT, "QLoRA (NF4 + double quant, r=%d all linear, seq %d x batch %d, gradient checkpointing %s): "
-                            + "best step %.2f s, peak RSS %s%n", loraR, seqLen, batchSize, noCheckpointing ? "off" : "on",
+            out.printf(Locale.ROOT, "QLoRA (NF4 + double quant, compute dtype %s, r=%d all linear, seq %d x batch %d, gradient checkpointing %s): "
+                            + "best step %.2f s, peak RSS %s%n", compute.pythonName(), loraR, seqLen, batchSize, noCheckpointing ? "off" : "on",
                     Arrays.stream(times).min().orElseThrow(), Memory.describe(Memory.field("VmHWM")));
             return 0;
         }
         t0 = System.nanoTime();
-        CausalLm bf16 = FrozenBases.loadBf16(folder);
+        CausalLm bf16 = FrozenBases.loadBf16(folder, compute != ComputeDtype.FLOAT32_EXACT);
         bf16.setGradientCheckpointing(!noCheckpointing);
         StepEngine bf16Engine = engine(bf16);
         out.printf(Locale.ROOT, "bf16-base LoRA model loaded in %.1f s: %s%n", (System.nanoTime() - t0) / 1e9, trainable(bf16));

@@ -27,10 +27,22 @@ public final class Checkpoint implements AutoCloseable {
     private final List<SafetensorsFile> files;
     private final Map<String, SafeTensor> tensors;
 
-    private Checkpoint(Path source, List<SafetensorsFile> files, Map<String, SafeTensor> tensors) {
+    private final Map<String, SafetensorsFile> fileOf;
+
+    private Checkpoint(Path source, List<SafetensorsFile> files, Map<String, SafeTensor> tensors, Map<String, SafetensorsFile> fileOf) {
         this.source = source;
         this.files = files;
         this.tensors = tensors;
+        this.fileOf = fileOf;
+    }
+
+    /** Where a tensor's bytes lie on disk: its file and the byte offset they start at. */
+    public record Location(Path file, long offset) {}
+
+    public Location location(String name) {
+        SafetensorsFile f = fileOf.get(name);
+        if (f == null) throw new JllmException(source + ": tensor '" + name + "' is missing");
+        return new Location(f.path(), f.fileOffset(name));
     }
 
     public static Checkpoint open(Path folderOrFile) {
@@ -74,12 +86,14 @@ public final class Checkpoint implements AutoCloseable {
                 byShard.put(shard, f);
             }
             Map<String, SafeTensor> tensors = new LinkedHashMap<>();
+            Map<String, SafetensorsFile> fileOf = new LinkedHashMap<>();
             for (var e : weightMap.entrySet()) {
                 SafetensorsFile f = byShard.get(e.getValue());
                 if (!f.has(e.getKey())) throw new JllmException(index + ": tensor '" + e.getKey() + "' is mapped to " + e.getValue() + " but that file does not contain it");
                 tensors.put(e.getKey(), f.tensor(e.getKey()));
+                fileOf.put(e.getKey(), f);
             }
-            return new Checkpoint(index, files, Collections.unmodifiableMap(tensors));
+            return new Checkpoint(index, files, Collections.unmodifiableMap(tensors), fileOf);
         } catch (RuntimeException e) {
             files.forEach(SafetensorsFile::close);
             throw e;
@@ -88,8 +102,14 @@ public final class Checkpoint implements AutoCloseable {
 
     private static Checkpoint fromFiles(Path source, List<SafetensorsFile> files, Void unused) {
         Map<String, SafeTensor> tensors = new LinkedHashMap<>();
-        for (SafetensorsFile f : files) for (SafeTensor t : f.tensors()) tensors.put(t.name(), t);
-        return new Checkpoint(source, files, Collections.unmodifiableMap(tensors));
+        Map<String, SafetensorsFile> fileOf = new LinkedHashMap<>();
+        for (SafetensorsFile f : files) {
+            for (SafeTensor t : f.tensors()) {
+                tensors.put(t.name(), t);
+                fileOf.put(t.name(), f);
+            }
+        }
+        return new Checkpoint(source, files, Collections.unmodifiableMap(tensors), fileOf);
     }
 
     public Path source() {

@@ -38,6 +38,7 @@ public final class SafetensorsFile implements AutoCloseable {
     private final Arena arena;
     private final Map<String, String> metadata;
     private final Map<String, SafeTensor> tensors;
+    private final Map<String, Long> fileOffsets;
 
     private SafetensorsFile(Path path, Arena arena, MemorySegment file) {
         this.path = path;
@@ -60,6 +61,7 @@ public final class SafetensorsFile implements AutoCloseable {
 
         Map<String, String> meta = new LinkedHashMap<>();
         Map<String, SafeTensor> byName = new LinkedHashMap<>();
+        Map<String, Long> offsets = new LinkedHashMap<>();
         record Range(String name, long begin, long end) {}
         List<Range> ranges = new ArrayList<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
@@ -112,6 +114,7 @@ public final class SafetensorsFile implements AutoCloseable {
             }
             ranges.add(new Range(name, begin, end));
             byName.put(name, new SafeTensor(name, dtype, shape, file.asSlice(dataStart + begin, end - begin)));
+            offsets.put(name, dataStart + begin);
         }
         ranges.sort(Comparator.comparingLong(Range::begin).thenComparingLong(Range::end));
         for (int i = 1; i < ranges.size(); i++) {
@@ -122,6 +125,7 @@ public final class SafetensorsFile implements AutoCloseable {
         }
         metadata = Collections.unmodifiableMap(meta);
         tensors = Collections.unmodifiableMap(byName);
+        fileOffsets = Collections.unmodifiableMap(offsets);
     }
 
     public static SafetensorsFile open(Path path) {
@@ -158,6 +162,13 @@ public final class SafetensorsFile implements AutoCloseable {
         SafeTensor t = tensors.get(name);
         if (t == null) throw error("tensor '" + name + "' is missing");
         return t;
+    }
+
+    /** Where the tensor's bytes start in the file: for reading parts of it later without mapping the file. */
+    public long fileOffset(String name) {
+        Long offset = fileOffsets.get(name);
+        if (offset == null) throw error("tensor '" + name + "' is missing");
+        return offset;
     }
 
     @Override

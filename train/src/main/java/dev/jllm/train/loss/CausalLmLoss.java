@@ -3,7 +3,8 @@ package dev.jllm.train.loss;
 import dev.jllm.core.JllmException;
 import dev.jllm.core.kernel.Gemm;
 import dev.jllm.core.kernel.Parallel;
-import dev.jllm.train.nn.CastWeight;
+import dev.jllm.train.nn.FrozenWeight;
+import dev.jllm.train.nn.MatrixProducts;
 import dev.jllm.train.nn.VectorMath;
 import dev.jllm.train.precision.Precision;
 
@@ -21,10 +22,12 @@ import dev.jllm.train.precision.Precision;
 public final class CausalLmLoss {
     public static final int IGNORE = -100;
     /**
-     * Logit elements per chunk (128 MB of float32; PyTorch holds all of them, and their gradient): 1024 rows at a 32k
-     * vocabulary, enough for the three products of a chunk to amortize packing the vocabulary-sized operand.
+     * Logit elements per chunk (32 MB of float32; PyTorch holds all of them, and their gradient): 256 rows at a 32k
+     * vocabulary. Packing the vocabulary-sized operand costs one copy of it per chunk and product, under 0.5% of a
+     * product's 256·vocab·dim multiply-adds; and the head's gradient product passes over its output once per 256-row
+     * depth block (Gemm's KC) whatever the chunk, so larger chunks would buy nothing but memory.
      */
-    private static final int CHUNK_ELEMENTS = 1 << 25;
+    private static final int CHUNK_ELEMENTS = 1 << 23;
 
     private CausalLmLoss() {}
 
@@ -61,18 +64,21 @@ public final class CausalLmLoss {
 
     public static Result compute(float[] hidden, float[] lmHead, int[] labels, int rows, int seqLen, int dim, int vocab,
                                  double numItemsInBatch, float[] dHidden, float[] dLmHead, Buffers buffers) {
-        return compute(hidden, lmHead, null, labels, rows, seqLen, dim, vocab, numItemsInBatch, 1.0, dHidden, dLmHead, buffers);
+        return compute(hidden, lmHead, null, Precision.FP32, labels, rows, seqLen, dim, vocab, numItemsInBatch, 1.0, dHidden, dLmHead, buffers);
     }
 
     /**
-     * As above, under autocast's rules when {@code lmHead16} (the 16-bit copy of {@code lmHead}) is given: the hidden
-     * states are rounded where lm_head reads them, the logits are a 16-bit tensor (the cross-entropy itself runs in
-     * float32 on them), and the gradients of both are 16-bit. The gradient is of {@code lossScale · lossSum /
+     * As above, with {@code head} computing lm_head's two products when non-null: the 16-bit copy of a trained
+     * {@code lmHead} under autocast ({@code lmHead} then still takes the gradient), or a head frozen in 16 bits
+     * ({@code lmHead} is not read and gets no gradient). Under a 16-bit {@code precision} (autocast's rules) the
+     * hidden states are rounded where lm_head reads them, the logits are a 16-bit tensor (the cross-entropy itself
+     * runs in float32 on them), and the gradients of both are 16-bit. The gradient is of {@code lossScale · lossSum /
      * numItemsInBatch}: fp16's loss scaling, applied where the loss gradient starts (the reported loss is unscaled).
      */
-    public static Result compute(float[] hidden, float[] lmHead, CastWeight lmHead16, int[] labels, int rows, int seqLen, int dim,
-                                 int vocab, double numItemsInBatch, double lossScale, float[] dHidden, float[] dLmHead, Buffers buffers) {
-        Precision precision = lmHead16 == null ? Precision.FP32 : lmHead16.precision();
+    public static Result compute(float[] hidden, float[] lmHead, MatrixProducts head, Precision precision, int[] labels, int rows,
+                                 int seqLen, int dim, int vocab, double numItemsInBatch, double lossScale, float[] dHidden,
+                                 float[] dLmHead, Buffers buffers) {
+        if (head instanceof FrozenWeight && dLmHead != null) throw new IllegalArgumentException("a frozen lm_head has no gradient");
         int[] positions = new int[rows * seqLen];
         int[] targets = new int[rows * seqLen];
         int count = 0;
@@ -103,11 +109,11 @@ public final class CausalLmLoss {
         for (int c0 = 0; c0 < count; c0 += chunk) {
             int n = Math.min(chunk, count - c0);
             for (int i = 0; i < n; i++) System.arraycopy(hidden, positions[c0 + i] * dim, h, i * dim, dim);
-            if (lmHead16 == null) {
+            if (head == null) {
                 Gemm.gemm(false, true, n, vocab, dim, h, 0, lmHead, 0, logits, 0, false);     // logits = h·Eᵀ
             } else {
                 precision.round(h, n * dim);
-                lmHead16.forward(logits, h, n);
+                head.forward(logits, h, n);
                 precision.round(logits, n * vocab);
             }
             int base = c0;
@@ -138,10 +144,10 @@ public final class CausalLmLoss {
             precision.round(logits, n * vocab);
             if (dLmHead != null) Gemm.gemm(true, false, vocab, dim, n, logits, 0, h, 0, dLmHead, 0, true);   // dE += dLᵀ·h
             if (dHidden != null) {
-                if (lmHead16 == null) {
+                if (head == null) {
                     Gemm.gemm(false, false, n, dim, vocab, logits, 0, lmHead, 0, dh, 0, false);            // dh = dL·E
                 } else {
-                    lmHead16.inputGradient(dh, logits, n, false);
+                    head.inputGradient(dh, logits, n, false);
                     precision.round(dh, n * dim);
                 }
                 for (int i = 0; i < n; i++) {

@@ -7,8 +7,12 @@ import dev.jllm.model.config.ModelConfig;
 import dev.jllm.train.data.Batch;
 import dev.jllm.train.loss.CausalLmLoss;
 import dev.jllm.train.nn.CastWeight;
+import dev.jllm.core.tensor.DType;
 import dev.jllm.train.nn.Embedding;
+import dev.jllm.train.nn.FrozenEmbedding;
+import dev.jllm.train.nn.FrozenWeight;
 import dev.jllm.train.nn.LinearLayer;
+import dev.jllm.train.nn.MatrixProducts;
 import dev.jllm.train.nn.Parameter;
 import dev.jllm.train.nn.RmsNorm;
 import dev.jllm.train.nn.Rope;
@@ -45,6 +49,11 @@ public final class CausalLm {
     private Precision precision = Precision.FP32;
     /** lm_head's 16-bit copy under a 16-bit precision (the embedding lookup itself stays float32, as autocast leaves it). */
     private CastWeight lmHeadCast;
+    /** The embedding and output head when frozen in another representation (16-bit), else null: the float32 values serve. */
+    private FrozenEmbedding frozenEmbed;
+    private FrozenWeight frozenHead;
+    /** The dtype of the hidden states between decoder blocks (the residual stream): F32, or BF16 / F16. */
+    private DType hiddenDtype = DType.F32;
 
     /** Loss of a micro-batch. {@code lossSum/numItemsInBatch} is its share of the step's logged loss. */
     public record Result(double lossSum, int tokens, int correct, double numItemsInBatch) {
@@ -124,24 +133,6 @@ public final class CausalLm {
      */
     public static CausalLm of(ModelConfig config, Map<String, float[]> weights, Map<String, Supplier<float[]>> deferred) {
         return new CausalLm(config, weights, deferred);
-    }
-
-    /**
-     * A model whose base is frozen: the projections named in {@code frozen} (by weight name) compute with those
-     * representations and hold no float32 values (deferred parameters); every parameter starts frozen, as
-     * {@code prepare_model_for_kbit_training} leaves a base. {@code weights} holds the rest.
-     */
-    public static CausalLm frozenBase(ModelConfig config, Map<String, float[]> weights, Map<String, dev.jllm.train.nn.FrozenWeight> frozen) {
-        if (frozen.isEmpty()) throw new IllegalArgumentException("a frozen base needs at least one frozen projection");
-        var deferred = new java.util.HashMap<String, Supplier<float[]>>();
-        frozen.forEach((name, f) -> deferred.put(name, f::dequantized));
-        CausalLm model = new CausalLm(config, weights, deferred);
-        for (LinearLayer lin : model.linears()) {
-            dev.jllm.train.nn.FrozenWeight f = frozen.get(lin.weight().name());
-            if (f != null) lin.freezeAs(f);
-        }
-        for (Parameter p : model.parameters) p.setTrainable(false);
-        return model;
     }
 
     /** Loads a Hugging Face folder ({@code config.json} + safetensors, single or sharded). */
@@ -291,15 +282,55 @@ public final class CausalLm {
         Forward f = forward(batch, false);
         int n = batch.rows() * batch.seqLen();
         float[] logits = new float[n * config.vocabSize()];
-        if (lmHeadCast != null) {
-            // the 16-bit lm_head of a bf16/fp16 model reads 16-bit hidden states and returns 16-bit logits
+        MatrixProducts head = headProducts();
+        if (head != null) {
+            // a 16-bit lm_head (autocast's copy, or a head frozen in 16 bits); autocast also rounds what it reads and returns
             precision.round(f.hFinal, n * config.hiddenSize());
-            lmHeadCast.forward(logits, f.hFinal, n);
+            head.forward(logits, f.hFinal, n);
             precision.round(logits, logits.length);
             return logits;
         }
         dev.jllm.core.kernel.Gemm.gemm(false, true, n, config.vocabSize(), config.hiddenSize(), f.hFinal, 0, lmHead.value(), 0, logits, 0, false);
         return logits;
+    }
+
+    /**
+     * Freezes the embedding and the output head in another representation ({@code head} null keeps an untied head as
+     * it is; a tied model takes {@code head} for both and needs it to be the same table): their float32 values are
+     * dropped (recomputed only if asked, e.g. by a dense save) and they get no gradient. QLoRA with a 16-bit compute
+     * dtype keeps them in 16 bits, as transformers holds them under {@code torch_dtype=bfloat16}.
+     */
+    public void freezeEmbeddingAndHead(FrozenEmbedding embedding, FrozenWeight head) {
+        if (config.tieWordEmbeddings() && head != null && head != embedding) {
+            throw new IllegalArgumentException("tied embeddings: the head must be the embedding table itself");
+        }
+        embed.setTrainable(false);
+        embed.defer(embedding::dequantized);
+        frozenEmbed = embedding;
+        if (config.tieWordEmbeddings()) {
+            frozenHead = embedding instanceof FrozenWeight w ? w : null;
+            if (frozenHead == null) throw new IllegalArgumentException("tied embeddings: the frozen table must also compute the head's products");
+        } else if (head != null) {
+            lmHead.setTrainable(false);
+            lmHead.defer(head::dequantized);
+            frozenHead = head;
+        }
+        if (frozenHead != null) lmHeadCast = null;   // the frozen 16-bit head serves autocast too
+    }
+
+    /**
+     * The dtype of the hidden states between decoder blocks, the model's {@code torch_dtype} for them: F32 (the
+     * default), or BF16 / F16, in which each block's output (and the embedding output) is rounded to it, as a
+     * 16-bit model's residual stream is, and the block inputs gradient checkpointing keeps are stored in 16 bits
+     * (half the memory, nothing lost since they hold 16-bit values). Inside a block the engine computes in float32.
+     */
+    public void setHiddenStateDtype(DType dtype) {
+        if (dtype != DType.F32 && dtype != DType.BF16 && dtype != DType.F16) throw new IllegalArgumentException("hidden states are F32, BF16 or F16, not " + dtype);
+        this.hiddenDtype = dtype;
+    }
+
+    public DType hiddenStateDtype() {
+        return hiddenDtype;
     }
 
     /**
@@ -323,7 +354,7 @@ public final class CausalLm {
     public void setPrecision(Precision precision) {
         this.precision = precision;
         for (LinearLayer lin : linears()) lin.setPrecision(precision);
-        lmHeadCast = precision.reduced() ? new CastWeight(lmHead, precision) : null;
+        lmHeadCast = precision.reduced() && frozenHead == null ? new CastWeight(lmHead, precision) : null;
         if (buffers.stored != null && buffers.stored[0].precision() != precision) buffers.stored = null;
     }
 
@@ -348,7 +379,9 @@ public final class CausalLm {
     public long savedActivationBytes() {
         Buffers w = buffers;
         long n = 0;
-        if (gradientCheckpointing) {
+        if (gradientCheckpointing && hiddenDtype != DType.F32) {
+            if (w.inputs16 != null) for (short[] o : w.inputs16) if (o != null) n += 2L * o.length;
+        } else if (gradientCheckpointing) {
             if (w.outputs != null) for (float[] o : w.outputs) if (o != null) n += 4L * o.length;
         } else if (precision.reduced()) {
             if (w.stored != null) for (SavedActivations s : w.stored) n += s.bytes();
@@ -365,8 +398,16 @@ public final class CausalLm {
         return n;
     }
 
-    /** The forward pass's outputs and everything backward needs ({@code stored}: the 16-bit per-layer sets, or null). */
-    private record Forward(DecoderLayer.Context ctx, float[][] layerInputs, DecoderLayer.Activations[] saved,
+    /** lm_head's products when they do not read its float32 values: frozen in 16 bits, or autocast's 16-bit copy. */
+    private MatrixProducts headProducts() {
+        return frozenHead != null ? frozenHead : lmHeadCast;
+    }
+
+    /**
+     * The forward pass's outputs and everything backward needs ({@code layerInputs16}: 16-bit checkpointed block
+     * inputs, or null; {@code stored}: autocast's 16-bit per-layer sets, or null).
+     */
+    private record Forward(DecoderLayer.Context ctx, float[][] layerInputs, short[][] layerInputs16, DecoderLayer.Activations[] saved,
                            SavedActivations[] stored, float[] x, float[] hFinal, float[] rstdFinal) {}
 
     /**
@@ -383,6 +424,8 @@ public final class CausalLm {
         final DecoderLayer.Gradients gradients = new DecoderLayer.Gradients();
         final CausalLmLoss.Buffers loss = new CausalLmLoss.Buffers();
         float[][] outputs;
+        /** The checkpointed block inputs in 16 bits (a 16-bit hidden-state dtype). */
+        short[][] inputs16;
         float[] embedded, ping, pong, recomputed, hFinal, rstdFinal, dh, dx;
     }
 
@@ -398,17 +441,22 @@ public final class CausalLm {
                 precision);
 
         Buffers w = buffers;
-        float[] x = w.embedded = DecoderLayer.ensure(w.embedded, N * d);
+        int L = layers.size();
+        boolean compact = keepActivations && !gradientCheckpointing && precision.reduced();
+        boolean perLayer = keepActivations && !gradientCheckpointing && !compact;
+        // 16-bit checkpoints: the blocks run between two float buffers and each input is kept in 16 bits
+        boolean sixteen = keepActivations && gradientCheckpointing && hiddenDtype != DType.F32;
+        float[] x = sixteen ? (w.ping = DecoderLayer.ensure(w.ping, N * d)) : (w.embedded = DecoderLayer.ensure(w.embedded, N * d));
         try {
-            Embedding.forward(x, batch.inputIds(), embed.value(), c.vocabSize(), d);
+            if (frozenEmbed != null) frozenEmbed.gather(x, batch.inputIds());
+            else Embedding.forward(x, batch.inputIds(), embed.value(), c.vocabSize(), d);
         } catch (IllegalArgumentException e) {
             throw new JllmException("input_ids: " + e.getMessage());
         }
-        int L = layers.size();
+        roundHidden(x, N * d);
         float[][] inputs = new float[L][];
+        short[][] inputs16 = sixteen ? (w.inputs16 = w.inputs16 != null && w.inputs16.length == L ? w.inputs16 : new short[L][]) : null;
         var saved = new DecoderLayer.Activations[L];
-        boolean compact = keepActivations && !gradientCheckpointing && precision.reduced();
-        boolean perLayer = keepActivations && !gradientCheckpointing && !compact;
         if (compact && w.stored == null) {
             w.stored = new SavedActivations[L];
             for (int l = 0; l < L; l++) w.stored[l] = new SavedActivations(precision);
@@ -420,15 +468,25 @@ public final class CausalLm {
         if (keepActivations && gradientCheckpointing && w.outputs == null) w.outputs = new float[L][];
         for (DecoderLayer layer : layers) {
             int l = layer.index();
-            inputs[l] = x;
             DecoderLayer.Activations s;
             if (compact) {
                 // computed in the float32 scratch set, then kept in 16 bits; the output moves into the stored set
                 layer.forward(x, ctx, w.scratch);
+                roundHidden(w.scratch.xOut, N * d);
                 w.stored[l].save(w.scratch);
                 x = w.stored[l].output();
                 continue;
             }
+            if (sixteen) {
+                inputs16[l] = store16(x, inputs16[l], N * d);
+                s = w.scratch;
+                s.xOut = x == w.ping ? (w.pong = DecoderLayer.ensure(w.pong, N * d)) : w.ping;
+                layer.forward(x, ctx, s);
+                x = s.xOut;
+                roundHidden(x, N * d);
+                continue;
+            }
+            inputs[l] = x;
             if (perLayer) {
                 s = w.perLayer[l];
                 saved[l] = s;
@@ -444,11 +502,42 @@ public final class CausalLm {
             }
             layer.forward(x, ctx, s);
             x = s.xOut;
+            roundHidden(x, N * d);
         }
-        float[] hFinal = w.hFinal = DecoderLayer.ensure(w.hFinal, N * d);
+        // with 16-bit checkpoints the float buffer the last block did not write is free
+        float[] hFinal = sixteen ? (x == w.ping ? w.pong : w.ping) : (w.hFinal = DecoderLayer.ensure(w.hFinal, N * d));
         float[] rstdFinal = w.rstdFinal = DecoderLayer.ensure(w.rstdFinal, N);
         RmsNorm.forward(hFinal, rstdFinal, x, finalNorm.value(), N, d, c.rmsNormEps());
-        return new Forward(ctx, inputs, saved, compact ? w.stored : null, x, hFinal, rstdFinal);
+        return new Forward(ctx, inputs, inputs16, saved, compact ? w.stored : null, x, hFinal, rstdFinal);
+    }
+
+    /** Rounds hidden states to the hidden-state dtype in place (nothing for F32). */
+    private void roundHidden(float[] x, int n) {
+        if (hiddenDtype == DType.F32) return;
+        boolean bf16 = hiddenDtype == DType.BF16;
+        dev.jllm.core.kernel.Parallel.forRange(n, 1 << 14, (w, i0, i1) -> {
+            if (bf16) for (int i = i0; i < i1; i++) x[i] = DType.bf16ToFloat(DType.floatToBf16(x[i]));
+            else for (int i = i0; i < i1; i++) x[i] = Float.float16ToFloat(Float.floatToFloat16(x[i]));
+        });
+    }
+
+    /** The 16-bit patterns of {@code x} (values of the hidden-state dtype already), into {@code into} when it fits. */
+    private short[] store16(float[] x, short[] into, int n) {
+        short[] out = into != null && into.length == n ? into : new short[n];
+        boolean bf16 = hiddenDtype == DType.BF16;
+        dev.jllm.core.kernel.Parallel.forRange(n, 1 << 14, (w, i0, i1) -> {
+            if (bf16) for (int i = i0; i < i1; i++) out[i] = (short) (Float.floatToRawIntBits(x[i]) >>> 16);
+            else for (int i = i0; i < i1; i++) out[i] = Float.floatToFloat16(x[i]);
+        });
+        return out;
+    }
+
+    private void load16(short[] bits, float[] x, int n) {
+        boolean bf16 = hiddenDtype == DType.BF16;
+        dev.jllm.core.kernel.Parallel.forRange(n, 1 << 14, (w, i0, i1) -> {
+            if (bf16) for (int i = i0; i < i1; i++) x[i] = Float.intBitsToFloat((bits[i] & 0xFFFF) << 16);
+            else for (int i = i0; i < i1; i++) x[i] = Float.float16ToFloat(bits[i]);
+        });
     }
 
     private Result run(Batch batch, double numItemsInBatch, double lossScale, boolean backward) {
@@ -461,18 +550,29 @@ public final class CausalLm {
             dh = w.dh = DecoderLayer.ensure(w.dh, N * d);
             java.util.Arrays.fill(dh, 0f);
         }
-        CausalLmLoss.Result loss = CausalLmLoss.compute(f.hFinal(), lmHead.value(), lmHeadCast, batch.labels(), batch.rows(), batch.seqLen(),
-                d, c.vocabSize(), numItemsInBatch, lossScale, dh, backward ? lmHead.grad() : null, w.loss);
+        CausalLmLoss.Result loss = CausalLmLoss.compute(f.hFinal(), frozenHead == null ? lmHead.value() : null, headProducts(), precision,
+                batch.labels(), batch.rows(), batch.seqLen(), d, c.vocabSize(), numItemsInBatch, lossScale, dh,
+                backward && frozenHead == null ? lmHead.grad() : null, w.loss);
         if (!backward) return new Result(loss.lossSum(), loss.tokens(), loss.correct(), numItemsInBatch);
 
-        float[] dx = w.dx = DecoderLayer.ensure(w.dx, N * d);
+        boolean sixteen = f.layerInputs16() != null;
+        // 16-bit checkpoints: three float buffers serve the whole backward pass. The final norm's output is dead
+        // after the loss and takes dx; the last block's output and dh are dead after the final norm's backward and
+        // take each block's widened input and recomputed output.
+        float[] dx = sixteen ? f.hFinal() : (w.dx = DecoderLayer.ensure(w.dx, N * d));
         java.util.Arrays.fill(dx, 0f);
         RmsNorm.backward(dx, finalNorm.grad(), dh, f.x(), finalNorm.value(), f.rstdFinal(), N, d);
+        float[] blockIn = f.x(), blockOut = dh;
         for (int li = layers.size() - 1; li >= 0; li--) {
             DecoderLayer layer = layers.get(li);
             DecoderLayer.Activations s = f.saved()[li];
             if (f.stored() != null) {
                 s = f.stored()[li].restore(w.scratch, w.view);
+            } else if (s == null && sixteen) {
+                s = w.scratch;
+                load16(f.layerInputs16()[li], blockIn, N * d);
+                s.xOut = blockOut;
+                layer.forward(blockIn, f.ctx(), s);
             } else if (s == null) {
                 // checkpointed: recompute into the scratch set, its output into a buffer of its own
                 s = w.scratch;

@@ -37,6 +37,9 @@ record DecoderLayer(int index, Parameter inputNorm, LinearLayer q, LinearLayer k
     /**
      * What forward keeps for backward (qPre/kPre/qRstd/kRstd only with q/k norms). The arrays live across steps: a
      * forward pass refills them in place when the batch shape is unchanged, so training allocates nothing per step.
+     * {@link #backward} uses up {@code g}, {@code u}, {@code h2}, {@code xMid} and {@code xOut}: once read for the last
+     * time each holds a gradient of its size (saving five buffers, two of them {@code [N, ff]}); with a frozen
+     * {@code down} base, {@code a} takes its input gradient too.
      */
     static final class Activations {
         float[] xIn, h1, rstd1, qPre, kPre, qRstd, kRstd, q, k, v, attn, lse, xMid, h2, rstd2, g, u, a, xOut;
@@ -44,7 +47,7 @@ record DecoderLayer(int index, Parameter inputNorm, LinearLayer q, LinearLayer k
 
     /** The backward pass's temporaries, shared by all layers (each overwrites them before reading). */
     static final class Gradients {
-        float[] da, dg, du, dh2, dAttn, dq, dk, dv, dqPre, dkPre, dh1;
+        float[] da, dAttn, dq, dk, dv, dqPre, dkPre;
         /** The float32 residual gradient rounded to 16 bits, as the o/down projections' output gradient (16-bit only). */
         float[] dy16;
     }
@@ -126,28 +129,30 @@ record DecoderLayer(int index, Parameter inputNorm, LinearLayer q, LinearLayer k
         int N = ctx.rows(), d = c.hiddenSize(), qd = c.queryDim(), kvd = c.kvDim(), ff = c.intermediateSize(), hd = c.headDim();
         Precision p = ctx.precision();
         // MLP branch.
-        t.da = ensure(t.da, N * ff);
-        down.backward(s.a, N, rounded(dx, N * d, t, p), t.da, false);
-        p.round(t.da, N * ff);
-        t.dg = ensure(t.dg, N * ff);
-        t.du = ensure(t.du, N * ff);
-        SwiGlu.backward(t.dg, t.du, t.da, s.g, s.u, N * ff);
-        p.round(t.dg, N * ff);
-        p.round(t.du, N * ff);
-        t.dh2 = ensure(t.dh2, N * d);
-        gate.backward(s.h2, N, t.dg, t.dh2, false);
-        up.backward(s.h2, N, t.du, t.dh2, true);
-        p.round(t.dh2, N * d);
-        RmsNorm.backward(dx, postNorm.grad(), t.dh2, s.xMid, postNorm.value(), s.rstd2, N, d);
+        // a is read for the last time by down's backward, which may write its input gradient over it (frozen base)
+        float[] da = down.inputGradientMayOverwriteInput() ? s.a : (t.da = ensure(t.da, N * ff));
+        down.backward(s.a, N, rounded(dx, N * d, t, p), da, false);
+        p.round(da, N * ff);
+        // g and u are read for the last time here: their gradients overwrite them (two [N, ff] buffers fewer)
+        float[] dg = s.g, du = s.u;
+        SwiGlu.backward(dg, du, da, s.g, s.u, N * ff);
+        p.round(dg, N * ff);
+        p.round(du, N * ff);
+        // the layer's output is not read in backward (the next layer's is done with it): it takes dh2
+        float[] dh2 = s.xOut;
+        gate.backward(s.h2, N, dg, dh2, false);
+        up.backward(s.h2, N, du, dh2, true);
+        p.round(dh2, N * d);
+        RmsNorm.backward(dx, postNorm.grad(), dh2, s.xMid, postNorm.value(), s.rstd2, N, d);
 
-        // Attention branch.
-        t.dAttn = ensure(t.dAttn, N * qd);
-        o.backward(s.attn, N, rounded(dx, N * d, t, p), t.dAttn, false);
-        p.round(t.dAttn, N * qd);
+        // Attention branch; h2 and xMid were read for the last time above, and take dAttn and dh1.
+        float[] dAttn = qd == d ? s.h2 : (t.dAttn = ensure(t.dAttn, N * qd));
+        o.backward(s.attn, N, rounded(dx, N * d, t, p), dAttn, false);
+        p.round(dAttn, N * qd);
         t.dq = ensure(t.dq, N * qd);
         t.dk = ensure(t.dk, N * kvd);
         t.dv = ensure(t.dv, N * kvd);
-        Attention.backward(t.dq, t.dk, t.dv, t.dAttn, s.attn, s.lse, s.q, s.k, s.v, ctx.keyMask(), shape(ctx));
+        Attention.backward(t.dq, t.dk, t.dv, dAttn, s.attn, s.lse, s.q, s.k, s.v, ctx.keyMask(), shape(ctx));
         Rope.apply(t.dq, ctx.positions(), c.numHeads(), ctx.rope(), true);
         Rope.apply(t.dk, ctx.positions(), c.numKvHeads(), ctx.rope(), true);
         float[] dq = t.dq, dk = t.dk;
@@ -164,12 +169,12 @@ record DecoderLayer(int index, Parameter inputNorm, LinearLayer q, LinearLayer k
         p.round(dq, N * qd);
         p.round(dk, N * kvd);
         p.round(t.dv, N * kvd);
-        t.dh1 = ensure(t.dh1, N * d);
-        q.backward(s.h1, N, dq, t.dh1, false);
-        k.backward(s.h1, N, dk, t.dh1, true);
-        v.backward(s.h1, N, t.dv, t.dh1, true);
-        p.round(t.dh1, N * d);
-        RmsNorm.backward(dx, inputNorm.grad(), t.dh1, s.xIn, inputNorm.value(), s.rstd1, N, d);
+        float[] dh1 = s.xMid;
+        q.backward(s.h1, N, dq, dh1, false);
+        k.backward(s.h1, N, dk, dh1, true);
+        v.backward(s.h1, N, t.dv, dh1, true);
+        p.round(dh1, N * d);
+        RmsNorm.backward(dx, inputNorm.grad(), dh1, s.xIn, inputNorm.value(), s.rstd1, N, d);
     }
 
     /** The residual gradient as a projection's output gradient: itself in FP32, else a 16-bit rounded copy. */

@@ -10,7 +10,7 @@ import dev.jllm.train.precision.Precision;
  * not one per product. The products widen it to float32 panel by panel while packing (exact), so no float32 copy of
  * the rounded matrix exists: the copy costs two bytes per weight.
  */
-public final class CastWeight {
+public final class CastWeight implements MatrixProducts {
     private final Parameter master;
     private final Precision precision;
     private final int rows, cols;
@@ -47,11 +47,13 @@ public final class CastWeight {
     }
 
     /** {@code y[n, rows] = x[n, cols] · W16ᵀ} (overwrites y). */
+    @Override
     public void forward(float[] y, float[] x, int n) {
         Gemm.gemm(false, n, x, 0, panels(false), y, 0, false);
     }
 
     /** {@code dx[n, cols] (+)= dy[n, rows] · W16}. */
+    @Override
     public void inputGradient(float[] dx, float[] dy, int n, boolean accumulate) {
         Gemm.gemm(false, n, dy, 0, panels(true), dx, 0, accumulate);
     }

@@ -215,6 +215,11 @@ public final class LinearLayer {
         precision.round(y, rows * out);
     }
 
+    /** Whether {@link #backward} may write the input gradient over the input (frozen base, no DoRA, not accumulating). */
+    public boolean inputGradientMayOverwriteInput() {
+        return frozen != null && (lora == null || lora.magnitude() == null);
+    }
+
     /** Accumulates into {@code dx} (may be null) and into the gradients of the trainable parameters. */
     public void backward(float[] x, int rows, float[] dy, float[] dx) {
         backward(x, rows, dy, dx, true);
@@ -222,9 +227,29 @@ public final class LinearLayer {
 
     /**
      * Adds the input gradient to {@code dx} when {@code accumulate}, else overwrites it (a fresh temporary needs no
-     * clearing); parameter gradients always accumulate.
+     * clearing); parameter gradients always accumulate. With a frozen base, no DoRA and no {@code accumulate},
+     * {@code dx} may be {@code x} itself: everything that reads x runs before the input gradient is written.
      */
     public void backward(float[] x, int rows, float[] dy, float[] dx, boolean accumulate) {
+        if (dx == x && (accumulate || !inputGradientMayOverwriteInput())) {
+            throw new IllegalArgumentException(weight.name() + ": the input gradient may overwrite the input only with a frozen base, without DoRA, not accumulating");
+        }
+        int r = 0;
+        float[] mask = null, dxa = null;
+        if (lora != null && lora.magnitude() == null) {
+            r = lora.rank();
+            float s = (float) lora.scaling();
+            mask = mask(x, rows);
+            float[] xl = times(x, mask);
+            float[] xa = scaledXa(xl, rows);
+            // y = s·(x̃·Aᵀ)·Bᵀ: dB += dyᵀ·(s·x̃Aᵀ), dxa = s·dy·B, dA += dxaᵀ·x̃, dx̃ = dxa·A (added after the base's share).
+            if (lora.b().grad() != null) Gemm.gemm(true, false, out, r, rows, dy, 0, xa, 0, lora.b().grad(), 0, true);
+            dxa = new float[rows * r];
+            Gemm.gemm(false, false, rows, r, out, dy, 0, operand(lora.b()), 0, dxa, 0, false);
+            for (int i = 0; i < dxa.length; i++) dxa[i] *= s;
+            precision.round(dxa, dxa.length);
+            if (lora.a().grad() != null) Gemm.gemm(true, false, r, in, rows, dxa, 0, xl, 0, lora.a().grad(), 0, true);
+        }
         if (frozen != null) {
             if (dx != null) frozen.inputGradient(dx, dy, rows, accumulate);
             if (bias != null && bias.grad() != null) Linear.biasGradient(bias.grad(), dy, rows, out);
@@ -237,18 +262,6 @@ public final class LinearLayer {
         if (lora != null && lora.magnitude() != null) {
             doraBackward(x, rows, dy, dx);
         } else if (lora != null) {
-            int r = lora.rank();
-            float s = (float) lora.scaling();
-            float[] mask = mask(x, rows);
-            float[] xl = times(x, mask);
-            float[] xa = scaledXa(xl, rows);
-            // y = s·(x̃·Aᵀ)·Bᵀ: dB += dyᵀ·(s·x̃Aᵀ), dxa = s·dy·B, dA += dxaᵀ·x̃, dx̃ = dxa·A.
-            if (lora.b().grad() != null) Gemm.gemm(true, false, out, r, rows, dy, 0, xa, 0, lora.b().grad(), 0, true);
-            float[] dxa = new float[rows * r];
-            Gemm.gemm(false, false, rows, r, out, dy, 0, operand(lora.b()), 0, dxa, 0, false);
-            for (int i = 0; i < dxa.length; i++) dxa[i] *= s;
-            precision.round(dxa, dxa.length);
-            if (lora.a().grad() != null) Gemm.gemm(true, false, r, in, rows, dxa, 0, xl, 0, lora.a().grad(), 0, true);
             if (dx != null) {
                 if (mask == null) {
                     Gemm.gemm(false, false, rows, in, r, dxa, 0, operand(lora.a()), 0, dx, 0, true);

@@ -24,22 +24,26 @@ public final class SwiGlu {
         });
     }
 
-    /** {@code silu'(g) = σ(g)·(1 + g·(1 − σ(g)))}; writes dg and du. */
+    /**
+     * {@code silu'(g) = σ(g)·(1 + g·(1 − σ(g)))}; writes dg and du. Each element is read before it is written, so
+     * {@code dg}, {@code du} may be {@code g}, {@code u} or {@code da} themselves (in place, saving two buffers).
+     */
     public static void backward(float[] dg, float[] du, float[] da, float[] g, float[] u, int n) {
         Parallel.forRange(n, GRAIN, (w, i0, i1) -> {
             int i = i0;
             FloatVector one = FloatVector.broadcast(F, 1f);
             for (; i + F.length() <= i1; i += F.length()) {
-                FloatVector gv = FloatVector.fromArray(F, g, i), dav = FloatVector.fromArray(F, da, i);
+                FloatVector gv = FloatVector.fromArray(F, g, i), dav = FloatVector.fromArray(F, da, i), uv = FloatVector.fromArray(F, u, i);
                 FloatVector sig = VectorMath.sigmoid(gv);
                 dav.mul(gv).mul(sig).intoArray(du, i);
                 FloatVector dsilu = sig.mul(one.add(gv.mul(one.sub(sig))));
-                dav.mul(FloatVector.fromArray(F, u, i)).mul(dsilu).intoArray(dg, i);
+                dav.mul(uv).mul(dsilu).intoArray(dg, i);
             }
             for (; i < i1; i++) {
-                float sig = sigmoid(g[i]);
-                du[i] = da[i] * g[i] * sig;
-                dg[i] = da[i] * u[i] * sig * (1 + g[i] * (1 - sig));
+                float gi = g[i], ui = u[i], dai = da[i];
+                float sig = sigmoid(gi);
+                du[i] = dai * gi * sig;
+                dg[i] = dai * ui * sig * (1 + gi * (1 - sig));
             }
         });
     }

@@ -12,22 +12,41 @@ import dev.jllm.train.nn.FrozenWeight;
  * rounded to the compute dtype too, as bitsandbytes casts it.
  */
 public record QuantizedLinear(Bnb4bitWeight weight, ComputeDtype computeDtype) implements FrozenWeight {
+    /**
+     * The rounded input block of a 16-bit compute dtype, kept per thread between products: {@link Gemm#MC} rows at
+     * most, the rows Gemm packs and multiplies together anyway, so rounding them a block at a time repacks no panel
+     * of the weight and never copies the whole input.
+     */
+    private static final ThreadLocal<float[]> ROUNDED = new ThreadLocal<>();
 
     @Override
     public void forward(float[] y, float[] x, int rows) {
-        Gemm.gemm(false, rows, rounded(x, rows * weight.cols()), 0, weight.panels(false, computeDtype), y, 0, false);
+        product(y, x, rows, weight.cols(), weight.panels(false, computeDtype), false);
     }
 
     @Override
     public void inputGradient(float[] dx, float[] dy, int rows, boolean accumulate) {
-        Gemm.gemm(false, rows, rounded(dy, rows * weight.rows()), 0, weight.panels(true, computeDtype), dx, 0, accumulate);
+        product(dx, dy, rows, weight.rows(), weight.panels(true, computeDtype), accumulate);
     }
 
-    private float[] rounded(float[] v, int n) {
-        if (computeDtype == ComputeDtype.FLOAT32_EXACT) return v;
-        float[] out = new float[n];
-        for (int i = 0; i < n; i++) out[i] = (float) computeDtype.round(v[i]);
-        return out;
+    /** {@code c (+)= round(a)·Bᵀ} for {@code a [rows, depth]}. */
+    private void product(float[] c, float[] a, int rows, int depth, Gemm.PanelSource b, boolean accumulate) {
+        if (computeDtype == ComputeDtype.FLOAT32_EXACT) {
+            Gemm.gemm(false, rows, a, 0, b, c, 0, accumulate);
+            return;
+        }
+        int block = Math.min(rows, Gemm.MC);
+        float[] rounded = ROUNDED.get();
+        if (rounded == null || rounded.length < block * depth) ROUNDED.set(rounded = new float[block * depth]);
+        for (int r0 = 0; r0 < rows; r0 += block) {
+            int n = Math.min(block, rows - r0);
+            float[] dst = rounded;
+            int from = r0 * depth;
+            dev.jllm.core.kernel.Parallel.forRange(n * depth, 1 << 14, (w, i0, i1) -> {
+                for (int i = i0; i < i1; i++) dst[i] = (float) computeDtype.round(a[from + i]);
+            });
+            Gemm.gemm(false, n, rounded, 0, b, c, r0 * b.n(), accumulate);
+        }
     }
 
     @Override

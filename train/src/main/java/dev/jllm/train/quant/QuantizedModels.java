@@ -12,6 +12,7 @@ import dev.jllm.core.quant.bnb.BnbLayout;
 import dev.jllm.core.safetensors.Checkpoint;
 import dev.jllm.core.safetensors.SafeTensor;
 import dev.jllm.core.safetensors.SafetensorsWriter;
+import dev.jllm.core.tensor.DType;
 import dev.jllm.model.config.ModelConfig;
 import dev.jllm.train.model.CausalLm;
 import dev.jllm.train.model.HfFolderWriter;
@@ -38,6 +39,7 @@ import java.util.Map;
  */
 public final class QuantizedModels {
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String EMBEDDING = "model.embed_tokens.weight", HEAD = "lm_head.weight";
 
     private QuantizedModels() {}
 
@@ -59,6 +61,17 @@ public final class QuantizedModels {
      * checkpoint that is quantized already keeps its own quantization.
      */
     public static Loaded load(Path folder, BitsAndBytesConfig quantizeIfDense) {
+        return load(folder, quantizeIfDense, null);
+    }
+
+    /**
+     * {@link #load(Path, BitsAndBytesConfig)}, with the embedding and the output head kept frozen in {@code half}
+     * (BF16 or F16; null keeps them float32 and trainable) and the hidden states between blocks in that dtype too:
+     * a 16-bit model around its 4-bit projections, as transformers loads one with {@code torch_dtype=bfloat16}.
+     * The head goes from the mapped file straight into 16 bits, never through float32; an untied embedding stays in
+     * the file ({@link DiskEmbedding}: a lookup reads only its rows), a tied one is the head's table.
+     */
+    static Loaded load(Path folder, BitsAndBytesConfig quantizeIfDense, DType half) {
         Path configFile = Files.isDirectory(folder) ? folder.resolve("config.json") : folder;
         JsonNode root;
         try {
@@ -74,6 +87,8 @@ public final class QuantizedModels {
         var packed = new HashMap<String, Bnb4bitWeight>();
         var int8 = new HashMap<String, Bnb8bitWeight>();
         var deferred = new HashMap<String, java.util.function.Supplier<float[]>>();
+        var halves = new HashMap<String, HalfLinear>();
+        DiskEmbedding onDisk = null;
         try (Checkpoint ckpt = Checkpoint.open(folder)) {
             for (var e : CausalLm.expectedShapes(config).entrySet()) {
                 String name = e.getKey();
@@ -106,7 +121,15 @@ public final class QuantizedModels {
                                 + ", expected " + Arrays.toString(e.getValue()) + " from config.json");
                     }
                     String module = name.substring(0, name.length() - ".weight".length());
-                    if (stored == null && name.endsWith("_proj.weight") && bnb.quantizes(module)) {
+                    if (half != null && name.equals(EMBEDDING) && !config.tieWordEmbeddings()) {
+                        // only the looked-up rows are ever needed: read them from the file, hold none
+                        onDisk = DiskEmbedding.of(ckpt, name, half);
+                        deferred.put(name, onDisk::dequantized);
+                    } else if (half != null && (name.equals(EMBEDDING) || name.equals(HEAD))) {
+                        HalfLinear h = HalfLinear.of(t, half);
+                        halves.put(name, h);
+                        deferred.put(name, h::dequantized);
+                    } else if (stored == null && name.endsWith("_proj.weight") && bnb.quantizes(module)) {
                         long[] shape = e.getValue();
                         if (bnb.loadIn8bit()) {
                             Bnb8bitWeight w = Bnb8bitWeight.quantize(t.toFloatArray(), (int) shape[0], (int) shape[1]);
@@ -127,6 +150,11 @@ public final class QuantizedModels {
             }
         }
         CausalLm model = CausalLm.of(config, weights, deferred);
+        if (half != null) {
+            if (config.tieWordEmbeddings()) model.freezeEmbeddingAndHead(halves.get(EMBEDDING), halves.get(EMBEDDING));
+            else model.freezeEmbeddingAndHead(onDisk, halves.get(HEAD));
+            model.setHiddenStateDtype(half);
+        }
         for (var e : model.linearsByName().entrySet()) {
             Bnb4bitWeight w = packed.get(e.getKey() + ".weight");
             if (w != null) e.getValue().freezeAs(new QuantizedLinear(w, bnb.computeDtype()));

@@ -1,6 +1,8 @@
 package dev.jllm.train.quant;
 
 import dev.jllm.core.JllmException;
+import dev.jllm.core.quant.bnb.ComputeDtype;
+import dev.jllm.core.quant.bnb.QuantType;
 import dev.jllm.core.tensor.DType;
 import dev.jllm.model.synth.RandomHfModel;
 import dev.jllm.model.synth.RandomModel;
@@ -23,6 +25,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -68,6 +71,43 @@ class FrozenBasesTest {
     }
 
     @Test
+    void bf16ComputeDtypeKeepsEmbeddingHeadAndHiddenStatesInBf16AndStaysCloseToFloat32Compute() {
+        Path folder = dir.resolve("m");
+        RandomHfModel.write(folder, SHAPE, DType.BF16, 6);
+        CausalLm f32 = FrozenBases.load4bit(folder, BitsAndBytesConfig.nf4(true));
+        CausalLm bf16 = FrozenBases.load4bit(folder, new BitsAndBytesConfig(QuantType.NF4, ComputeDtype.BFLOAT16, true, null));
+        assertEquals(DType.F32, f32.hiddenStateDtype());
+        assertTrue(f32.parameter("model.embed_tokens.weight").resident(), "float32 compute keeps the float32 embedding");
+        assertEquals(DType.BF16, bf16.hiddenStateDtype());
+        for (String name : List.of("model.embed_tokens.weight", "lm_head.weight")) {
+            Parameter p = bf16.parameter(name);
+            assertFalse(p.resident(), name + " holds no float32 copy");
+            assertNull(p.grad(), name + " is frozen");
+        }
+        Batch b = batch(SHAPE.vocab());
+        float[] want = f32.logits(b), got = bf16.logits(b);
+        double worst = 0, scale = 0;
+        for (int i = 0; i < want.length; i++) {
+            worst = Math.max(worst, Math.abs(want[i] - got[i]));
+            scale = Math.max(scale, Math.abs(want[i]));
+        }
+        // bf16 keeps 8 significant bits (unit roundoff 2^-9): the products' inputs and the hidden states between the
+        // two blocks are rounded, each within 2^-9 relative, so the logits move by a few 2^-9 of their scale
+        assertTrue(worst > 0 && worst < 8 * 0x1p-9 * scale, "bf16 vs float32 compute: logits within " + worst + " (scale " + scale + ")");
+        // the embedding lookup reads the bf16 table: the checkpoint's bf16 values exactly
+        assertArrayEquals(f32.parameter("model.embed_tokens.weight").value(), bf16.parameter("model.embed_tokens.weight").value());
+
+        LoraAdapters.attachNew(bf16, new LoraConfig(4, 8, false, List.of("q_proj", "v_proj", "down_proj"), null), 1);
+        var engine = new StepEngine(bf16, new AdamW(ParamGroup.withDecay(bf16.trainableParameters(), 0)),
+                LrSchedule.of(LrSchedule.Type.CONSTANT, 1e-2, 0, 5), 1.0);
+        double first = engine.run(List.of(b)).loss();
+        double last = first;
+        for (int i = 0; i < 4; i++) last = engine.run(List.of(b)).loss();
+        assertTrue(last < first, "QLoRA with bf16 compute learns: " + first + " -> " + last);
+        assertFalse(bf16.parameter("lm_head.weight").resident(), "training never widens the bf16 head");
+    }
+
+    @Test
     void bf16BaseComputesWhatTheFloat32ModelComputesAndTrainsALoraAdapter() {
         Path folder = dir.resolve("m");
         RandomHfModel.write(folder, SHAPE, DType.BF16, 4);
@@ -78,7 +118,7 @@ class FrozenBasesTest {
         double worst = 0;
         for (int i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(want[i] - got[i]) / (1 + Math.abs(want[i])));
         assertTrue(worst < 1e-5, "bf16 panels vs dense float32 products: " + worst);
-        for (var lin : bf16.linearsByName().values()) assertInstanceOf(Bf16Linear.class, lin.frozen());
+        for (var lin : bf16.linearsByName().values()) assertInstanceOf(HalfLinear.class, lin.frozen());
 
         LoraAdapters.attachNew(bf16, new LoraConfig(4, 8, false, List.of("q_proj", "v_proj", "down_proj"), null), 1);
         bf16.setGradientCheckpointing(true);
