@@ -97,7 +97,8 @@ public final class QloraBenchCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "generated in %.1f s%n", (System.nanoTime() - t0) / 1e9);
         }
         boolean reset = Memory.resetPeak();
-        out.printf(Locale.ROOT, "max heap %d MiB; peak RSS %s%n", Runtime.getRuntime().maxMemory() >> 20,
+        out.printf(Locale.ROOT, "max heap %d MiB, collectors %s; peak RSS %s%n", Runtime.getRuntime().maxMemory() >> 20,
+                java.lang.management.ManagementFactory.getGarbageCollectorMXBeans().stream().map(java.lang.management.GarbageCollectorMXBean::getName).toList(),
                 reset ? "counted from here (VmHWM reset)" : "includes everything since the JVM started (VmHWM could not be reset)");
         Batch batch = randomBatch(s.vocab());
         var compute = ComputeDtype.parse(computeDtype);

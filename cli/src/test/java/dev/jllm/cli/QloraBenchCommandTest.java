@@ -20,8 +20,14 @@ class QloraBenchCommandTest {
         assertEquals(0, q.code(), q.err());
         assertTrue(q.out().contains("generating " + dir.resolve("random-hf-tiny-bf16")), q.out());
         assertTrue(Files.isRegularFile(dir.resolve("random-hf-tiny-bf16/model.safetensors")));
-        assertTrue(q.out().matches("(?s).*QLoRA \\(NF4 \\+ double quant, r=4 all linear, seq 32 x batch 2, gradient checkpointing on\\): "
-                + "best step [0-9.]+ s, peak RSS [0-9.]+ MiB.*"), q.out());
+        assertTrue(q.out().matches("(?s).*QLoRA \\(NF4 \\+ double quant, compute dtype bfloat16, r=4 all linear, seq 32 x batch 2, "
+                + "gradient checkpointing on\\): best step [0-9.]+ s, peak RSS [0-9.]+ MiB.*"), q.out());
+        assertTrue(q.out().matches("(?s).*max heap [0-9]+ MiB, collectors \\[.*"), q.out());
+
+        CliRun f32 = CliRun.run("bench-qlora", "--shape", "tiny", "--cache", dir.toString(), "--seq-len", "32", "--batch-size", "2",
+                "--lora-r", "4", "--steps", "1", "--compute-dtype", "float32");
+        assertEquals(0, f32.code(), f32.err());
+        assertTrue(f32.out().contains("compute dtype float32"), f32.out());
 
         CliRun c = CliRun.run("bench-qlora", "--shape", "tiny", "--cache", dir.toString(), "--seq-len", "32", "--batch-size", "2",
                 "--lora-r", "4", "--steps", "2", "--mode", "compare");

@@ -9,7 +9,7 @@ import java.lang.foreign.MemorySegment;
 public final class Q4_KWeights extends AbstractWeights {
     private static final int BLOCK = Q4_K.BLOCK;
     private static final int BYTES = Q4_K.BYTES;
-    /** {@code -Djllm.int8=true} selects {@link Int8Dots} for decode; off by default: measured slower in-cache than the float kernel (0.56x vs 0.65x Q8_0 rows/s, `KernelReport kernels`) because the Vector API has no 8/16-bit multiply-add, so each 16-bit product vector must be widened to ints before its scale. */
+    /** {@code -Djllm.int8=true} selects {@link Int8Dots} for decode; off by default: measured slower in-cache than the float kernel (0.44x vs 0.80x Q8_0 rows/s, `KernelReport kernels`) because the Vector API has no 8/16-bit multiply-add (vpmaddubsw, vpmaddwd, VNNI), so each 16-bit product vector must be widened to ints before its scale. */
     private static volatile boolean INT8_ACTIVATIONS = !"false".equalsIgnoreCase(System.getProperty("jllm.int8", "false").trim());
 
     /** Whether decode uses the int8-activation kernel (true) or the float reference kernel (false). */

@@ -35,6 +35,25 @@ class SafetensorsFileTest {
     }
 
     @Test
+    void locationsPointAtEachTensorsBytesInItsFile() throws Exception {
+        Path p = tmp.resolve("t.safetensors");
+        SafetensorsWriter.write(p, List.of(
+                SafeTensor.ofFloats("b", new long[] {2, 2}, new float[] {1, 2, 3, 4}),
+                SafeTensor.ofFloats("a", new long[] {3}, new float[] {-1, 0.5f, 7})), Map.of("format", "pt"));
+        byte[] bytes = Files.readAllBytes(p);
+        try (Checkpoint c = Checkpoint.open(p)) {
+            for (String name : List.of("a", "b")) {
+                Checkpoint.Location at = c.location(name);
+                assertEquals(p, at.file());
+                float[] values = c.tensor(name).toFloatArray();
+                ByteBuffer file = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+                for (int i = 0; i < values.length; i++) assertEquals(values[i], file.getFloat((int) at.offset() + 4 * i), name);
+            }
+            assertThrows(JllmException.class, () -> c.location("nope"));
+        }
+    }
+
+    @Test
     void readsTheStoriesCheckpoint() {
         try (Checkpoint c = Checkpoint.open(Fixtures.resolve("models", "stories260K-hf"))) {
             SafeTensor emb = c.tensor("model.embed_tokens.weight");

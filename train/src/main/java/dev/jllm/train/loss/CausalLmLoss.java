@@ -55,6 +55,14 @@ public final class CausalLmLoss {
     /** The chunk buffers, kept by a caller that computes the loss every step (the logits chunk is the largest). */
     public static final class Buffers {
         float[] h, logits, dh;
+
+        /**
+         * Lends an array that is free while the loss runs to hold the logits chunk (used when it is large enough;
+         * the loss writes over it).
+         */
+        public void lendLogits(float[] array) {
+            logits = array;
+        }
     }
 
     public static Result compute(float[] hidden, float[] lmHead, int[] labels, int rows, int seqLen, int dim, int vocab,
@@ -123,8 +131,9 @@ public final class CausalLmLoss {
                     int o = i * vocab;
                     int target = targets[base + i];
                     float max = VectorMath.max(logits, o, o + vocab);
-                    int argmax = 0;
-                    while (argmax < vocab - 1 && logits[o + argmax] != max) argmax++;   // the first maximum, as torch.argmax
+                    // the first maximum, as torch.argmax (the last index when none compares equal: a NaN row)
+                    int at = VectorMath.indexOf(logits, o, o + vocab - 1, max);
+                    int argmax = at < 0 ? vocab - 1 : at - o;
                     float targetLogit = logits[o + target];
                     double sum = VectorMath.expSum(logits, o, o + vocab, max, backward);
                     rowLoss[i] = max + Math.log(sum) - targetLogit;

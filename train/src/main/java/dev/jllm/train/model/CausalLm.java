@@ -447,13 +447,7 @@ public final class CausalLm {
         // 16-bit checkpoints: the blocks run between two float buffers and each input is kept in 16 bits
         boolean sixteen = keepActivations && gradientCheckpointing && hiddenDtype != DType.F32;
         float[] x = sixteen ? (w.ping = DecoderLayer.ensure(w.ping, N * d)) : (w.embedded = DecoderLayer.ensure(w.embedded, N * d));
-        try {
-            if (frozenEmbed != null) frozenEmbed.gather(x, batch.inputIds());
-            else Embedding.forward(x, batch.inputIds(), embed.value(), c.vocabSize(), d);
-        } catch (IllegalArgumentException e) {
-            throw new JllmException("input_ids: " + e.getMessage());
-        }
-        roundHidden(x, N * d);
+        embed(batch, x);
         float[][] inputs = new float[L][];
         short[][] inputs16 = sixteen ? (w.inputs16 = w.inputs16 != null && w.inputs16.length == L ? w.inputs16 : new short[L][]) : null;
         var saved = new DecoderLayer.Activations[L];
@@ -478,7 +472,8 @@ public final class CausalLm {
                 continue;
             }
             if (sixteen) {
-                inputs16[l] = store16(x, inputs16[l], N * d);
+                // the first block's input is the embedding lookup, done again rather than kept
+                if (l > 0) inputs16[l] = store16(x, inputs16[l], N * d);
                 s = w.scratch;
                 s.xOut = x == w.ping ? (w.pong = DecoderLayer.ensure(w.pong, N * d)) : w.ping;
                 layer.forward(x, ctx, s);
@@ -509,6 +504,17 @@ public final class CausalLm {
         float[] rstdFinal = w.rstdFinal = DecoderLayer.ensure(w.rstdFinal, N);
         RmsNorm.forward(hFinal, rstdFinal, x, finalNorm.value(), N, d, c.rmsNormEps());
         return new Forward(ctx, inputs, inputs16, saved, compact ? w.stored : null, x, hFinal, rstdFinal);
+    }
+
+    /** The embedding lookup of the batch into {@code x}, rounded to the hidden-state dtype. */
+    private void embed(Batch batch, float[] x) {
+        try {
+            if (frozenEmbed != null) frozenEmbed.gather(x, batch.inputIds());
+            else Embedding.forward(x, batch.inputIds(), embed.value(), config.vocabSize(), config.hiddenSize());
+        } catch (IllegalArgumentException e) {
+            throw new JllmException("input_ids: " + e.getMessage());
+        }
+        roundHidden(x, x.length);
     }
 
     /** Rounds hidden states to the hidden-state dtype in place (nothing for F32). */
@@ -550,6 +556,9 @@ public final class CausalLm {
             dh = w.dh = DecoderLayer.ensure(w.dh, N * d);
             java.util.Arrays.fill(dh, 0f);
         }
+        // the loss runs between the forward pass and the first recompute, while the scratch set is free: its largest
+        // array holds the logits chunk, the largest buffer of the loss
+        if (w.scratch.g != null) w.loss.lendLogits(w.scratch.g);
         CausalLmLoss.Result loss = CausalLmLoss.compute(f.hFinal(), frozenHead == null ? lmHead.value() : null, headProducts(), precision,
                 batch.labels(), batch.rows(), batch.seqLen(), d, c.vocabSize(), numItemsInBatch, lossScale, dh,
                 backward && frozenHead == null ? lmHead.grad() : null, w.loss);
@@ -570,7 +579,8 @@ public final class CausalLm {
                 s = f.stored()[li].restore(w.scratch, w.view);
             } else if (s == null && sixteen) {
                 s = w.scratch;
-                load16(f.layerInputs16()[li], blockIn, N * d);
+                if (li > 0) load16(f.layerInputs16()[li], blockIn, N * d);
+                else embed(batch, blockIn);
                 s.xOut = blockOut;
                 layer.forward(blockIn, f.ctx(), s);
             } else if (s == null) {

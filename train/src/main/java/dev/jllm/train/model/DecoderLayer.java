@@ -38,7 +38,7 @@ record DecoderLayer(int index, Parameter inputNorm, LinearLayer q, LinearLayer k
      * What forward keeps for backward (qPre/kPre/qRstd/kRstd only with q/k norms). The arrays live across steps: a
      * forward pass refills them in place when the batch shape is unchanged, so training allocates nothing per step.
      * {@link #backward} uses up {@code g}, {@code u}, {@code h2}, {@code xMid} and {@code xOut}: once read for the last
-     * time each holds a gradient of its size (saving five buffers, two of them {@code [N, ff]}); with a frozen
+     * time each holds a gradient of its size (saving six buffers, two of them {@code [N, ff]}); with a frozen
      * {@code down} base, {@code a} takes its input gradient too.
      */
     static final class Activations {
@@ -149,13 +149,14 @@ record DecoderLayer(int index, Parameter inputNorm, LinearLayer q, LinearLayer k
         float[] dAttn = qd == d ? s.h2 : (t.dAttn = ensure(t.dAttn, N * qd));
         o.backward(s.attn, N, rounded(dx, N * d, t, p), dAttn, false);
         p.round(dAttn, N * qd);
-        t.dq = ensure(t.dq, N * qd);
+        // dh2 is consumed: its buffer (the layer's output) takes dq
+        float[] dq = qd == d ? dh2 : (t.dq = ensure(t.dq, N * qd));
         t.dk = ensure(t.dk, N * kvd);
         t.dv = ensure(t.dv, N * kvd);
-        Attention.backward(t.dq, t.dk, t.dv, dAttn, s.attn, s.lse, s.q, s.k, s.v, ctx.keyMask(), shape(ctx));
-        Rope.apply(t.dq, ctx.positions(), c.numHeads(), ctx.rope(), true);
+        Attention.backward(dq, t.dk, t.dv, dAttn, s.attn, s.lse, s.q, s.k, s.v, ctx.keyMask(), shape(ctx));
+        Rope.apply(dq, ctx.positions(), c.numHeads(), ctx.rope(), true);
         Rope.apply(t.dk, ctx.positions(), c.numKvHeads(), ctx.rope(), true);
-        float[] dq = t.dq, dk = t.dk;
+        float[] dk = t.dk;
         if (qNorm != null) {
             t.dqPre = ensure(t.dqPre, N * qd);
             t.dkPre = ensure(t.dkPre, N * kvd);

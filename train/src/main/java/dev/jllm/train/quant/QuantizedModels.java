@@ -71,7 +71,7 @@ public final class QuantizedModels {
      * The head goes from the mapped file straight into 16 bits, never through float32; an untied embedding stays in
      * the file ({@link DiskEmbedding}: a lookup reads only its rows), a tied one is the head's table.
      */
-    static Loaded load(Path folder, BitsAndBytesConfig quantizeIfDense, DType half) {
+    public static Loaded load(Path folder, BitsAndBytesConfig quantizeIfDense, DType half) {
         Path configFile = Files.isDirectory(folder) ? folder.resolve("config.json") : folder;
         JsonNode root;
         try {
