@@ -52,7 +52,11 @@ public final class GradClip {
                 a0 = a0.add(x0.mul(x0));
                 a1 = a1.add(x1.mul(x1));
             }
-            s = a0.add(a1).reduceLanes(VectorOperators.ADD);
+            // lanes added one by one in lane order: reduceLanes(ADD) may add them in another order once compiled than
+            // interpreted, so a fresh JVM (a resumed run) reported a grad_norm differing in the last bit
+            double[] lane = new double[D.length()];
+            a0.add(a1).intoArray(lane, 0);
+            for (double v : lane) s += v;
         }
         for (; i < g.length; i++) s += (double) g[i] * g[i];
         return s;
