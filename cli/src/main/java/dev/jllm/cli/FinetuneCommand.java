@@ -171,6 +171,10 @@ public final class FinetuneCommand implements Callable<Integer> {
     String optim;
     @Option(names = "--gradient-checkpointing", negatable = true, description = "Recompute activations in backward (on by default for 4-bit models, as prepare_model_for_kbit_training does).")
     Boolean gradientCheckpointing;
+    @Option(names = "--bf16", negatable = true, description = TrainingOptions.BF16_HELP)
+    Boolean bf16;
+    @Option(names = "--fp16", negatable = true, description = TrainingOptions.FP16_HELP)
+    Boolean fp16;
     @Option(names = "--shuffle", negatable = true, description = "Shuffle rows each epoch (default); --no-shuffle keeps file order.")
     Boolean shuffle;
     @Option(names = "--group-by-length", negatable = true, description = "Batch rows of similar length together (transformers' LengthGroupedSampler).")
@@ -250,6 +254,8 @@ public final class FinetuneCommand implements Callable<Integer> {
         if (gradientCheckpointing != null) o.put("gradient_checkpointing", gradientCheckpointing);
         if (shuffle != null) o.put("shuffle", shuffle);
         if (groupByLength != null) o.put("group_by_length", groupByLength);
+        if (bf16 != null) o.put("bf16", bf16);
+        if (fp16 != null) o.put("fp16", fp16);
         if (resumeFromCheckpoint != null) o.put("resume_from_checkpoint", resumeFromCheckpoint);
         if (!o.has("output_dir")) throw new JllmException("--output-dir is required (or output_dir in --config)");
         TrainingArguments args = TrainingArguments.defaults(o.path("output_dir").asText()).with(config != null ? config + " and the command line" : "command line", o);

@@ -27,7 +27,8 @@ import java.util.function.Function;
                 + "with transformers' Trainer semantics, and save the result as a Hugging Face folder "
                 + "(model.safetensors, config.json, tokenizer files) or, with --lora-r / --lora-adapter, a PEFT adapter.",
                 "Training options are named after their TrainingArguments fields; unset ones take transformers' defaults "
-                        + "(or the values of --config). Compute is float32 (master weights, gradients, activations; sums in double), as PyTorch fp32 training."})
+                        + "(or the values of --config). Compute is float32 (master weights, gradients, activations; sums in double), as PyTorch fp32 training; "
+                        + "--bf16 / --fp16 run the model as torch.autocast does, with float32 master weights."})
 public final class TrainCommand implements Callable<Integer> {
 
     @Spec

@@ -16,6 +16,14 @@ import java.nio.file.Path;
  */
 public final class TrainingOptions {
     private static final ObjectMapper JSON = new ObjectMapper();
+    static final String BF16_HELP = "Mixed precision as TrainingArguments(bf16=True), which runs the model under torch.autocast to bfloat16: matrix products read bfloat16 "
+            + "copies of the float32 master weights (made once per optimizer step) and bfloat16 activations, and accumulate in float32; norms, "
+            + "softmax, the loss and the residual stream stay float32; the activations kept for backward are stored in 16 bits (about half the "
+            + "activation memory). Master weights, gradients and optimizer state stay float32. This CPU has no bfloat16 arithmetic, so it saves "
+            + "memory, not time (default: off).";
+    static final String FP16_HELP = "As --bf16 with IEEE float16, and transformers' dynamic loss scaling (torch GradScaler: initial scale "
+            + "65536, halved and the step skipped, without a scheduler step, when a gradient overflows; doubled after 2000 clean steps; kept in "
+            + "checkpoints). Excludes --bf16 (default: off).";
 
     @Option(names = "--config", description = "JSON file of TrainingArguments fields in snake_case; command-line options override it.")
     Path config;
@@ -82,6 +90,12 @@ public final class TrainingOptions {
     @Option(names = "--gradient-checkpointing", negatable = true, description = "Keep only each layer's input in forward and "
             + "recompute the layer in backward: less activation memory for one more forward pass (default: off).")
     Boolean gradientCheckpointing;
+
+    @Option(names = "--bf16", negatable = true, description = TrainingOptions.BF16_HELP)
+    Boolean bf16;
+
+    @Option(names = "--fp16", negatable = true, description = TrainingOptions.FP16_HELP)
+    Boolean fp16;
 
     @Option(names = "--resume-from-checkpoint", description = "Continue an interrupted run from its checkpoint-N folder "
             + "(same dataset and options), or 'true' for the newest complete checkpoint-N in --output-dir: weights, optimizer "
@@ -150,6 +164,8 @@ public final class TrainingOptions {
         if (perDeviceEvalBatchSize != null) o.put("per_device_eval_batch_size", perDeviceEvalBatchSize);
         if (saveTotalLimit != null) o.put("save_total_limit", saveTotalLimit);
         if (groupByLength != null) o.put("group_by_length", groupByLength);
+        if (bf16 != null) o.put("bf16", bf16);
+        if (fp16 != null) o.put("fp16", fp16);
         // output_dir may come from --config; a placeholder keeps the defaults valid until then.
         TrainingArguments base = TrainingArguments.defaults("\u0000unset");
         if (commandDefaults != null) base = base.with("command defaults", commandDefaults);

@@ -216,12 +216,15 @@ public final class Trainer {
 
     private TrainOutput run() {
         model.setGradientCheckpointing(args.gradientCheckpointing());
+        // a model already set to a 16-bit precision (e.g. a QLoRA base computing in bf16) keeps it unless the arguments ask
+        if (args.precision().reduced()) model.setPrecision(args.precision());
         int total = totalSteps();
         int perEpoch = stepsPerEpoch();
         int warmup = LrSchedule.warmupSteps(args.warmupSteps(), args.warmupRatio(), total);
         var schedule = LrSchedule.of(LrSchedule.Type.parse(args.lrSchedulerType()), args.learningRate(), warmup, total);
         Optimizer optimizer = optimizer();
-        var engine = new StepEngine(model, optimizer, schedule, args.maxGradNorm());
+        var engine = new StepEngine(model, optimizer, schedule, args.maxGradNorm(),
+                args.precision() == dev.jllm.train.precision.Precision.FP16 ? new dev.jllm.train.precision.GradScaler() : null);
         int logEvery = every(args.loggingSteps(), total);
         int saveEvery = args.saveSteps() == 0 ? 0 : every(args.saveSteps(), total);
         if (!args.evalStrategy().equals("no") && evalData == null) {
@@ -244,7 +247,13 @@ public final class Trainer {
                     : Path.of(args.resumeFromCheckpoint());
             var state = TrainingCheckpoint.load(from, model.trainableParameters(), optimizer);
             resumeStep = state.globalStep();
-            engine.setStep(resumeStep);
+            if ((state.scaler() != null) != (engine.scaler() != null)) {
+                throw new JllmException(from + ": the checkpoint was written by " + (state.scaler() != null ? "an fp16 run (it holds a loss scaler)" : "a run without fp16")
+                        + "; resume it with the same precision option");
+            }
+            if (engine.scaler() != null) engine.scaler().restore(state.scaler());
+            engine.setStep(resumeStep, state.schedulerSteps());
+            model.weightsUpdated();
             lossTotal = state.lossTotal();
             samples = state.samples();
             tokens = state.tokens();
@@ -261,6 +270,10 @@ public final class Trainer {
         int epochs = (total + perEpoch - 1) / perEpoch;
         out.printf("Training %d step(s): %d row(s), %d per micro-batch, %d micro-batch(es) per step, %d epoch(s)%n",
                 total, data.size(), args.perDeviceTrainBatchSize(), args.gradientAccumulationSteps(), epochs);
+        if (model.precision().reduced()) {
+            out.printf("Mixed precision %s: 16-bit products and saved activations, float32 master weights%s%n", model.precision().flag(),
+                    engine.scaler() != null ? ", dynamic loss scaling from " + (long) engine.scaler().scale() : "");
+        }
         if (data.truncated() > 0) out.printf("warning: %d row(s) were truncated to the model's maximum length%n", data.truncated());
         out.println(evaluating ? "Step | Training Loss | Validation Loss" : "Step | Training Loss");
         out.flush();
@@ -292,6 +305,11 @@ public final class Trainer {
                         batches.add(b);
                     }
                     var report = engine.run(batches);
+                    if (report.skipped()) {
+                        if (bar != null) bar.clear();
+                        out.printf(java.util.Locale.ROOT, "step %d: fp16 gradients overflowed; update skipped, loss scale lowered to %s%n",
+                                report.step() + 1, engine.scaler().scale());
+                    }
                     lossSinceLog += report.loss();
                     lossTotal += report.loss();
                     stepsSinceLog++;
@@ -304,7 +322,7 @@ public final class Trainer {
                     boolean evalNow = evaluating && (args.evalStrategy().equals("steps") ? step % evalEvery == 0 || step == total : epochEnd || step == total);
                     if (bar != null && (logNow || evalNow)) bar.clear();
                     if (logNow) {
-                        var entry = new LogEntry(step, lossSinceLog / stepsSinceLog, report.gradNorm(), schedule.lr(step), epochF);
+                        var entry = new LogEntry(step, lossSinceLog / stepsSinceLog, report.gradNorm(), schedule.lr(engine.schedulerStep()), epochF);
                         log.add(entry);
                         lastLoggedLoss = String.format(java.util.Locale.ROOT, "%.6f", entry.loss());
                         if (logWriter != null) {
@@ -342,7 +360,7 @@ public final class Trainer {
                     if (bar != null) bar.update(step, epochF);
                     if (saveEvery > 0 && step % saveEvery == 0 && step < total) {
                         var state = new TrainingCheckpoint.State(step, lossTotal, samples, tokens, correct, counted, lossSinceLog,
-                                stepsSinceLog, inputTokens);
+                                stepsSinceLog, inputTokens, engine.schedulerStep(), engine.scaler() == null ? null : engine.scaler().snapshot());
                         writeCheckpoint(outputDir, step, dir -> {
                             saver.accept(dir);
                             TrainingCheckpoint.save(dir, model.trainableParameters(), optimizer, state);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.jllm.core.JllmException;
+import dev.jllm.train.precision.Precision;
 import dev.jllm.train.schedule.LrSchedule;
 
 import java.io.IOException;
@@ -20,6 +21,7 @@ import java.util.Map;
  * {@code eval_steps} and {@code save_total_limit} take null (transformers'
  * None) as 0: evaluate as often as logging, keep every checkpoint. {@code resume_from_checkpoint} names a {@code checkpoint-N} folder of an earlier run with the same arguments, or is
  * {@code true} (the string {@code "true"} on the command line) for the newest complete checkpoint in {@code output_dir}.
+ * {@code bf16} / {@code fp16} select mixed-precision training ({@link Precision}); at most one may be true.
  */
 public record TrainingArguments(
         String outputDir,
@@ -47,7 +49,9 @@ public record TrainingArguments(
         double evalSteps,
         int perDeviceEvalBatchSize,
         int saveTotalLimit,
-        boolean groupByLength) {
+        boolean groupByLength,
+        boolean bf16,
+        boolean fp16) {
 
     public static final List<String> OPTIMIZERS = List.of("adamw_torch", "sgd", "adafactor", "paged_adamw_32bit", "adamw_8bit", "paged_adamw_8bit");
     public static final List<String> EVAL_STRATEGIES = List.of("no", "steps", "epoch");
@@ -57,7 +61,8 @@ public record TrainingArguments(
             "max_steps", "per_device_train_batch_size", "gradient_accumulation_steps", "warmup_steps", "warmup_ratio",
             "lr_scheduler_type", "max_grad_norm", "seed", "logging_steps", "save_steps", "adam_beta1", "adam_beta2",
             "adam_epsilon", "optim", "gradient_checkpointing", "resume_from_checkpoint", "shuffle",
-            "eval_strategy", "eval_steps", "per_device_eval_batch_size", "save_total_limit", "group_by_length");
+            "eval_strategy", "eval_steps", "per_device_eval_batch_size", "save_total_limit", "group_by_length",
+            "bf16", "fp16");
 
     public TrainingArguments {
         if (outputDir == null || outputDir.isBlank()) throw new JllmException("output_dir is required");
@@ -76,6 +81,12 @@ public record TrainingArguments(
         if (!(evalSteps >= 0)) throw new JllmException("eval_steps must be >= 0 (0: same as logging_steps), got " + evalSteps);
         if (perDeviceEvalBatchSize <= 0) throw new JllmException("per_device_eval_batch_size must be >= 1, got " + perDeviceEvalBatchSize);
         if (saveTotalLimit < 0) throw new JllmException("save_total_limit must be >= 0 (0: keep every checkpoint), got " + saveTotalLimit);
+        Precision.of(bf16, fp16);
+    }
+
+    /** The number format {@code bf16} / {@code fp16} select: FP32 when neither is set. */
+    public Precision precision() {
+        return Precision.of(bf16, fp16);
     }
 
     /** transformers' rule: {@code eval_steps} unset (0 here) evaluates as often as it logs. */
@@ -87,7 +98,7 @@ public record TrainingArguments(
     public static TrainingArguments defaults(String outputDir) {
         return new TrainingArguments(outputDir, 5e-5, 0.0, 3.0, -1, 8, 1, 0, 0.0, "linear", 1.0, 42, 500, 500,
                 0.9, 0.999, 1e-8, "adamw_torch", false, null, true,
-                "no", 0, 8, 0, false);
+                "no", 0, 8, 0, false, false, false);
     }
 
     /** These arguments with the given snake_case fields replaced; unknown fields are an error naming the source. */
@@ -124,7 +135,8 @@ public record TrainingArguments(
                 bool(source, n, "gradient_checkpointing"),
                 resumeFrom(source, n), bool(source, n, "shuffle"),
                 text(source, n, "eval_strategy"), optReal(source, n, "eval_steps"), integer(source, n, "per_device_eval_batch_size"),
-                optInteger(source, n, "save_total_limit"), bool(source, n, "group_by_length"));
+                optInteger(source, n, "save_total_limit"), bool(source, n, "group_by_length"),
+                bool(source, n, "bf16"), bool(source, n, "fp16"));
     }
 
     public ObjectNode toJson() {
@@ -156,6 +168,8 @@ public record TrainingArguments(
         n.put("per_device_eval_batch_size", perDeviceEvalBatchSize);
         n.put("save_total_limit", saveTotalLimit);
         n.put("group_by_length", groupByLength);
+        n.put("bf16", bf16);
+        n.put("fp16", fp16);
         return n;
     }
 

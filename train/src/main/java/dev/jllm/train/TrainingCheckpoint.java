@@ -9,6 +9,7 @@ import dev.jllm.core.safetensors.SafetensorsFile;
 import dev.jllm.core.safetensors.SafetensorsWriter;
 import dev.jllm.train.nn.Parameter;
 import dev.jllm.train.optim.Optimizer;
+import dev.jllm.train.precision.GradScaler;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -22,7 +23,8 @@ import java.util.Map;
 /**
  * What a {@code checkpoint-N} folder adds to the saved model so that training resumes exactly as if never stopped:
  * {@code optimizer.safetensors} holds the float32 master values of every trained parameter (the model file holds
- * the same values; adapters and 4-bit models store theirs elsewhere) and the optimizer's state, bit for bit; {@code trainer_state.json} holds the step and the running totals. The data
+ * the same values; adapters and 4-bit models store theirs elsewhere) and the optimizer's state, bit for bit; {@code trainer_state.json} holds the step and the running totals,
+ * the scheduler's step count (behind the global step after fp16 skipped steps) and fp16's loss scaler. The data
  * order needs no state: it is a function of the seed and the epoch.
  */
 public final class TrainingCheckpoint {
@@ -32,9 +34,9 @@ public final class TrainingCheckpoint {
 
     private TrainingCheckpoint() {}
 
-    /** Running totals of a training run at a step boundary. */
+    /** Running totals of a training run at a step boundary; {@code scaler} is null unless the run is fp16. */
     public record State(int globalStep, double lossTotal, int samples, long tokens, long correct, long counted,
-                        double lossSinceLog, int stepsSinceLog, long inputTokens) {}
+                        double lossSinceLog, int stepsSinceLog, long inputTokens, int schedulerSteps, GradScaler.Snapshot scaler) {}
 
     public static void save(Path dir, List<Parameter> trainable, Optimizer optimizer, State state) {
         var tensors = new ArrayList<SafeTensor>();
@@ -53,6 +55,12 @@ public final class TrainingCheckpoint {
             n.put("loss_since_log", state.lossSinceLog());
             n.put("steps_since_log", state.stepsSinceLog());
             n.put("input_tokens", state.inputTokens());
+            n.put("scheduler_steps", state.schedulerSteps());
+            if (state.scaler() != null) {
+                ObjectNode scaler = n.putObject("grad_scaler");
+                scaler.put("scale", state.scaler().scale());
+                scaler.put("growth_tracker", state.scaler().growthTracker());
+            }
             Path tmp = dir.resolve(STATE_FILE + ".tmp");
             Files.writeString(tmp, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(n));
             Files.move(tmp, dir.resolve(STATE_FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
@@ -82,7 +90,10 @@ public final class TrainingCheckpoint {
                 n.get("num_tokens").asLong(), n.get("correct_tokens").asLong(), n.get("counted_tokens").asLong(),
                 n.get("loss_since_log").asDouble(), n.get("steps_since_log").asInt(),
                 // older checkpoints lack it; it only feeds total_flos
-                n.path("input_tokens").asLong(0));
+                n.path("input_tokens").asLong(0),
+                // older checkpoints predate skipped steps: the scheduler stepped with every global step
+                n.path("scheduler_steps").asInt(n.get("global_step").asInt()),
+                scaler(stateFile, n.get("grad_scaler")));
         try (SafetensorsFile f = SafetensorsFile.open(optFile)) {
             // Checkpoints written before the float32 engine hold float64 values; they load rounded to float32.
             Map<String, float[]> saved = new HashMap<>();
@@ -103,6 +114,19 @@ public final class TrainingCheckpoint {
             optimizer.restore(saved, steps);
         }
         return state;
+    }
+
+    private static GradScaler.Snapshot scaler(Path file, JsonNode s) {
+        if (s == null || s.isNull()) return null;
+        if (!s.path("scale").isNumber() || !s.path("growth_tracker").canConvertToInt()) {
+            throw new JllmException(file + ": field 'grad_scaler' needs a number 'scale' and an integer 'growth_tracker'");
+        }
+        float scale = s.get("scale").floatValue();
+        if (!(scale > 0) || Float.isInfinite(scale) || s.get("growth_tracker").asInt() < 0) {
+            throw new JllmException(file + ": field 'grad_scaler' holds scale " + s.get("scale") + " and growth_tracker " + s.get("growth_tracker")
+                    + "; expected a positive finite scale and a tracker >= 0");
+        }
+        return new GradScaler.Snapshot(scale, s.get("growth_tracker").asInt());
     }
 
     private static SafeTensor f32(String name, float[] values) {

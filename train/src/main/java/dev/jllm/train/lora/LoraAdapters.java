@@ -300,6 +300,7 @@ public final class LoraAdapters {
             }
             // a 4-bit base holds its dequantized values in w: the merged layer computes in full precision from now on
             if (lin.frozen() != null) lin.freezeAs(null);
+            lin.invalidateCast();
             lin.detach();
         }
     }

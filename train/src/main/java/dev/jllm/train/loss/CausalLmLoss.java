@@ -4,7 +4,9 @@ import dev.jllm.core.JllmException;
 import dev.jllm.core.kernel.Gemm;
 import dev.jllm.core.kernel.Parallel;
 import dev.jllm.train.nn.FrozenWeight;
+import dev.jllm.train.nn.MatrixProducts;
 import dev.jllm.train.nn.VectorMath;
+import dev.jllm.train.precision.Precision;
 
 /**
  * Causal-LM cross-entropy fused with the {@code lm_head} projection, as transformers' {@code ForCausalLMLoss}
@@ -70,16 +72,21 @@ public final class CausalLmLoss {
 
     public static Result compute(float[] hidden, float[] lmHead, int[] labels, int rows, int seqLen, int dim, int vocab,
                                  double numItemsInBatch, float[] dHidden, float[] dLmHead, Buffers buffers) {
-        return compute(hidden, lmHead, null, labels, rows, seqLen, dim, vocab, numItemsInBatch, dHidden, dLmHead, buffers);
+        return compute(hidden, lmHead, null, Precision.FP32, labels, rows, seqLen, dim, vocab, numItemsInBatch, 1.0, dHidden, dLmHead, buffers);
     }
 
     /**
-     * With {@code frozenHead} non-null, {@code lm_head} is frozen in that representation (16-bit) and {@code lmHead}
-     * is not read: its two products read the frozen matrix, and it gets no gradient.
+     * As above, with {@code head} computing lm_head's two products when non-null: the 16-bit copy of a trained
+     * {@code lmHead} under autocast ({@code lmHead} then still takes the gradient), or a head frozen in 16 bits
+     * ({@code lmHead} is not read and gets no gradient). Under a 16-bit {@code precision} (autocast's rules) the
+     * hidden states are rounded where lm_head reads them, the logits are a 16-bit tensor (the cross-entropy itself
+     * runs in float32 on them), and the gradients of both are 16-bit. The gradient is of {@code lossScale · lossSum /
+     * numItemsInBatch}: fp16's loss scaling, applied where the loss gradient starts (the reported loss is unscaled).
      */
-    public static Result compute(float[] hidden, float[] lmHead, FrozenWeight frozenHead, int[] labels, int rows, int seqLen, int dim,
-                                 int vocab, double numItemsInBatch, float[] dHidden, float[] dLmHead, Buffers buffers) {
-        if (frozenHead != null && dLmHead != null) throw new IllegalArgumentException("a frozen lm_head has no gradient");
+    public static Result compute(float[] hidden, float[] lmHead, MatrixProducts head, Precision precision, int[] labels, int rows,
+                                 int seqLen, int dim, int vocab, double numItemsInBatch, double lossScale, float[] dHidden,
+                                 float[] dLmHead, Buffers buffers) {
+        if (head instanceof FrozenWeight && dLmHead != null) throw new IllegalArgumentException("a frozen lm_head has no gradient");
         int[] positions = new int[rows * seqLen];
         int[] targets = new int[rows * seqLen];
         int count = 0;
@@ -97,7 +104,7 @@ public final class CausalLmLoss {
             }
         }
         boolean backward = dHidden != null || dLmHead != null;
-        double gradScale = 1.0 / numItemsInBatch;
+        double gradScale = lossScale / numItemsInBatch;
         int chunk = Math.max(64, Math.min(1024, CHUNK_ELEMENTS / vocab));
         chunk = Math.min(chunk, Math.max(1, count));
         float[] h = buffers.h = sized(buffers.h, chunk * dim);
@@ -110,8 +117,13 @@ public final class CausalLmLoss {
         for (int c0 = 0; c0 < count; c0 += chunk) {
             int n = Math.min(chunk, count - c0);
             for (int i = 0; i < n; i++) System.arraycopy(hidden, positions[c0 + i] * dim, h, i * dim, dim);
-            if (frozenHead != null) frozenHead.forward(logits, h, n);
-            else Gemm.gemm(false, true, n, vocab, dim, h, 0, lmHead, 0, logits, 0, false);    // logits = h·Eᵀ
+            if (head == null) {
+                Gemm.gemm(false, true, n, vocab, dim, h, 0, lmHead, 0, logits, 0, false);     // logits = h·Eᵀ
+            } else {
+                precision.round(h, n * dim);
+                head.forward(logits, h, n);
+                precision.round(logits, n * vocab);
+            }
             int base = c0;
             // Rows are independent and exp-bound, so they are spread over the cores; each row's sum is in double.
             Parallel.forRange(n, 1, (w, i0, i1) -> {
@@ -137,10 +149,15 @@ public final class CausalLmLoss {
                 if (rowCorrect[i]) correct++;
             }
             if (!backward) continue;
+            precision.round(logits, n * vocab);
             if (dLmHead != null) Gemm.gemm(true, false, vocab, dim, n, logits, 0, h, 0, dLmHead, 0, true);   // dE += dLᵀ·h
             if (dHidden != null) {
-                if (frozenHead != null) frozenHead.inputGradient(dh, logits, n, false);
-                else Gemm.gemm(false, false, n, dim, vocab, logits, 0, lmHead, 0, dh, 0, false);           // dh = dL·E
+                if (head == null) {
+                    Gemm.gemm(false, false, n, dim, vocab, logits, 0, lmHead, 0, dh, 0, false);            // dh = dL·E
+                } else {
+                    head.inputGradient(dh, logits, n, false);
+                    precision.round(dh, n * dim);
+                }
                 for (int i = 0; i < n; i++) {
                     int dst = positions[c0 + i] * dim;
                     for (int j = 0; j < dim; j++) dHidden[dst + j] += dh[i * dim + j];

@@ -6,14 +6,17 @@ import dev.jllm.core.safetensors.SafeTensor;
 import dev.jllm.model.config.ModelConfig;
 import dev.jllm.train.data.Batch;
 import dev.jllm.train.loss.CausalLmLoss;
+import dev.jllm.train.nn.CastWeight;
 import dev.jllm.core.tensor.DType;
 import dev.jllm.train.nn.Embedding;
 import dev.jllm.train.nn.FrozenEmbedding;
 import dev.jllm.train.nn.FrozenWeight;
 import dev.jllm.train.nn.LinearLayer;
+import dev.jllm.train.nn.MatrixProducts;
 import dev.jllm.train.nn.Parameter;
 import dev.jllm.train.nn.RmsNorm;
 import dev.jllm.train.nn.Rope;
+import dev.jllm.train.precision.Precision;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -43,6 +46,9 @@ public final class CausalLm {
     private final List<DecoderLayer> layers;
     private boolean gradientCheckpointing;
     private final List<Parameter> parameters;
+    private Precision precision = Precision.FP32;
+    /** lm_head's 16-bit copy under a 16-bit precision (the embedding lookup itself stays float32, as autocast leaves it). */
+    private CastWeight lmHeadCast;
     /** The embedding and output head when frozen in another representation (16-bit), else null: the float32 values serve. */
     private FrozenEmbedding frozenEmbed;
     private FrozenWeight frozenHead;
@@ -255,12 +261,20 @@ public final class CausalLm {
 
     /** Loss only, no gradient (evaluation). */
     public Result loss(Batch batch, double numItemsInBatch) {
-        return run(batch, numItemsInBatch, false);
+        return run(batch, numItemsInBatch, 1.0, false);
     }
 
     /** Loss of one micro-batch, its gradient (of {@code lossSum / numItemsInBatch}) added to the parameters' grads. */
     public Result forwardBackward(Batch batch, double numItemsInBatch) {
-        return run(batch, numItemsInBatch, true);
+        return run(batch, numItemsInBatch, 1.0, true);
+    }
+
+    /**
+     * As {@link #forwardBackward(Batch, double)}, the gradient being of {@code lossScale · lossSum/numItemsInBatch}
+     * (fp16's loss scaling; the returned loss is unscaled).
+     */
+    public Result forwardBackward(Batch batch, double numItemsInBatch, double lossScale) {
+        return run(batch, numItemsInBatch, lossScale, true);
     }
 
     /** Logits {@code [rows·seqLen, vocab]} of a batch (inference; no gradient). */
@@ -268,8 +282,15 @@ public final class CausalLm {
         Forward f = forward(batch, false);
         int n = batch.rows() * batch.seqLen();
         float[] logits = new float[n * config.vocabSize()];
-        if (frozenHead != null) frozenHead.forward(logits, f.hFinal, n);
-        else dev.jllm.core.kernel.Gemm.gemm(false, true, n, config.vocabSize(), config.hiddenSize(), f.hFinal, 0, lmHead.value(), 0, logits, 0, false);
+        MatrixProducts head = headProducts();
+        if (head != null) {
+            // a 16-bit lm_head (autocast's copy, or a head frozen in 16 bits); autocast also rounds what it reads and returns
+            precision.round(f.hFinal, n * config.hiddenSize());
+            head.forward(logits, f.hFinal, n);
+            precision.round(logits, logits.length);
+            return logits;
+        }
+        dev.jllm.core.kernel.Gemm.gemm(false, true, n, config.vocabSize(), config.hiddenSize(), f.hFinal, 0, lmHead.value(), 0, logits, 0, false);
         return logits;
     }
 
@@ -294,6 +315,7 @@ public final class CausalLm {
             lmHead.defer(head::dequantized);
             frozenHead = head;
         }
+        if (frozenHead != null) lmHeadCast = null;   // the frozen 16-bit head serves autocast too
     }
 
     /**
@@ -324,9 +346,62 @@ public final class CausalLm {
         return gradientCheckpointing;
     }
 
-    /** The forward pass's outputs and everything backward needs. */
+    /**
+     * Runs the model as {@code TrainingArguments(bf16=True)} / {@code fp16=True} do (see {@link Precision}): products on
+     * 16-bit copies of the weights and 16-bit activations, norms, softmax and the loss in float32, float32 master
+     * weights and gradients; the activations kept for backward are stored in 16 bits. FP32 is the default.
+     */
+    public void setPrecision(Precision precision) {
+        this.precision = precision;
+        for (LinearLayer lin : linears()) lin.setPrecision(precision);
+        lmHeadCast = precision.reduced() && frozenHead == null ? new CastWeight(lmHead, precision) : null;
+        if (buffers.stored != null && buffers.stored[0].precision() != precision) buffers.stored = null;
+    }
+
+    public Precision precision() {
+        return precision;
+    }
+
+    /**
+     * The optimizer changed the trained weights: their 16-bit copies are rounded again at their next use (once per
+     * step, however many micro-batches and recomputes follow). Frozen weights keep theirs.
+     */
+    public void weightsUpdated() {
+        for (LinearLayer lin : linears()) if (lin.weight().trainable()) lin.invalidateCast();
+        if (lmHeadCast != null && lmHead.trainable()) lmHeadCast.invalidate();
+    }
+
+    /**
+     * Bytes held by the activations the last training forward pass kept for backward (every layer's, not counting
+     * the embedding output; with gradient checkpointing, the kept layer outputs). Under a 16-bit precision most of
+     * them are stored in 16 bits.
+     */
+    public long savedActivationBytes() {
+        Buffers w = buffers;
+        long n = 0;
+        if (gradientCheckpointing && hiddenDtype != DType.F32) {
+            if (w.inputs16 != null) for (short[] o : w.inputs16) if (o != null) n += 2L * o.length;
+        } else if (gradientCheckpointing) {
+            if (w.outputs != null) for (float[] o : w.outputs) if (o != null) n += 4L * o.length;
+        } else if (precision.reduced()) {
+            if (w.stored != null) for (SavedActivations s : w.stored) n += s.bytes();
+        } else if (w.perLayer != null) {
+            for (DecoderLayer.Activations s : w.perLayer) n += SavedActivations.bytes(s);
+        }
+        return n;
+    }
+
+    /** lm_head's products when they do not read its float32 values: frozen in 16 bits, or autocast's 16-bit copy. */
+    private MatrixProducts headProducts() {
+        return frozenHead != null ? frozenHead : lmHeadCast;
+    }
+
+    /**
+     * The forward pass's outputs and everything backward needs ({@code layerInputs16}: 16-bit checkpointed block
+     * inputs, or null; {@code stored}: autocast's 16-bit per-layer sets, or null).
+     */
     private record Forward(DecoderLayer.Context ctx, float[][] layerInputs, short[][] layerInputs16, DecoderLayer.Activations[] saved,
-                           float[] x, float[] hFinal, float[] rstdFinal) {}
+                           SavedActivations[] stored, float[] x, float[] hFinal, float[] rstdFinal) {}
 
     /**
      * Every buffer a step needs, kept from step to step so that training allocates nothing large per step (a new
@@ -335,6 +410,9 @@ public final class CausalLm {
      */
     private static final class Buffers {
         DecoderLayer.Activations[] perLayer;
+        /** Under a 16-bit precision, each layer's activations in 16 bits, and the view backward reads them through. */
+        SavedActivations[] stored;
+        final DecoderLayer.Activations view = new DecoderLayer.Activations();
         final DecoderLayer.Activations scratch = new DecoderLayer.Activations();
         final DecoderLayer.Gradients gradients = new DecoderLayer.Gradients();
         final CausalLmLoss.Buffers loss = new CausalLmLoss.Buffers();
@@ -352,11 +430,13 @@ public final class CausalLm {
         int[] positions = new int[N];
         int span = 0; // rotary positions in use: T, or the longest packed sequence (dynamic RoPE scaling reads it, as transformers reads max(position_ids)+1)
         for (int r = 0; r < N; r++) span = Math.max(span, (positions[r] = batch.position(r)) + 1);
-        var ctx = new DecoderLayer.Context(c, B, T, positions, Rope.Table.of(Rope.inverseFrequencies(c, span), span), batch.attentionMask());
+        var ctx = new DecoderLayer.Context(c, B, T, positions, Rope.Table.of(Rope.inverseFrequencies(c, span), span), batch.attentionMask(),
+                precision);
 
         Buffers w = buffers;
         int L = layers.size();
-        boolean perLayer = keepActivations && !gradientCheckpointing;
+        boolean compact = keepActivations && !gradientCheckpointing && precision.reduced();
+        boolean perLayer = keepActivations && !gradientCheckpointing && !compact;
         // 16-bit checkpoints: the blocks run between two float buffers and each input is kept in 16 bits
         boolean sixteen = keepActivations && gradientCheckpointing && hiddenDtype != DType.F32;
         float[] x = sixteen ? (w.ping = DecoderLayer.ensure(w.ping, N * d)) : (w.embedded = DecoderLayer.ensure(w.embedded, N * d));
@@ -364,6 +444,10 @@ public final class CausalLm {
         float[][] inputs = new float[L][];
         short[][] inputs16 = sixteen ? (w.inputs16 = w.inputs16 != null && w.inputs16.length == L ? w.inputs16 : new short[L][]) : null;
         var saved = new DecoderLayer.Activations[L];
+        if (compact && w.stored == null) {
+            w.stored = new SavedActivations[L];
+            for (int l = 0; l < L; l++) w.stored[l] = new SavedActivations(precision);
+        }
         if (perLayer && w.perLayer == null) {
             w.perLayer = new DecoderLayer.Activations[L];
             for (int l = 0; l < L; l++) w.perLayer[l] = new DecoderLayer.Activations();
@@ -372,6 +456,14 @@ public final class CausalLm {
         for (DecoderLayer layer : layers) {
             int l = layer.index();
             DecoderLayer.Activations s;
+            if (compact) {
+                // computed in the float32 scratch set, then kept in 16 bits; the output moves into the stored set
+                layer.forward(x, ctx, w.scratch);
+                roundHidden(w.scratch.xOut, N * d);
+                w.stored[l].save(w.scratch);
+                x = w.stored[l].output();
+                continue;
+            }
             if (sixteen) {
                 // the first block's input is the embedding lookup, done again rather than kept
                 if (l > 0) inputs16[l] = store16(x, inputs16[l], N * d);
@@ -404,7 +496,7 @@ public final class CausalLm {
         float[] hFinal = sixteen ? (x == w.ping ? w.pong : w.ping) : (w.hFinal = DecoderLayer.ensure(w.hFinal, N * d));
         float[] rstdFinal = w.rstdFinal = DecoderLayer.ensure(w.rstdFinal, N);
         RmsNorm.forward(hFinal, rstdFinal, x, finalNorm.value(), N, d, c.rmsNormEps());
-        return new Forward(ctx, inputs, inputs16, saved, x, hFinal, rstdFinal);
+        return new Forward(ctx, inputs, inputs16, saved, compact ? w.stored : null, x, hFinal, rstdFinal);
     }
 
     /** The embedding lookup of the batch into {@code x}, rounded to the hidden-state dtype. */
@@ -447,7 +539,7 @@ public final class CausalLm {
         });
     }
 
-    private Result run(Batch batch, double numItemsInBatch, boolean backward) {
+    private Result run(Batch batch, double numItemsInBatch, double lossScale, boolean backward) {
         ModelConfig c = config;
         int N = batch.rows() * batch.seqLen(), d = c.hiddenSize();
         Forward f = forward(batch, backward);
@@ -460,8 +552,9 @@ public final class CausalLm {
         // the loss runs between the forward pass and the first recompute, while the scratch set is free: its largest
         // array holds the logits chunk, the largest buffer of the loss
         if (w.scratch.g != null) w.loss.lendLogits(w.scratch.g);
-        CausalLmLoss.Result loss = CausalLmLoss.compute(f.hFinal(), frozenHead == null ? lmHead.value() : null, frozenHead,
-                batch.labels(), batch.rows(), batch.seqLen(), d, c.vocabSize(), numItemsInBatch, dh, backward ? lmHead.grad() : null, w.loss);
+        CausalLmLoss.Result loss = CausalLmLoss.compute(f.hFinal(), frozenHead == null ? lmHead.value() : null, headProducts(), precision,
+                batch.labels(), batch.rows(), batch.seqLen(), d, c.vocabSize(), numItemsInBatch, lossScale, dh,
+                backward && frozenHead == null ? lmHead.grad() : null, w.loss);
         if (!backward) return new Result(loss.lossSum(), loss.tokens(), loss.correct(), numItemsInBatch);
 
         boolean sixteen = f.layerInputs16() != null;
@@ -475,7 +568,9 @@ public final class CausalLm {
         for (int li = layers.size() - 1; li >= 0; li--) {
             DecoderLayer layer = layers.get(li);
             DecoderLayer.Activations s = f.saved()[li];
-            if (s == null && sixteen) {
+            if (f.stored() != null) {
+                s = f.stored()[li].restore(w.scratch, w.view);
+            } else if (s == null && sixteen) {
                 s = w.scratch;
                 if (li > 0) load16(f.layerInputs16()[li], blockIn, N * d);
                 else embed(batch, blockIn);

@@ -1,11 +1,17 @@
 package dev.jllm.train.nn;
 
 import dev.jllm.core.kernel.Gemm;
+import dev.jllm.train.precision.Precision;
 
 /**
  * One projection of the model: a weight in {@code [out, in]} layout, an optional bias and an optional LoRA adapter
  * (PEFT semantics: {@code y = x·Wᵀ + b + scaling·(x·Aᵀ)·Bᵀ}, A {@code [r, in]}, B {@code [out, r]}). The layer keeps
  * no activations: backward receives the same input as forward and recomputes the small {@code x·Aᵀ}.
+ *
+ * <p>Under a 16-bit {@link Precision} the products read the weight's {@link CastWeight} and the adapter matrices
+ * rounded to 16 bits, the input must already be 16-bit (the op producing it rounds, as autocast's ops return 16-bit
+ * tensors), the output is rounded to 16 bits, and backward expects a 16-bit {@code dy}; its {@code dx} is left in
+ * float32 for the caller to round once all of its contributions are summed.
  */
 public final class LinearLayer {
     private final Parameter weight;
@@ -14,6 +20,8 @@ public final class LinearLayer {
     private final int out;
     private Lora lora;
     private FrozenWeight frozen;
+    private Precision precision = Precision.FP32;
+    private CastWeight cast;
 
     /**
      * A low-rank adapter attached to a layer; with a {@code magnitude} ({@code [out]}) it is PEFT's DoRA
@@ -131,16 +139,46 @@ public final class LinearLayer {
         return frozen;
     }
 
+    /** Sets the number format of this layer's products (see {@link Precision}); FP32 drops any 16-bit weight copy. */
+    public void setPrecision(Precision precision) {
+        this.precision = precision;
+        this.cast = precision.reduced() ? new CastWeight(weight, precision) : null;
+    }
+
+    public Precision precision() {
+        return precision;
+    }
+
+    /** The float32 weight changed (an optimizer step, a merge): the 16-bit copy is rounded again before its next use. */
+    public void invalidateCast() {
+        if (cast != null) cast.invalidate();
+    }
+
+    /** Bytes held by the 16-bit weight copy (0 in float32, or before the first product). */
+    public long castBytes() {
+        return cast == null ? 0 : cast.bytes();
+    }
+
+    /** An adapter matrix as the products read it: its float32 values, or a 16-bit rounded copy (the matrices are small). */
+    private float[] operand(Parameter p) {
+        if (!precision.reduced()) return p.value();
+        float[] r = p.value().clone();
+        precision.round(r, r.length);
+        return r;
+    }
+
     /** The dropout factors for this input, or null when no dropout applies. */
     private float[] mask(float[] x, int rows) {
         Dropout d = lora.dropout();
         return d == null || !d.active() ? null : d.mask(x, rows * in);
     }
 
-    private static float[] times(float[] x, float[] mask) {
+    /** The dropped-out input (a 16-bit tensor under a 16-bit precision, as dropout returns one there). */
+    private float[] times(float[] x, float[] mask) {
         if (mask == null) return x;
         float[] out = new float[mask.length];
         for (int i = 0; i < out.length; i++) out[i] = x[i] * mask[i];
+        precision.round(out, out.length);
         return out;
     }
 
@@ -153,15 +191,17 @@ public final class LinearLayer {
     private float[] scaledXa(float[] xl, int rows) {
         int r = lora.rank();
         float[] xa = new float[rows * r];
-        Gemm.gemm(false, true, rows, r, in, xl, 0, lora.a().value(), 0, xa, 0, false);
+        Gemm.gemm(false, true, rows, r, in, xl, 0, operand(lora.a()), 0, xa, 0, false);
         float s = (float) lora.scaling();
         for (int i = 0; i < xa.length; i++) xa[i] *= s;
+        precision.round(xa, xa.length);
         return xa;
     }
 
     public void forward(float[] x, int rows, float[] y) {
-        if (frozen != null) {
-            frozen.forward(y, x, rows);
+        if (frozen != null || cast != null) {
+            if (frozen != null) frozen.forward(y, x, rows);
+            else cast.forward(y, x, rows);
             if (bias != null) Linear.addBias(y, bias.value(), rows, out);
         } else {
             Linear.forward(y, x, weight.value(), bias == null ? null : bias.value(), rows, in, out);
@@ -170,8 +210,9 @@ public final class LinearLayer {
             doraForward(x, rows, y);
         } else if (lora != null) {
             float[] xa = scaledXa(times(x, mask(x, rows)), rows);
-            Gemm.gemm(false, true, rows, out, lora.rank(), xa, 0, lora.b().value(), 0, y, 0, true);   // y += s·xa·Bᵀ
+            Gemm.gemm(false, true, rows, out, lora.rank(), xa, 0, operand(lora.b()), 0, y, 0, true);   // y += s·xa·Bᵀ
         }
+        precision.round(y, rows * out);
     }
 
     /** Whether {@link #backward} may write the input gradient over the input (frozen base, no DoRA, not accumulating). */
@@ -204,13 +245,17 @@ public final class LinearLayer {
             // y = s·(x̃·Aᵀ)·Bᵀ: dB += dyᵀ·(s·x̃Aᵀ), dxa = s·dy·B, dA += dxaᵀ·x̃, dx̃ = dxa·A (added after the base's share).
             if (lora.b().grad() != null) Gemm.gemm(true, false, out, r, rows, dy, 0, xa, 0, lora.b().grad(), 0, true);
             dxa = new float[rows * r];
-            Gemm.gemm(false, false, rows, r, out, dy, 0, lora.b().value(), 0, dxa, 0, false);
+            Gemm.gemm(false, false, rows, r, out, dy, 0, operand(lora.b()), 0, dxa, 0, false);
             for (int i = 0; i < dxa.length; i++) dxa[i] *= s;
+            precision.round(dxa, dxa.length);
             if (lora.a().grad() != null) Gemm.gemm(true, false, r, in, rows, dxa, 0, xl, 0, lora.a().grad(), 0, true);
         }
         if (frozen != null) {
             if (dx != null) frozen.inputGradient(dx, dy, rows, accumulate);
             if (bias != null && bias.grad() != null) Linear.biasGradient(bias.grad(), dy, rows, out);
+        } else if (cast != null) {
+            if (dx != null) cast.inputGradient(dx, dy, rows, accumulate);
+            Linear.backward(null, weight.grad(), bias == null ? null : bias.grad(), dy, x, null, rows, in, out, accumulate);
         } else {
             Linear.backward(dx, weight.grad(), bias == null ? null : bias.grad(), dy, x, weight.value(), rows, in, out, accumulate);
         }
@@ -219,10 +264,10 @@ public final class LinearLayer {
         } else if (lora != null) {
             if (dx != null) {
                 if (mask == null) {
-                    Gemm.gemm(false, false, rows, in, r, dxa, 0, lora.a().value(), 0, dx, 0, true);
+                    Gemm.gemm(false, false, rows, in, r, dxa, 0, operand(lora.a()), 0, dx, 0, true);
                 } else {
                     float[] dxl = new float[rows * in];
-                    Gemm.gemm(false, false, rows, in, r, dxa, 0, lora.a().value(), 0, dxl, 0, false);
+                    Gemm.gemm(false, false, rows, in, r, dxa, 0, operand(lora.a()), 0, dxl, 0, false);
                     for (int i = 0; i < rows * in; i++) dx[i] += dxl[i] * mask[i];
                 }
             }
@@ -273,14 +318,16 @@ public final class LinearLayer {
         for (int o = 0; o < out; o++) factor[o] = m[o] / norm[o];
         float[] xa = scaledXa(xl, rows);
         float[] v = new float[rows * out];
-        Gemm.gemm(false, true, rows, out, lora.rank(), xa, 0, lora.b().value(), 0, v, 0, false);
+        Gemm.gemm(false, true, rows, out, lora.rank(), xa, 0, operand(lora.b()), 0, v, 0, false);
         float[] u;
         if (baseOut != null && mask == null && frozen == null) {
             u = baseOut.clone();
             if (bias != null) for (int i = 0; i < rows; i++) for (int o = 0; o < out; o++) u[i * out + o] -= bias.value()[o];
         } else {
             u = new float[rows * out];
-            Gemm.gemm(false, true, rows, out, in, xl, 0, w, 0, u, 0, false);
+            // the base product as forward computes it: on the 16-bit copy under a 16-bit precision
+            if (cast != null && frozen == null) cast.forward(u, xl, rows);
+            else Gemm.gemm(false, true, rows, out, in, xl, 0, w, 0, u, 0, false);
         }
         return new DoraTerms(mask, xl, xa, u, v, w, factor, norm);
     }
@@ -322,13 +369,15 @@ public final class LinearLayer {
         // the LoRA term (m/n)·s·(x̃Aᵀ)Bᵀ: dB += ((m/n)·dy)ᵀ·(s·x̃Aᵀ), dxa = s·((m/n)·dy)·B, dA += dxaᵀ·x̃
         if (lora.b().grad() != null) Gemm.gemm(true, false, out, r, rows, factorDy, 0, t.xa(), 0, lora.b().grad(), 0, true);
         float[] dxa = new float[rows * r];
-        Gemm.gemm(false, false, rows, r, out, factorDy, 0, lora.b().value(), 0, dxa, 0, false);
+        Gemm.gemm(false, false, rows, r, out, factorDy, 0, operand(lora.b()), 0, dxa, 0, false);
         for (int i = 0; i < dxa.length; i++) dxa[i] *= s;
+        precision.round(dxa, dxa.length);
         if (lora.a().grad() != null) Gemm.gemm(true, false, r, in, rows, dxa, 0, t.xl(), 0, lora.a().grad(), 0, true);
         if (dx != null) {
             float[] dxl = new float[rows * in];
-            Gemm.gemm(false, false, rows, in, r, dxa, 0, lora.a().value(), 0, dxl, 0, false);
-            Gemm.gemm(false, false, rows, in, out, baseDy, 0, t.w(), 0, dxl, 0, true);
+            Gemm.gemm(false, false, rows, in, r, dxa, 0, operand(lora.a()), 0, dxl, 0, false);
+            if (cast != null && frozen == null) cast.inputGradient(dxl, baseDy, rows, true);
+            else Gemm.gemm(false, false, rows, in, out, baseDy, 0, t.w(), 0, dxl, 0, true);
             if (t.mask() == null) for (int i = 0; i < dxl.length; i++) dx[i] += dxl[i];
             else for (int i = 0; i < dxl.length; i++) dx[i] += dxl[i] * t.mask()[i];
         }
