@@ -77,7 +77,7 @@ public final class RmsNorm {
                         acc = acc.add(widen(FloatVector.fromArray(FH, w, i0).mul(dyv)).mul(nd));
                         if (part != null) DoubleVector.fromArray(D, part, i0).add(widen(dyv).mul(nd)).intoArray(part, i0);
                     }
-                    dot = acc.reduceLanes(VectorOperators.ADD);
+                    dot = VectorMath.sumInLaneOrder(acc);
                 }
                 for (int i = i0; i < dim; i++) {
                     float n = x[o + i] * s;

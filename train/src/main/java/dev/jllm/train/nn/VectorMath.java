@@ -36,6 +36,17 @@ public final class VectorMath {
         return m;
     }
 
+    /**
+     * The lanes of {@code v} added one after another, lane 0 first. The Vector API leaves the order of a
+     * floating-point {@code reduceLanes(ADD)} to the implementation, and the JIT's order can differ from the
+     * interpreter's: a run resumed in a fresh JVM then logged a different last digit of the gradient norm.
+     */
+    public static double sumInLaneOrder(DoubleVector v) {
+        double s = 0;
+        for (int i = 0; i < v.length(); i++) s += v.lane(i);
+        return s;
+    }
+
     /** The first j in {@code [from, to)} with {@code x[j] == value}, or −1 (never for NaN, as {@code ==} says). */
     public static int indexOf(float[] x, int from, int to, float value) {
         int i = from;
@@ -66,7 +77,7 @@ public final class VectorMath {
                 acc = acc.add((DoubleVector) e.convertShape(VectorOperators.F2D, D, 0))
                         .add((DoubleVector) e.convertShape(VectorOperators.F2D, D, 1));
             }
-            sum = acc.reduceLanes(VectorOperators.ADD);
+            sum = sumInLaneOrder(acc);
         }
         for (; i < to; i++) {
             float e = Exp.exp(x[i] - shift);
@@ -89,7 +100,7 @@ public final class VectorMath {
                 a0 = a0.add(lo.mul(lo));
                 a1 = a1.add(hi.mul(hi));
             }
-            sum = a0.add(a1).reduceLanes(VectorOperators.ADD);
+            sum = sumInLaneOrder(a0.add(a1));
         }
         for (; i < to; i++) sum += (double) x[i] * x[i];
         return sum;

@@ -52,7 +52,7 @@ public final class GradClip {
                 a0 = a0.add(x0.mul(x0));
                 a1 = a1.add(x1.mul(x1));
             }
-            s = a0.add(a1).reduceLanes(VectorOperators.ADD);
+            s = dev.jllm.train.nn.VectorMath.sumInLaneOrder(a0.add(a1));
         }
         for (; i < g.length; i++) s += (double) g[i] * g[i];
         return s;
