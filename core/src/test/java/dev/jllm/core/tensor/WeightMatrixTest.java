@@ -214,7 +214,7 @@ class WeightMatrixTest {
      * multi-row kernels' parts (301 = 4·64 + 45): every row is computed, once, to its dequantize-then-dot value.
      */
     @ParameterizedTest(name = "{0}")
-    @MethodSource("blockTypes")
+    @MethodSource("allTypes")
     void chunkedMatvecCoversEveryRow(GgmlType type) {
         int rows = 301, cols = 256;
         WeightMatrix w = make(type, rows, cols, 3);
@@ -228,6 +228,10 @@ class WeightMatrixTest {
             w.dequantizeRow(i, row, 0);
             assertDot(exactDot(row, x, 0), absDot(row, x, 0), y[1 + i], cols, type + " row " + i);
         }
+    }
+
+    static List<GgmlType> allTypes() {
+        return List.of(TYPES);
     }
 
     static List<GgmlType> blockTypes() {
