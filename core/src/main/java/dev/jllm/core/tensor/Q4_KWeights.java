@@ -53,13 +53,13 @@ public final class Q4_KWeights extends AbstractWeights {
             float[] pair = new float[2];
             float[] xsumWide = QuantDots.xsumWide(xsum);
             float[] scales = new float[32];
-            int r = r0;
-            for (; r + 1 < r1; r += 2) {
-                QuantDots.q4_KPair(data, r * rowBytes, (r + 1) * rowBytes, blocks, x, xOff, xsumWide, scales, pair);
+            int half = QuantDots.part(r0, r1, 2);
+            for (int r = r0; r < r0 + half; r++) {
+                QuantDots.q4_KPair(data, r * rowBytes, (r + half) * rowBytes, blocks, x, xOff, xsumWide, scales, pair);
                 y[yOff + r] = pair[0];
-                y[yOff + r + 1] = pair[1];
+                y[yOff + r + half] = pair[1];
             }
-            if (r < r1) y[yOff + r] = QuantDots.q4_K(data, r * rowBytes, blocks, x, xOff, xsum);
+            if (r0 + 2 * half < r1) y[yOff + r1 - 1] = QuantDots.q4_K(data, (r1 - 1) * rowBytes, blocks, x, xOff, xsum);
         } else {
             for (int r = r0; r < r1; r++) y[yOff + r] = dotBlocksScalar(Q4_K::dequantizeBlock, r * rowBytes, x, xOff);
         }

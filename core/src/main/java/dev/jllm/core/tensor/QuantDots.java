@@ -37,29 +37,16 @@ final class QuantDots {
     }
 
     /**
-     * Touch-ahead, the decode kernels' software prefetch (Java has no prefetch instruction). A multi-row kernel reads
-     * each byte once, and its weight stream is short (a row group is a few KiB) and issues several vector uops per
-     * cache line, so the out-of-order window reaches only about twenty lines ahead and the hardware prefetcher, which
-     * stops at every 4 KiB page, leaves most of each DRAM latency exposed: one thread's Q8_0 matvec read 6.8 GB/s per
-     * CPU-second out of cache against 19.5 GB/s in cache. So each pass also loads one byte of every cache line of
-     * the next row group, {@code span} bytes per iteration from {@code ahead}: the scalar loads run ahead of the
-     * vector work, and the group's lines are in cache by the time it is reached (measured +10% Q8_0 and +28% Q4_K
-     * bytes per CPU-second out of cache, one thread). Loads past {@code limit} (the storage's last byte) are skipped.
-     * Returns the bytes' sum, which callers pass to {@link #keep} so that the JIT keeps the loads.
+     * Rows per stream when a kernel reads {@code streams} rows of {@code [r0, r1)} at once: the range is cut into that
+     * many contiguous parts and a pass takes row i of each part (r0 + i, r0 + part + i, ...), so every stream runs
+     * on through consecutive rows, one long sequential read. Taking consecutive rows instead restarts all the streams
+     * every pass a few KiB further on (a 2048-column Q8_0 row is 2176 bytes), and the hardware prefetcher, which
+     * needs a few misses to pick up a stream, then leaves much of each row's latency exposed: with quarters, one
+     * thread's Q8_0 matvec read +25-35% bytes per CPU-second out of cache (`KernelReport decode clock=cpu`). Rows
+     * past {@code streams · part} (fewer than {@code streams}) are left to the caller.
      */
-    static int touch(MemorySegment s, long at, int span, long limit) {
-        int sum = 0;
-        if (at + span <= limit) {
-            for (int off = 0; off < span; off += 64) sum += s.get(ValueLayout.JAVA_BYTE, at + off);
-        }
-        return sum;
-    }
-
-    private static volatile int touchSink;
-
-    /** Consumes a {@link #touch} sum (the stored branch is never taken: byte sums of a row group cannot reach it). */
-    static void keep(int sum) {
-        if (sum == Integer.MIN_VALUE) touchSink = sum;
+    static int part(int r0, int r1, int streams) {
+        return (r1 - r0) / streams;
     }
 
     /** Sums of x over consecutive groups of {@code group} values (the per-block offset terms). */
@@ -117,20 +104,19 @@ final class QuantDots {
     }
 
     /**
-     * Four consecutive Q8_0 rows ({@code base}, {@code base + stride}, ...), written to {@code y[yOff .. yOff+4)}.
+     * Four Q8_0 rows ({@code base}, {@code base + stride}, ...), written to {@code y[yOff + k·yStride]} for k < 4.
      * Decode streams the weights from DRAM, and one row at a time left the weight stream latency-bound (measured
      * at half the bandwidth of an F32 stream): four interleaved row streams keep four times the cache misses in
-     * flight, and each x vector load now serves four rows.
+     * flight, and each x vector load now serves four rows. Callers pass rows a quarter of their range apart (see
+     * {@link #part}), not consecutive ones.
      */
-    static void q8_0Rows4(MemorySegment s, long base, long stride, int blocks, float[] x, int xOff, float[] y, int yOff) {
+    static void q8_0Rows4(MemorySegment s, long base, long stride, int blocks, float[] x, int xOff, float[] y, int yOff,
+                          int yStride) {
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
         long o1 = base + stride, o2 = o1 + stride, o3 = o2 + stride;
-        long ahead = o3 + stride, limit = s.byteSize() - 1;
-        int touched = 0;
         for (int b = 0; b < blocks; b++) {
             long ob = 34L * b;
             int xo = xOff + 32 * b;
-            touched += touch(s, ahead + 4 * ob, 4 * 34, limit);
             FloatVector x0 = FloatVector.fromArray(F, x, xo), x1 = FloatVector.fromArray(F, x, xo + 16);
             a0 = q8Block(s, base + ob, x0, x1, a0);
             a1 = q8Block(s, o1 + ob, x0, x1, a1);
@@ -138,10 +124,9 @@ final class QuantDots {
             a3 = q8Block(s, o3 + ob, x0, x1, a3);
         }
         y[yOff] = a0.reduceLanes(VectorOperators.ADD);
-        y[yOff + 1] = a1.reduceLanes(VectorOperators.ADD);
-        y[yOff + 2] = a2.reduceLanes(VectorOperators.ADD);
-        y[yOff + 3] = a3.reduceLanes(VectorOperators.ADD);
-        keep(touched);
+        y[yOff + yStride] = a1.reduceLanes(VectorOperators.ADD);
+        y[yOff + 2 * yStride] = a2.reduceLanes(VectorOperators.ADD);
+        y[yOff + 3 * yStride] = a3.reduceLanes(VectorOperators.ADD);
     }
 
     /** acc + d · Σ_j q_j x_j for the Q8_0 block at {@code o} (x0, x1: its 32 activations). */
@@ -183,21 +168,15 @@ final class QuantDots {
         return acc0.add(acc1).reduceLanes(VectorOperators.ADD) - 8 * offset;
     }
 
-    /**
-     * Four consecutive Q4_0 rows (as {@link #q8_0Rows4}): Σ_b d_b · (Σ_j q_bj x_bj − 8·Σ_j x_bj) each, written to
-     * {@code y[yOff .. yOff+4)}.
-     */
+    /** Four Q4_0 rows (as {@link #q8_0Rows4}): Σ_b d_b · (Σ_j q_bj x_bj − 8·Σ_j x_bj) each. */
     static void q4_0Rows4(MemorySegment s, long base, long stride, int blocks, float[] x, int xOff, float[] xsum,
-                          float[] y, int yOff) {
+                          float[] y, int yOff, int yStride) {
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
         float m0 = 0, m1 = 0, m2 = 0, m3 = 0;
         long o1 = base + stride, o2 = o1 + stride, o3 = o2 + stride;
-        long ahead = o3 + stride, limit = s.byteSize() - 1;
-        int touched = 0;
         for (int b = 0; b < blocks; b++) {
             long ob = 18L * b;
             int xo = xOff + 32 * b;
-            touched += touch(s, ahead + 4 * ob, 4 * 18, limit);
             FloatVector x0 = FloatVector.fromArray(F, x, xo), x1 = FloatVector.fromArray(F, x, xo + 16);
             float d0 = f16(s, base + ob), d1 = f16(s, o1 + ob), d2 = f16(s, o2 + ob), d3 = f16(s, o3 + ob);
             a0 = nibbleBlock(s, base + ob + 2, d0, x0, x1, a0);
@@ -211,24 +190,20 @@ final class QuantDots {
             m3 += d3 * xs;
         }
         y[yOff] = a0.reduceLanes(VectorOperators.ADD) - 8 * m0;
-        y[yOff + 1] = a1.reduceLanes(VectorOperators.ADD) - 8 * m1;
-        y[yOff + 2] = a2.reduceLanes(VectorOperators.ADD) - 8 * m2;
-        y[yOff + 3] = a3.reduceLanes(VectorOperators.ADD) - 8 * m3;
-        keep(touched);
+        y[yOff + yStride] = a1.reduceLanes(VectorOperators.ADD) - 8 * m1;
+        y[yOff + 2 * yStride] = a2.reduceLanes(VectorOperators.ADD) - 8 * m2;
+        y[yOff + 3 * yStride] = a3.reduceLanes(VectorOperators.ADD) - 8 * m3;
     }
 
-    /** Four consecutive Q4_1 rows (as {@link #q8_0Rows4}): Σ_b d_b · Σ_j q_bj x_bj + m_b · Σ_j x_bj each. */
+    /** Four Q4_1 rows (as {@link #q8_0Rows4}): Σ_b d_b · Σ_j q_bj x_bj + m_b · Σ_j x_bj each. */
     static void q4_1Rows4(MemorySegment s, long base, long stride, int blocks, float[] x, int xOff, float[] xsum,
-                          float[] y, int yOff) {
+                          float[] y, int yOff, int yStride) {
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
         float m0 = 0, m1 = 0, m2 = 0, m3 = 0;
         long o1 = base + stride, o2 = o1 + stride, o3 = o2 + stride;
-        long ahead = o3 + stride, limit = s.byteSize() - 1;
-        int touched = 0;
         for (int b = 0; b < blocks; b++) {
             long ob = 20L * b;
             int xo = xOff + 32 * b;
-            touched += touch(s, ahead + 4 * ob, 4 * 20, limit);
             FloatVector x0 = FloatVector.fromArray(F, x, xo), x1 = FloatVector.fromArray(F, x, xo + 16);
             a0 = nibbleBlock(s, base + ob + 4, f16(s, base + ob), x0, x1, a0);
             a1 = nibbleBlock(s, o1 + ob + 4, f16(s, o1 + ob), x0, x1, a1);
@@ -241,10 +216,9 @@ final class QuantDots {
             m3 += f16(s, o3 + ob + 2) * xs;
         }
         y[yOff] = a0.reduceLanes(VectorOperators.ADD) + m0;
-        y[yOff + 1] = a1.reduceLanes(VectorOperators.ADD) + m1;
-        y[yOff + 2] = a2.reduceLanes(VectorOperators.ADD) + m2;
-        y[yOff + 3] = a3.reduceLanes(VectorOperators.ADD) + m3;
-        keep(touched);
+        y[yOff + yStride] = a1.reduceLanes(VectorOperators.ADD) + m1;
+        y[yOff + 2 * yStride] = a2.reduceLanes(VectorOperators.ADD) + m2;
+        y[yOff + 3 * yStride] = a3.reduceLanes(VectorOperators.ADD) + m3;
     }
 
     /** acc + d · (Σ lo_j x0_j + Σ hi_j x1_j) for the 16 nibble-pair bytes at {@code q} (GGML's Q4_0/Q4_1 layout). */
@@ -322,7 +296,8 @@ final class QuantDots {
 
     /**
      * Two Q4_K rows at once (measured 1.2x the rows/s of one at a time): the x loads and loop overhead are shared and
-     * the two rows give the core two independent dependency chains and two weight streams. Writes the rows' dots to
+     * the two rows give the core two independent dependency chains and two weight streams (callers pass rows half
+     * their range apart, see {@link #part}). Writes the rows' dots to
      * out[0] and out[1]. Four rows do not fit: their vector code exceeds C2's inlining node budget (the helpers stay
      * calls that box every vector, 5x slower), and four rows stepped through a scalar-argument helper per super-block
      * measured slower than this pair, in cache and out of it.
@@ -335,12 +310,8 @@ final class QuantDots {
                          float[] scales, float[] out) {
         FloatVector a0 = FloatVector.zero(F), b0 = FloatVector.zero(F);
         FloatVector mins0 = FloatVector.zero(F), mins1 = FloatVector.zero(F);
-        // The next pair of rows (callers step through consecutive rows) is touched ahead, see touch().
-        long ahead = base1 + (base1 - base0), limit = s.byteSize() - 1;
-        int touched = 0;
         for (int b = 0; b < blocks; b++) {
             long o0 = base0 + 144L * b, o1 = base1 + 144L * b;
-            touched += touch(s, ahead + 288L * b, 288, limit);
             FloatVector xs = FloatVector.fromArray(F, xsumWide, 16 * b);
             FloatVector v0 = scalesAndMins(s, o0), v1 = scalesAndMins(s, o1);
             v0.intoArray(scales, 0);
@@ -372,7 +343,6 @@ final class QuantDots {
         }
         out[0] = a0.reduceLanes(VectorOperators.ADD) - mins0.reduceLanes(VectorOperators.ADD);
         out[1] = b0.reduceLanes(VectorOperators.ADD) - mins1.reduceLanes(VectorOperators.ADD);
-        keep(touched);
     }
 
     // Byte-lane unpacking of the twelve scale bytes u of a Q4_K block into [sc_0..sc_7, m_0..m_7]:

@@ -209,6 +209,31 @@ class WeightMatrixTest {
         }
     }
 
+    /**
+     * A matvec large enough to be cut into chunks for the threads, whose row counts leave remainders after the
+     * multi-row kernels' parts (301 = 4·64 + 45): every row is computed, once, to its dequantize-then-dot value.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("allTypes")
+    void chunkedMatvecCoversEveryRow(GgmlType type) {
+        int rows = 301, cols = 256;
+        WeightMatrix w = make(type, rows, cols, 3);
+        float[] x = randomVector(new Random(9), cols);
+        float[] y = new float[rows + 2];
+        java.util.Arrays.fill(y, Float.NaN);
+        w.matvec(x, 0, y, 1);
+        assertTrue(Float.isNaN(y[0]) && Float.isNaN(y[rows + 1]), "wrote outside y[1 .. rows]");
+        float[] row = new float[cols];
+        for (int i = 0; i < rows; i++) {
+            w.dequantizeRow(i, row, 0);
+            assertDot(exactDot(row, x, 0), absDot(row, x, 0), y[1 + i], cols, type + " row " + i);
+        }
+    }
+
+    static List<GgmlType> allTypes() {
+        return List.of(TYPES);
+    }
+
     static List<GgmlType> blockTypes() {
         return List.of(GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K);
     }
