@@ -3,7 +3,10 @@ dev.jllm.train.StepBenchmark (hidden 512, 8 layers, 8 heads, intermediate 1408, 
 one full step = forward + backward + AdamW, fp32, batch 8 x sequence 256. Debian's python3-torch; default threads
 (the fastest configuration on this machine according to our field notes).
 
-    python3 bench/python/train_step_torch.py [steps]
+    python3 bench/python/train_step_torch.py [steps] [bf16]
+
+With "bf16" the step runs as transformers' TrainingArguments(bf16=True) runs it on a CPU: the forward pass under
+torch.autocast("cpu", dtype=torch.bfloat16), float32 master weights and optimizer (the anchor for jllm's --bf16).
 """
 import math
 import sys
@@ -75,6 +78,7 @@ class Model(nn.Module):
 
 def main():
     steps = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+    bf16 = len(sys.argv) > 2 and sys.argv[2] == "bf16"
     torch.manual_seed(0)
     model = Model()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.01)
@@ -83,8 +87,9 @@ def main():
     flops_per_token = 6.0 * (params - V * H) + 6.0 * L * T * H
 
     def step():
-        logits = model(ids)
-        loss = F.cross_entropy(logits[:, :-1].reshape(-1, V), ids[:, 1:].reshape(-1))
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            logits = model(ids)
+        loss = F.cross_entropy(logits[:, :-1].float().reshape(-1, V), ids[:, 1:].reshape(-1))
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
@@ -96,7 +101,7 @@ def main():
         step()
     sec = (time.perf_counter() - t0) / steps
     tps = B * T / sec
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}: {params} params, "
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, {'bf16 autocast' if bf16 else 'fp32'}: {params} params, "
           f"step {sec:.3f} s, {tps:.1f} tokens/s, {tps * flops_per_token / 1e9:.1f} GFLOP/s "
           f"({100 * tps * flops_per_token / 230e9:.0f}% of 230 GFLOP/s)")
 

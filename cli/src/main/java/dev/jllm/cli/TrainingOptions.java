@@ -19,8 +19,9 @@ public final class TrainingOptions {
     static final String BF16_HELP = "Mixed precision as TrainingArguments(bf16=True), which runs the model under torch.autocast to bfloat16: matrix products read bfloat16 "
             + "copies of the float32 master weights (made once per optimizer step) and bfloat16 activations, and accumulate in float32; norms, "
             + "softmax, the loss and the residual stream stay float32; the activations kept for backward are stored in 16 bits (about half the "
-            + "activation memory). Master weights, gradients and optimizer state stay float32. This CPU has no bfloat16 arithmetic, so it saves "
-            + "memory, not time (default: off).";
+            + "activation memory). Master weights, gradients and optimizer state stay float32. Java's Vector API has no bfloat16 arithmetic (the "
+            + "CPU's AVX512-BF16 and AMX instructions are out of its reach), so the products run on the float32 kernel: it saves memory, "
+            + "not time (default: off).";
     static final String FP16_HELP = "As --bf16 with IEEE float16, and transformers' dynamic loss scaling (torch GradScaler: initial scale "
             + "65536, halved and the step skipped, without a scheduler step, when a gradient overflows; doubled after 2000 clean steps; kept in "
             + "checkpoints). Excludes --bf16 (default: off).";

@@ -26,8 +26,8 @@ import jdk.incubator.vector.VectorSpecies;
  *     the float32 {@code .grad}; here it goes straight from the float32 accumulator into {@code .grad}.)</li>
  * </ul>
  * Because every value a product reads is exactly 16-bit, the activations saved for backward can be STORED in 16
- * bits without losing anything: that halves their memory, which is what the option is for on a CPU (there is no
- * bf16 multiply-add here, so the products themselves still run on the float32 kernel).
+ * bits without losing anything: that halves their memory, which is what the option is for here (Java's Vector API
+ * has no bf16 multiply-add, whatever the CPU offers, so the products themselves still run on the float32 kernel).
  *
  * <p>{@link #FP32} changes nothing: every method is the identity or a plain copy, so the float32 path stays
  * bit-identical with or without this type.
