@@ -12,6 +12,8 @@ import dev.jllm.train.optim.AdamW;
 import dev.jllm.train.optim.Optimizer;
 import dev.jllm.train.optim.ParamGroup;
 import dev.jllm.train.optim.Sgd;
+import dev.jllm.train.precision.GradScaler;
+import dev.jllm.train.precision.Precision;
 import dev.jllm.train.schedule.LrSchedule;
 
 import java.io.BufferedWriter;
@@ -224,7 +226,7 @@ public final class Trainer {
         var schedule = LrSchedule.of(LrSchedule.Type.parse(args.lrSchedulerType()), args.learningRate(), warmup, total);
         Optimizer optimizer = optimizer();
         var engine = new StepEngine(model, optimizer, schedule, args.maxGradNorm(),
-                args.precision() == dev.jllm.train.precision.Precision.FP16 ? new dev.jllm.train.precision.GradScaler() : null);
+                args.precision() == Precision.FP16 ? new GradScaler() : null);
         int logEvery = every(args.loggingSteps(), total);
         int saveEvery = args.saveSteps() == 0 ? 0 : every(args.saveSteps(), total);
         if (!args.evalStrategy().equals("no") && evalData == null) {

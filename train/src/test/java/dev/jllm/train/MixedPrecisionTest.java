@@ -166,6 +166,10 @@ class MixedPrecisionTest {
             m.setPrecision(p);
             m.forwardBackward(batch, batch.labelCount());
             bytes[i++] = m.savedActivationBytes();
+            long weights = 0;
+            for (Parameter w : m.parameters()) if (w.shape().length == 2 && !w.name().equals("model.embed_tokens.weight")) weights += w.size();
+            // the products' 16-bit weight copies: every projection and lm_head (the embedding lookup stays float32)
+            assertEquals(p.reduced() ? 2 * weights : 0, m.castWeightBytes(), p + " weight copies");
         }
         long n = (long) batch.rows() * batch.seqLen(), L = c.numLayers();
         // per layer: norm outputs h1, h2; q, k, v; the attention output; gate, up, activation: what the products read
@@ -254,6 +258,58 @@ class MixedPrecisionTest {
                 .with("t", JSON.readTree("{\"fp16\":false,\"resume_from_checkpoint\":\"" + checkpoint.toString().replace("\\", "\\\\") + "\"}"));
         var e = assertThrows(JllmException.class, () -> new Trainer(small(1), noFp16, data, 0, null, new PrintWriter(new ByteArrayOutputStream()), null).train());
         assertTrue(e.getMessage().contains("fp16"), e.getMessage());
+    }
+
+    /**
+     * A natural fp16 overflow, the kind GradScaler exists for: a sharp output distribution (final norm weights of 20)
+     * and one label token per step make the logit gradient of a confidently wrong prediction about −scale, beyond
+     * float16's 65504. The Trainer skips such steps without a scheduler step and halves the scale until the gradients
+     * fit, then trains on; the log shows each skipped step's non-finite grad_norm and the scheduler's (lagging) rate,
+     * and a run resumed after the skips continues exactly.
+     */
+    @Test
+    void trainerSkipsOverflowedStepsAndResumesExactlyAfterThem() throws Exception {
+        var rows = new ArrayList<dev.jllm.train.data.Example>();
+        for (int i = 0; i < 8; i++) rows.add(new dev.jllm.train.data.Example(new int[]{1 + i, 17 + 5 * i}, null, null));
+        Dataset data = new Dataset(rows, 0, Path.of("pairs"));
+        int steps = 8;
+        String argsJson = "{\"max_steps\":" + steps + ",\"per_device_train_batch_size\":1,\"logging_steps\":1,\"save_steps\":4,"
+                + "\"learning_rate\":0.01,\"lr_scheduler_type\":\"linear\",\"shuffle\":false,\"fp16\":true}";
+        var text = new ByteArrayOutputStream();
+        CausalLm whole = sharp(21);
+        var full = new Trainer(whole, TrainingArguments.defaults(dir.resolve("full").toString()).with("t", JSON.readTree(argsJson)),
+                data, 0, null, new PrintWriter(text, true), null).train();
+        assertTrue(text.toString().contains("step 1: fp16 gradients overflowed; update skipped, loss scale lowered to 32768.0"), text.toString());
+        var schedule = LrSchedule.of(LrSchedule.Type.LINEAR, 0.01, 0, steps);
+        int taken = 0, skippedBeforeCheckpoint = 0;
+        for (int i = 0; i < steps; i++) {
+            var entry = full.log().get(i);
+            boolean skipped = !Double.isFinite(entry.gradNorm());
+            if (!skipped) taken++;
+            else if (i < 4) skippedBeforeCheckpoint++;
+            // transformers logs the scheduler's rate, which does not move on a skipped step
+            assertEquals(schedule.lr(taken), entry.learningRate(), "step " + (i + 1));
+        }
+        assertTrue(taken > 0 && taken < steps, taken + " of " + steps + " steps taken");
+        System.out.printf("fp16 trainer: %d of %d steps skipped on overflow, %d before checkpoint-4%n", steps - taken, steps, skippedBeforeCheckpoint);
+        var state = JSON.readTree(Files.readString(dir.resolve("full/checkpoint-4").resolve(TrainingCheckpoint.STATE_FILE)));
+        assertEquals(4 - skippedBeforeCheckpoint, state.path("scheduler_steps").asInt());
+        assertEquals(65536.0 / (1 << skippedBeforeCheckpoint), state.path("grad_scaler").path("scale").asDouble());
+
+        CausalLm resumed = sharp(77);
+        var args = TrainingArguments.defaults(dir.resolve("resumed").toString()).with("t", JSON.readTree(argsJson))
+                .with("t", JSON.readTree("{\"resume_from_checkpoint\":\"" + dir.resolve("full/checkpoint-4").toString().replace("\\", "\\\\") + "\"}"));
+        var rest = new Trainer(resumed, args, data, 0, null, new PrintWriter(new ByteArrayOutputStream()), null).train();
+        for (int i = 0; i < steps - 4; i++) assertEquals(full.log().get(4 + i), rest.log().get(i));
+        for (int i = 0; i < whole.parameters().size(); i++) {
+            assertArrayEquals(whole.parameters().get(i).value(), resumed.parameters().get(i).value(), whole.parameters().get(i).name());
+        }
+    }
+
+    private static CausalLm sharp(long seed) {
+        CausalLm m = small(seed);
+        java.util.Arrays.fill(m.parameter("model.norm.weight").value(), 20f);
+        return m;
     }
 
     @Test

@@ -48,7 +48,7 @@ public final class StepBenchmark {
         var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         int n = precisions.size();
         double[] total = new double[n], cpu = new double[n], best = new double[n];
-        long[] activations = new long[n];
+        long[] activations = new long[n], casts = new long[n];
         java.util.Arrays.fill(best, Double.MAX_VALUE);
         for (int s = -1; s < steps; s++) {   // step -1 warms up the JIT on every precision
             for (int i = 0; i < n; i++) {
@@ -57,6 +57,7 @@ public final class StepBenchmark {
                 engine.run(List.of(batch));
                 double wall = (System.nanoTime() - s0) / 1e9;
                 activations[i] = model.savedActivationBytes();
+                casts[i] = model.castWeightBytes();
                 if (s < 0) continue;
                 total[i] += wall;
                 cpu[i] += (os.getProcessCpuTime() - c0) / 1e9;
@@ -64,7 +65,7 @@ public final class StepBenchmark {
             }
         }
         for (int i = 0; i < n; i++) {
-            System.out.printf("== %s: saved activations %.1f MB%n", precisions.get(i), activations[i] / 1e6);
+            System.out.printf("== %s: saved activations %.1f MB, 16-bit weight copies %.1f MB%n", precisions.get(i), activations[i] / 1e6, casts[i] / 1e6);
             report(total[i] / steps, cpu[i] / steps, best[i], B * T, flopsPerToken);
         }
         try {

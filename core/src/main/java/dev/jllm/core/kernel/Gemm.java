@@ -2,6 +2,7 @@ package dev.jllm.core.kernel;
 
 import dev.jllm.core.JllmException;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.concurrent.atomic.AtomicInteger;
@@ -35,6 +36,8 @@ public final class Gemm {
     public static final int NR = 2 * L;
     public static final int KC = blockingParameter("jllm.gemm.kc", 256, 16);
     public static final int MC = blockingParameter("jllm.gemm.mc", 768, MR);
+    /** The first MR lanes: the last depth step of a transposed-A panel copy. */
+    private static final VectorMask<Float> PANEL_ROWS = S.indexInRange(0, Math.min(MR, L));
 
     private Gemm() {}
 
@@ -201,7 +204,9 @@ public final class Gemm {
         int kcStep = depthBlock(k, src == null ? 1 : src.kGranule());
         int blockFloats = Math.min(MC, (m + MR - 1) / MR * MR) * kcStep;
         // Below about a million multiply-adds a second thread costs more to wake than it saves.
-        int workers = (long) m * n * k < 1 << 20 ? 1 : Math.min(Parallel.threads(), panels);
+        // Inside another parallel call (attention's per-head products) the team would run inline anyway: go
+        // straight to the serial loop, without contending for the shared A blocks.
+        int workers = (long) m * n * k < 1 << 20 || Parallel.busy() ? 1 : Math.min(Parallel.threads(), panels);
         if (workers <= 1) {
             drivePanels(m, n, k, kcStep, a, aOff, transA, c, cOff, accumulate, src, packed, 0, panels, vector, null, 0, 1);
             return;
@@ -395,16 +400,26 @@ public final class Gemm {
      * Rows {@code [r0, r1)} of the A block at rows {@code ic}, depth {@code pc}: A stored {@code [m,k]}, or
      * {@code [k,m]} when {@code transA} (then each depth step of a panel is MR adjacent floats: a plain copy).
      */
-    private static void packBlockOfA(float[] a, int aOff, boolean transA, int m, int k, int ic, int pc, int r0, int r1,
+    static void packBlockOfA(float[] a, int aOff, boolean transA, int m, int k, int ic, int pc, int r0, int r1,
                                      int readable, int kc, float[] dst) {
         if (!transA) {
             packA(a, aOff + ic * k + pc, k, r0, r1, readable, kc, dst);
             return;
         }
         int from = aOff + pc * m + ic;
+        boolean vector = Simd.enabled() && L >= MR;
         for (int i0 = r0; i0 < r1; i0 += MR) {
             int rows = Math.min(MR, r1 - i0);
             int base = i0 * kc;
+            if (vector && rows == MR && ic + i0 + L <= m) {
+                // One vector per depth step instead of a 12-float arraycopy (whose call overhead made transposed-A
+                // products 15-20% slower): lanes past MR spill into the next step's slots, which its own store
+                // overwrites, and the last store is masked to MR lanes, so nothing past this panel is written.
+                int t = 0;
+                for (; t < kc - 1; t++) FloatVector.fromArray(S, a, from + t * m + i0).intoArray(dst, base + t * MR);
+                FloatVector.fromArray(S, a, from + t * m + i0).intoArray(dst, base + t * MR, PANEL_ROWS);
+                continue;
+            }
             for (int t = 0; t < kc; t++) {
                 int d = base + t * MR;
                 System.arraycopy(a, from + t * m + i0, dst, d, rows);
@@ -685,6 +700,16 @@ public final class Gemm {
         @Override
         public void packPanel(int n0, int k0, int kc, float[] dst, int dstOff) {
             int width = Math.min(NR, n - n0);
+            if (width == NR && Simd.enabled()) {
+                // Two vector copies per depth step; a 32-float arraycopy per step costs more in call overhead.
+                int from = off + k0 * n + n0;
+                for (int kk = 0; kk < kc; kk++) {
+                    int d = dstOff + kk * NR, q = from + kk * n;
+                    FloatVector.fromArray(S, b, q).intoArray(dst, d);
+                    FloatVector.fromArray(S, b, q + L).intoArray(dst, d + L);
+                }
+                return;
+            }
             for (int kk = 0; kk < kc; kk++) {
                 int d = dstOff + kk * NR;
                 System.arraycopy(b, off + (k0 + kk) * n + n0, dst, d, width);

@@ -32,6 +32,15 @@ public final class Parallel {
         return pool().size;
     }
 
+    /**
+     * Whether a parallel call is running now, so that one made now would run inline on its caller (a kernel called
+     * inside another's parallel body can then skip preparing for a team it will not get).
+     */
+    public static boolean busy() {
+        Pool p = pool;
+        return p != null && p.busy.get();
+    }
+
     /** Replaces the pool with one of {@code n} threads (n >= 1). */
     public static synchronized void setThreads(int n) {
         if (n < 1) throw new JllmException("thread count must be >= 1, got " + n);

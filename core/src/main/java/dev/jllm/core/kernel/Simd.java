@@ -1,5 +1,6 @@
 package dev.jllm.core.kernel;
 
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -21,5 +22,16 @@ public final class Simd {
 
     public static void setEnabled(boolean on) {
         enabled = on;
+    }
+
+    /**
+     * The lanes of {@code v} added in lane order. {@code reduceLanes(ADD)} on floating point leaves the order open, and
+     * C2 adds pairwise where the interpreter adds in order, so a sum could change in its last bit once a loop was
+     * compiled: a training run resumed in a fresh JVM then logged a grad_norm one ulp away from the uninterrupted run.
+     */
+    public static double sumInLaneOrder(DoubleVector v) {
+        double s = 0;
+        for (int i = 0; i < v.length(); i++) s += v.lane(i);
+        return s;
     }
 }

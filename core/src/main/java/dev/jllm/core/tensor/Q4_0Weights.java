@@ -35,9 +35,11 @@ public final class Q4_0Weights extends AbstractWeights {
         if (QuantDots.enabled()) {
             int blocks = cols / BLOCK;
             float[] xsum = QuantDots.groupSums(x, xOff, cols, 32);
-            int r = r0;
-            for (; r + 3 < r1; r += 4) QuantDots.q4_0Rows4(data, r * rowBytes, rowBytes, blocks, x, xOff, xsum, y, yOff + r);
-            for (; r < r1; r++) y[yOff + r] = QuantDots.q4_0(data, r * rowBytes, blocks, x, xOff, xsum);
+            int part = QuantDots.part(r0, r1, 4);
+            for (int i = 0; i < part; i++) {
+                QuantDots.q4_0Rows4(data, (r0 + i) * rowBytes, part * rowBytes, blocks, x, xOff, xsum, y, yOff + r0 + i, part);
+            }
+            for (int r = r0 + 4 * part; r < r1; r++) y[yOff + r] = QuantDots.q4_0(data, r * rowBytes, blocks, x, xOff, xsum);
         } else {
             for (int r = r0; r < r1; r++) y[yOff + r] = dotBlocksScalar(Q4_0::dequantizeBlock, r * rowBytes, x, xOff);
         }

@@ -9,7 +9,7 @@ import java.lang.foreign.MemorySegment;
 public final class Q4_KWeights extends AbstractWeights {
     private static final int BLOCK = Q4_K.BLOCK;
     private static final int BYTES = Q4_K.BYTES;
-    /** {@code -Djllm.int8=true} selects {@link Int8Dots} for decode; off by default: measured slower in-cache than the float kernel (0.56x vs 0.65x Q8_0 rows/s, `KernelReport kernels`) because the Vector API has no 8/16-bit multiply-add, so each 16-bit product vector must be widened to ints before its scale. */
+    /** {@code -Djllm.int8=true} selects {@link Int8Dots} for decode; off by default: measured slower in-cache than the float kernel (0.44x vs 0.80x Q8_0 rows/s, `KernelReport kernels`) because the Vector API has no 8/16-bit multiply-add (vpmaddubsw, vpmaddwd, VNNI), so each 16-bit product vector must be widened to ints before its scale. */
     private static volatile boolean INT8_ACTIVATIONS = !"false".equalsIgnoreCase(System.getProperty("jllm.int8", "false").trim());
 
     /** Whether decode uses the int8-activation kernel (true) or the float reference kernel (false). */
@@ -53,13 +53,13 @@ public final class Q4_KWeights extends AbstractWeights {
             float[] pair = new float[2];
             float[] xsumWide = QuantDots.xsumWide(xsum);
             float[] scales = new float[32];
-            int r = r0;
-            for (; r + 1 < r1; r += 2) {
-                QuantDots.q4_KPair(data, r * rowBytes, (r + 1) * rowBytes, blocks, x, xOff, xsumWide, scales, pair);
+            int half = QuantDots.part(r0, r1, 2);
+            for (int r = r0; r < r0 + half; r++) {
+                QuantDots.q4_KPair(data, r * rowBytes, (r + half) * rowBytes, blocks, x, xOff, xsumWide, scales, pair);
                 y[yOff + r] = pair[0];
-                y[yOff + r + 1] = pair[1];
+                y[yOff + r + half] = pair[1];
             }
-            if (r < r1) y[yOff + r] = QuantDots.q4_K(data, r * rowBytes, blocks, x, xOff, xsum);
+            if (r0 + 2 * half < r1) y[yOff + r1 - 1] = QuantDots.q4_K(data, (r1 - 1) * rowBytes, blocks, x, xOff, xsum);
         } else {
             for (int r = r0; r < r1; r++) y[yOff + r] = dotBlocksScalar(Q4_K::dequantizeBlock, r * rowBytes, x, xOff);
         }

@@ -34,9 +34,11 @@ public final class Q8_0Weights extends AbstractWeights {
     void dotRows(int r0, int r1, float[] x, int xOff, float[] y, int yOff) {
         if (QuantDots.enabled()) {
             int blocks = cols / BLOCK;
-            int r = r0;
-            for (; r + 3 < r1; r += 4) QuantDots.q8_0Rows4(data, r * rowBytes, rowBytes, blocks, x, xOff, y, yOff + r);
-            for (; r < r1; r++) y[yOff + r] = QuantDots.q8_0(data, r * rowBytes, blocks, x, xOff);
+            int part = QuantDots.part(r0, r1, 4);
+            for (int i = 0; i < part; i++) {
+                QuantDots.q8_0Rows4(data, (r0 + i) * rowBytes, part * rowBytes, blocks, x, xOff, y, yOff + r0 + i, part);
+            }
+            for (int r = r0 + 4 * part; r < r1; r++) y[yOff + r] = QuantDots.q8_0(data, r * rowBytes, blocks, x, xOff);
         } else {
             for (int r = r0; r < r1; r++) y[yOff + r] = dotBlocksScalar(Q8_0::dequantizeBlock, r * rowBytes, x, xOff);
         }

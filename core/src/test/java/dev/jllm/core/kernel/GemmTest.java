@@ -183,6 +183,37 @@ class GemmTest {
         }
     }
 
+    /**
+     * The transposed-A copy (A stored [k, m]) writes one vector per depth step: it must still fill exactly the panels
+     * of its row range, with zeros past the last row, and leave a teammate's panels alone.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void transposedABlockFillsItsPanelsOnly(boolean vector) {
+        Simd.setEnabled(vector);
+        Random r = new Random(8);
+        int m = 61, k = 40;
+        float[] a = random(r, 5 + k * m);
+        // {ic, pc, r0, r1, kc}: r1 - r0 not a multiple of MR, a row range ending near m, a block starting past row 0
+        int[][] cases = {{0, 0, 0, 48, 16}, {0, 3, 12, 36, 37}, {24, 0, 12, 37, 40}, {0, 0, 36, 61, 1}, {48, 8, 0, 13, 32}};
+        for (int[] cs : cases) {
+            int ic = cs[0], pc = cs[1], r0 = cs[2], r1 = cs[3], kc = cs[4];
+            int panels = (r1 + Gemm.MR - 1) / Gemm.MR + 1;
+            float[] dst = new float[panels * Gemm.MR * kc];
+            java.util.Arrays.fill(dst, Float.NaN);
+            Gemm.packBlockOfA(a, 5, true, m, k, ic, pc, r0, r1, r1, kc, dst);
+            int panelEnd = (r1 + Gemm.MR - 1) / Gemm.MR * Gemm.MR;
+            for (int i = 0; i < panels * Gemm.MR; i++) {
+                for (int kk = 0; kk < kc; kk++) {
+                    int at = (i / Gemm.MR) * Gemm.MR * kc + kk * Gemm.MR + i % Gemm.MR;
+                    String what = "ic=" + ic + " pc=" + pc + " r0=" + r0 + " r1=" + r1 + " kc=" + kc + " row " + i + " k " + kk;
+                    if (i < r0 || i >= panelEnd) assertTrue(Float.isNaN(dst[at]), what + " must be untouched");
+                    else assertEquals(i < r1 ? a[5 + (pc + kk) * m + ic + i] : 0f, dst[at], what);
+                }
+            }
+        }
+    }
+
     @Test
     void aFailingWorkerDoesNotStrandItsTeamAtTheBarrier() {
         int before = Parallel.threads();

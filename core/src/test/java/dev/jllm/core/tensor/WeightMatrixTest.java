@@ -169,6 +169,86 @@ class WeightMatrixTest {
     }
 
     @Test
+    void blockScaleLookupIsExactForEveryBitPattern() {
+        MemorySegment seg = MemorySegment.ofArray(new byte[2]);
+        for (int i = 0; i < 1 << 16; i++) {
+            seg.set(Layouts.I16, 0, (short) i);
+            float expected = Float.float16ToFloat((short) i), got = QuantDots.f16(seg, 0);
+            if (Float.isNaN(expected)) assertTrue(Float.isNaN(got), "bits " + Integer.toHexString(i));
+            else assertEquals(Float.floatToIntBits(expected), Float.floatToIntBits(got), "bits " + Integer.toHexString(i));
+        }
+    }
+
+    /**
+     * Blocks of random bytes (every scale code, nibble and sign pattern, not just what a quantizer emits) with their
+     * fp16 scale fields set to random finite values: the fused kernels equal dequantize-then-dot.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("blockTypes")
+    void dotOnRandomBlockBytesEqualsDequantizeThenDot(GgmlType type) {
+        int rows = 13, cols = 1024;
+        Random r = new Random(type.ordinal());
+        byte[] bytes = new byte[(int) type.byteSize((long) rows * cols)];
+        r.nextBytes(bytes);
+        MemorySegment seg = MemorySegment.ofArray(bytes);
+        long blocks = (long) rows * cols / type.blockSize();
+        for (long b = 0; b < blocks; b++) {
+            for (int off : scaleOffsets(type)) {
+                float scale = (float) ((r.nextBoolean() ? 1 : -1) * Math.pow(2, -14 + 16 * r.nextDouble()));
+                seg.set(Layouts.I16, b * type.typeSize() + off, Float.floatToFloat16(scale));
+            }
+        }
+        WeightMatrix w = WeightMatrix.of(type, seg, rows, cols);
+        float[] x = randomVector(r, cols);
+        float[] y = new float[rows];
+        w.matvec(x, y);
+        float[] row = new float[cols];
+        for (int i = 0; i < rows; i++) {
+            w.dequantizeRow(i, row, 0);
+            assertDot(exactDot(row, x, 0), absDot(row, x, 0), y[i], cols, type + " row " + i);
+        }
+    }
+
+    /**
+     * A matvec large enough to be cut into chunks for the threads, whose row counts leave remainders after the
+     * multi-row kernels' parts (301 = 4·64 + 45): every row is computed, once, to its dequantize-then-dot value.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("allTypes")
+    void chunkedMatvecCoversEveryRow(GgmlType type) {
+        int rows = 301, cols = 256;
+        WeightMatrix w = make(type, rows, cols, 3);
+        float[] x = randomVector(new Random(9), cols);
+        float[] y = new float[rows + 2];
+        java.util.Arrays.fill(y, Float.NaN);
+        w.matvec(x, 0, y, 1);
+        assertTrue(Float.isNaN(y[0]) && Float.isNaN(y[rows + 1]), "wrote outside y[1 .. rows]");
+        float[] row = new float[cols];
+        for (int i = 0; i < rows; i++) {
+            w.dequantizeRow(i, row, 0);
+            assertDot(exactDot(row, x, 0), absDot(row, x, 0), y[1 + i], cols, type + " row " + i);
+        }
+    }
+
+    static List<GgmlType> allTypes() {
+        return List.of(TYPES);
+    }
+
+    static List<GgmlType> blockTypes() {
+        return List.of(GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K);
+    }
+
+    /** Byte offsets of the fp16 fields in a block of {@code type}. */
+    static int[] scaleOffsets(GgmlType type) {
+        return switch (type) {
+            case Q8_0, Q4_0 -> new int[]{0};
+            case Q4_1, Q4_K, Q5_K -> new int[]{0, 2};
+            case Q6_K -> new int[]{208};
+            default -> throw new IllegalArgumentException(type.toString());
+        };
+    }
+
+    @Test
     void badShapesAreRejected() {
         MemorySegment small = MemorySegment.ofArray(new byte[100]);
         assertThrows(JllmException.class, () -> WeightMatrix.of(GgmlType.F32, small, 10, 10));

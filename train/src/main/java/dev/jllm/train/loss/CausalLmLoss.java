@@ -131,8 +131,9 @@ public final class CausalLmLoss {
                     int o = i * vocab;
                     int target = targets[base + i];
                     float max = VectorMath.max(logits, o, o + vocab);
-                    int argmax = 0;
-                    while (argmax < vocab - 1 && logits[o + argmax] != max) argmax++;   // the first maximum, as torch.argmax
+                    // the first maximum, as torch.argmax (the last index when none compares equal: a NaN row)
+                    int at = VectorMath.indexOf(logits, o, o + vocab - 1, max);
+                    int argmax = at < 0 ? vocab - 1 : at - o;
                     float targetLogit = logits[o + target];
                     double sum = VectorMath.expSum(logits, o, o + vocab, max, backward);
                     rowLoss[i] = max + Math.log(sum) - targetLogit;

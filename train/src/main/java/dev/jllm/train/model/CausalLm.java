@@ -256,7 +256,11 @@ public final class CausalLm {
     }
 
     public void zeroGrad() {
-        for (Parameter p : trainableParameters()) p.zeroGrad();
+        // 58M gradients at issue 5's model: two cores clear them faster than one
+        List<Parameter> params = trainableParameters();
+        dev.jllm.core.kernel.Parallel.forChunks(params.size(), 1, (w, p0, p1) -> {
+            for (int i = p0; i < p1; i++) params.get(i).zeroGrad();
+        });
     }
 
     /** Loss only, no gradient (evaluation). */
@@ -388,6 +392,13 @@ public final class CausalLm {
         } else if (w.perLayer != null) {
             for (DecoderLayer.Activations s : w.perLayer) n += SavedActivations.bytes(s);
         }
+        return n;
+    }
+
+    /** Bytes held by the 16-bit weight copies the products read under a 16-bit precision (autocast's weight cache). */
+    public long castWeightBytes() {
+        long n = lmHeadCast == null ? 0 : lmHeadCast.bytes();
+        for (LinearLayer lin : linears()) n += lin.castBytes();
         return n;
     }
 

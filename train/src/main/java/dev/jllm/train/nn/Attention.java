@@ -62,8 +62,11 @@ public final class Attention {
 
     /** Fills {@code out} and {@code lse [B·H·T]} (NEGATIVE_INFINITY marks a query that saw no key). */
     public static void forward(float[] out, float[] lse, float[] q, float[] k, float[] v, int[] keyMask, Shape s) {
-        Parallel.forRange(s.batch() * s.kvHeads(), 1, (w, g0, g1) -> {
-            Scratch sc = new Scratch(s, false);
+        // Groups are handed out one at a time (a core that loses its time slice to another process does fewer), each
+        // worker keeping its own scratch.
+        Scratch[] scratch = new Scratch[Parallel.threads()];
+        Parallel.forChunks(s.batch() * s.kvHeads(), 1, (w, g0, g1) -> {
+            Scratch sc = scratch[w] != null ? scratch[w] : (scratch[w] = new Scratch(s, false));
             for (int g = g0; g < g1; g++) forwardGroup(out, lse, q, k, v, keyMask, s, g / s.kvHeads(), g % s.kvHeads(), sc);
         });
     }
@@ -172,8 +175,9 @@ public final class Attention {
      */
     public static void backward(float[] dq, float[] dk, float[] dv, float[] dout, float[] out, float[] lse,
                                 float[] q, float[] k, float[] v, int[] keyMask, Shape s) {
-        Parallel.forRange(s.batch() * s.kvHeads(), 1, (w, g0, g1) -> {
-            Scratch sc = new Scratch(s, true);
+        Scratch[] scratch = new Scratch[Parallel.threads()];
+        Parallel.forChunks(s.batch() * s.kvHeads(), 1, (w, g0, g1) -> {
+            Scratch sc = scratch[w] != null ? scratch[w] : (scratch[w] = new Scratch(s, true));
             for (int g = g0; g < g1; g++) {
                 backwardGroup(dq, dk, dv, dout, out, lse, q, k, v, keyMask, s, g / s.kvHeads(), g % s.kvHeads(), sc);
             }

@@ -2,6 +2,7 @@ package dev.jllm.train.nn;
 
 import dev.jllm.model.config.ModelConfig;
 import dev.jllm.model.config.RopeScaling;
+import jdk.incubator.vector.FloatVector;
 
 /**
  * Rotary position embedding in Hugging Face's {@code rotate_half} layout: within each head, element i is paired
@@ -9,6 +10,7 @@ import dev.jllm.model.config.RopeScaling;
  * backward is the same rotation by the opposite angle.
  */
 public final class Rope {
+    private static final jdk.incubator.vector.VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private Rope() {}
 
     /** {@code cos} and {@code sin} of {@code position · invFreq[i]}, row-major {@code [positions, headDim/2]}. */
@@ -85,13 +87,25 @@ public final class Rope {
                 throw new IllegalArgumentException("position " + p + " outside the rotary table of " + table.positions());
             }
         }
+        boolean vector = dev.jllm.core.kernel.Simd.enabled();
         dev.jllm.core.kernel.Parallel.forRange(positions.length, 16, (w, r0, r1) -> {
             float[] cosT = table.cos(), sinT = table.sin();
             for (int r = r0; r < r1; r++) {
                 int c = positions[r] * half;
                 for (int h = 0; h < heads; h++) {
                     int o = r * width + h * dim;
-                    for (int i = 0; i < half; i++) {
+                    int i = 0;
+                    if (vector) {
+                        // the scalar loop's float operations, lane by lane
+                        for (; i + F.length() <= half; i += F.length()) {
+                            FloatVector cos = FloatVector.fromArray(F, cosT, c + i);
+                            FloatVector sin = FloatVector.fromArray(F, sinT, c + i).mul(sign);
+                            FloatVector x1 = FloatVector.fromArray(F, x, o + i), x2 = FloatVector.fromArray(F, x, o + i + half);
+                            x1.mul(cos).sub(x2.mul(sin)).intoArray(x, o + i);
+                            x2.mul(cos).add(x1.mul(sin)).intoArray(x, o + i + half);
+                        }
+                    }
+                    for (; i < half; i++) {
                         float cos = cosT[c + i];
                         float sin = sign * sinT[c + i];
                         float x1 = x[o + i];

@@ -1,6 +1,7 @@
 package dev.jllm.train.nn;
 
 import dev.jllm.core.kernel.Exp;
+import dev.jllm.core.kernel.Simd;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -35,6 +36,20 @@ public final class VectorMath {
         return m;
     }
 
+    /** The first j in {@code [from, to)} with {@code x[j] == value}, or −1 (never for NaN, as {@code ==} says). */
+    public static int indexOf(float[] x, int from, int to, float value) {
+        int i = from;
+        if (Simd.enabled()) {
+            FloatVector v = FloatVector.broadcast(F, value);
+            for (; i + L <= to; i += L) {
+                var eq = FloatVector.fromArray(F, x, i).compare(VectorOperators.EQ, v);
+                if (eq.anyTrue()) return i + eq.firstTrue();
+            }
+        }
+        for (; i < to; i++) if (x[i] == value) return i;
+        return -1;
+    }
+
     /**
      * {@code Σ exp(x[j] − shift)} over {@code [from, to)}, summed in double; with {@code store} each exponential
      * replaces its input.
@@ -51,13 +66,32 @@ public final class VectorMath {
                 acc = acc.add((DoubleVector) e.convertShape(VectorOperators.F2D, D, 0))
                         .add((DoubleVector) e.convertShape(VectorOperators.F2D, D, 1));
             }
-            sum = acc.reduceLanes(VectorOperators.ADD);
+            sum = Simd.sumInLaneOrder(acc);
         }
         for (; i < to; i++) {
             float e = Exp.exp(x[i] - shift);
             if (store) x[i] = e;
             sum += e;
         }
+        return sum;
+    }
+
+    /** {@code Σ x[j]²} over {@code [from, to)} in double, with per-lane partial sums added in a fixed order. */
+    public static double sumOfSquares(float[] x, int from, int to) {
+        int i = from;
+        double sum = 0;
+        if (WIDEN && Simd.enabled()) {
+            DoubleVector a0 = DoubleVector.zero(D), a1 = DoubleVector.zero(D);
+            for (; i + L <= to; i += L) {
+                FloatVector v = FloatVector.fromArray(F, x, i);
+                DoubleVector lo = (DoubleVector) v.convertShape(VectorOperators.F2D, D, 0);
+                DoubleVector hi = (DoubleVector) v.convertShape(VectorOperators.F2D, D, 1);
+                a0 = a0.add(lo.mul(lo));
+                a1 = a1.add(hi.mul(hi));
+            }
+            sum = Simd.sumInLaneOrder(a0.add(a1));
+        }
+        for (; i < to; i++) sum += (double) x[i] * x[i];
         return sum;
     }
 

@@ -1,6 +1,12 @@
 package dev.jllm.train.optim;
 
 import dev.jllm.core.kernel.Parallel;
+import dev.jllm.core.kernel.Simd;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -120,10 +126,33 @@ public final class AdamW implements Optimizer {
         }
     }
 
-    /** The update of {@code n} elements: parameter and gradient from {@code at}, moments from {@code stateAt}. */
+    /**
+     * The update of {@code n} elements: parameter and gradient from {@code at}, moments from {@code stateAt}. The
+     * vector loop does the scalar loop's double operations lane by lane, in the same order and with no fused
+     * multiply-add, so both round alike and the result does not depend on which one ran (a scalar loop spent most
+     * of its time in one double division and square root at a time).
+     */
     private void adam(float[] p, float[] g, int at, float[] mi, float[] vi, int stateAt, int n, double decay, double stepSize,
                       double bc2Sqrt) {
-        for (int k = 0; k < n; k++) {
+        int k = 0;
+        if (Simd.enabled()) {
+            int lanes = D.length();
+            DoubleVector b1 = DoubleVector.broadcast(D, beta1), c1 = DoubleVector.broadcast(D, 1 - beta1);
+            DoubleVector b2 = DoubleVector.broadcast(D, beta2), c2 = DoubleVector.broadcast(D, 1 - beta2);
+            DoubleVector dec = DoubleVector.broadcast(D, decay), step = DoubleVector.broadcast(D, stepSize);
+            DoubleVector bc2 = DoubleVector.broadcast(D, bc2Sqrt), epsV = DoubleVector.broadcast(D, eps);
+            for (; k + lanes <= n; k += lanes) {
+                int i = at + k, j = stateAt + k;
+                DoubleVector gr = widen(g, i);
+                DoubleVector pi = narrowed(widen(p, i).mul(dec));
+                DoubleVector m = narrowed(b1.mul(widen(mi, j)).add(c1.mul(gr)));
+                DoubleVector vv = narrowed(b2.mul(widen(vi, j)).add(c2.mul(gr).mul(gr)));
+                narrow(m, mi, j);
+                narrow(vv, vi, j);
+                narrow(pi.sub(step.mul(m).div(vv.sqrt().div(bc2).add(epsV))), p, i);
+            }
+        }
+        for (; k < n; k++) {
             int i = at + k, j = stateAt + k;
             double gr = g[i];
             double pi = (float) (p[i] * decay);
@@ -133,6 +162,23 @@ public final class AdamW implements Optimizer {
             vi[j] = vv;
             p[i] = (float) (pi - stepSize * m / (Math.sqrt(vv) / bc2Sqrt + eps));
         }
+    }
+
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    /** Floats as many as D has lanes, so one load widens into one double vector. */
+    private static final VectorSpecies<Float> F = VectorSpecies.of(float.class, VectorShape.forBitSize(D.vectorBitSize() / 2));
+
+    private static DoubleVector widen(float[] a, int i) {
+        return (DoubleVector) FloatVector.fromArray(F, a, i).convertShape(VectorOperators.F2D, D, 0);
+    }
+
+    /** The values rounded to float (as a {@code (float)} cast does), kept as doubles. */
+    private static DoubleVector narrowed(DoubleVector x) {
+        return (DoubleVector) x.convertShape(VectorOperators.D2F, F, 0).convertShape(VectorOperators.F2D, D, 0);
+    }
+
+    private static void narrow(DoubleVector x, float[] a, int i) {
+        ((FloatVector) x.convertShape(VectorOperators.D2F, F, 0)).intoArray(a, i);
     }
 
     @Override

@@ -1,6 +1,12 @@
 package dev.jllm.train.optim;
 
 import dev.jllm.core.kernel.Parallel;
+import dev.jllm.core.kernel.Simd;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 import dev.jllm.train.nn.Parameter;
 
 import java.util.List;
@@ -19,14 +25,37 @@ public final class GradClip {
             for (int i = p0; i < p1; i++) {
                 float[] g = parameters.get(i).grad();
                 if (g == null) continue;
-                double s = 0;
-                for (float x : g) s += (double) x * x;
-                partial[i] = s;
+                partial[i] = sumOfSquares(g);
             }
         });
         double sum = 0;
         for (double s : partial) sum += s;
         return Math.sqrt(sum);
+    }
+
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> F = VectorSpecies.of(float.class, VectorShape.forBitSize(D.vectorBitSize() / 2));
+
+    /**
+     * {@code Σ g²} in double. The vector form keeps one partial sum per lane (added together at the end) instead of
+     * one chain of dependent additions; the order is fixed, so the result still does not vary between runs.
+     */
+    static double sumOfSquares(float[] g) {
+        int i = 0;
+        double s = 0;
+        if (Simd.enabled() && g.length >= 2 * F.length()) {
+            int lanes = F.length();
+            DoubleVector a0 = DoubleVector.zero(D), a1 = DoubleVector.zero(D);
+            for (; i + 2 * lanes <= g.length; i += 2 * lanes) {
+                DoubleVector x0 = (DoubleVector) FloatVector.fromArray(F, g, i).convertShape(VectorOperators.F2D, D, 0);
+                DoubleVector x1 = (DoubleVector) FloatVector.fromArray(F, g, i + lanes).convertShape(VectorOperators.F2D, D, 0);
+                a0 = a0.add(x0.mul(x0));
+                a1 = a1.add(x1.mul(x1));
+            }
+            s = Simd.sumInLaneOrder(a0.add(a1));
+        }
+        for (; i < g.length; i++) s += (double) g[i] * g[i];
+        return s;
     }
 
     /** PyTorch's factor {@code min(1, maxNorm / (norm + 1e-6))}. */
@@ -48,7 +77,16 @@ public final class GradClip {
             for (int j = p0; j < p1; j++) {
                 float[] g = parameters.get(j).grad();
                 if (g == null) continue;
-                for (int i = 0; i < g.length; i++) g[i] *= factor;
+                int i = 0;
+                if (Simd.enabled()) {
+                    // g[i] *= factor multiplies in double and rounds once to float; the lanes do the same
+                    DoubleVector f = DoubleVector.broadcast(D, factor);
+                    for (; i + F.length() <= g.length; i += F.length()) {
+                        DoubleVector x = (DoubleVector) FloatVector.fromArray(F, g, i).convertShape(VectorOperators.F2D, D, 0);
+                        ((FloatVector) x.mul(f).convertShape(VectorOperators.D2F, F, 0)).intoArray(g, i);
+                    }
+                }
+                for (; i < g.length; i++) g[i] *= factor;
             }
         });
     }

@@ -60,7 +60,7 @@ public enum Precision {
 
     /** transformers' two booleans as one value; both at once is the error transformers raises too. */
     public static Precision of(boolean bf16, boolean fp16) {
-        if (bf16 && fp16) throw new JllmException("bf16 and fp16 exclude each other (transformers: 'At most one of fp16 and bf16 can be True'); choose one");
+        if (bf16 && fp16) throw new JllmException("bf16 and fp16 exclude each other (transformers: 'At most one of fp16 and bf16 can be True, but not both'); choose one");
         return bf16 ? BF16 : fp16 ? FP16 : FP32;
     }
 
@@ -131,8 +131,11 @@ public enum Precision {
                 rounded = rounded.blend(bits.or(quiet).and(high), nan);
                 rounded.reinterpretAsFloats().intoArray(x, i);
             }
+            for (; i < to; i++) x[i] = round(x[i]);
+        } else {
+            // a plain loop of the two intrinsics, which the JIT vectorizes (a call through round(float) it does not)
+            for (; i < to; i++) x[i] = Float.float16ToFloat(Float.floatToFloat16(x[i]));
         }
-        for (; i < to; i++) x[i] = round(x[i]);
     }
 
     /** {@code dst[dstOff + i] = encode(src[srcOff + i])} for i &lt; n, spread over the cores. */

@@ -41,6 +41,44 @@ class OptimizerTest {
         assertEquals(2, opt.steps());
     }
 
+    /** The vector update and the scalar loop it replaces must give the same bits (a run may not depend on the CPU). */
+    @Test
+    void adamWVectorAndScalarUpdatesAgreeBitwise() {
+        java.util.Random r = new java.util.Random(11);
+        int n = 1000 + 13; // a scalar tail after the vector lanes
+        float[] init = new float[n];
+        for (int i = 0; i < n; i++) init[i] = (float) r.nextGaussian();
+        float[][] grads = new float[3][n];
+        for (float[] g : grads) {
+            for (int i = 0; i < n; i++) g[i] = (float) (r.nextGaussian() * Math.pow(10, r.nextInt(9) - 6));
+            g[5] = 0f;
+            g[7] = -0f;
+        }
+        float[][] params = new float[2][], moments = new float[4][];
+        for (int variant = 0; variant < 2; variant++) {
+            dev.jllm.core.kernel.Simd.setEnabled(variant == 0);
+            try {
+                Parameter p = new Parameter("w", new int[]{n}, init.clone());
+                p.setTrainable(true);
+                var opt = new AdamW(List.of(new ParamGroup(p, 0.01)), 0.9, 0.999, 1e-8);
+                for (float[] g : grads) {
+                    System.arraycopy(g, 0, p.grad(), 0, n);
+                    opt.step(3e-4);
+                }
+                params[variant] = p.value();
+                moments[2 * variant] = opt.firstMoment(0);
+                moments[2 * variant + 1] = opt.secondMoment(0);
+            } finally {
+                dev.jllm.core.kernel.Simd.setEnabled(true);
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            assertEquals(Float.floatToRawIntBits(params[1][i]), Float.floatToRawIntBits(params[0][i]), "parameter " + i);
+            assertEquals(Float.floatToRawIntBits(moments[2][i]), Float.floatToRawIntBits(moments[0][i]), "first moment " + i);
+            assertEquals(Float.floatToRawIntBits(moments[3][i]), Float.floatToRawIntBits(moments[1][i]), "second moment " + i);
+        }
+    }
+
     @Test
     void adamWWithZeroLrStillMovesMoments() {
         Parameter p = param("w", 3.0);
@@ -78,6 +116,29 @@ class OptimizerTest {
         assertEquals(3 * coef, a.grad()[0], 1e-6);
         assertEquals(4 * coef, b.grad()[0], 1e-6);
         assertEquals(1.0, GradClip.coefficient(0.5, 1.0));
+    }
+
+    /** Long gradients take the vector paths: the norm to double rounding, the scaling bit for bit as the scalar loop. */
+    @Test
+    void clippingLongGradientsMatchesTheScalarDefinition() {
+        java.util.Random r = new java.util.Random(12);
+        Parameter a = param("a", new double[4099]), b = param("b", new double[37]);
+        double want = 0;
+        for (Parameter p : List.of(a, b)) {
+            for (int i = 0; i < p.size(); i++) {
+                p.grad()[i] = (float) (r.nextGaussian() * 3);
+                want += (double) p.grad()[i] * p.grad()[i];
+            }
+        }
+        float[] before = a.grad().clone();
+        double norm = GradClip.clip(List.of(a, b), 1.0);
+        assertEquals(Math.sqrt(want), norm, 1e-12 * Math.sqrt(want));
+        double coef = GradClip.coefficient(norm, 1.0);
+        for (int i = 0; i < before.length; i++) {
+            float expected = before[i];
+            expected *= coef;
+            assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(a.grad()[i]), "element " + i);
+        }
     }
 
     @Test
