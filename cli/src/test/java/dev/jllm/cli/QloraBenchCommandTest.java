@@ -35,6 +35,7 @@ class QloraBenchCommandTest {
         assertTrue(!c.out().contains("generating"), "the cached model is reused: " + c.out());
         assertTrue(c.out().contains("round 2: QLoRA"), c.out());
         assertTrue(c.out().matches("(?s).*best step: QLoRA [0-9.]+ s, LoRA on bf16 base [0-9.]+ s, ratio [0-9.]+ \\(goal <= 1.3\\).*"), c.out());
+        assertTrue(c.out().matches("(?s).*best step CPU time: QLoRA [0-9.]+ s, LoRA on bf16 base [0-9.]+ s, ratio [0-9.]+.*"), c.out());
 
         CliRun bad = CliRun.run("bench-qlora", "--shape", "tiny", "--cache", dir.toString(), "--mode", "fast");
         assertEquals(2, bad.code());

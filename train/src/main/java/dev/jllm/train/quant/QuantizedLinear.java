@@ -43,7 +43,7 @@ public record QuantizedLinear(Bnb4bitWeight weight, ComputeDtype computeDtype) i
             float[] dst = rounded;
             int from = r0 * depth;
             dev.jllm.core.kernel.Parallel.forRange(n * depth, 1 << 14, (w, i0, i1) -> {
-                for (int i = i0; i < i1; i++) dst[i] = (float) computeDtype.round(a[from + i]);
+                for (int i = i0; i < i1; i++) dst[i] = computeDtype.round(a[from + i]);
             });
             Gemm.gemm(false, n, rounded, 0, b, c, r0 * b.n(), accumulate);
         }

@@ -93,6 +93,8 @@ class FrozenBasesTest {
         }
         // bf16 keeps 8 significant bits (unit roundoff 2^-9): the products' inputs and the hidden states between the
         // two blocks are rounded, each within 2^-9 relative, so the logits move by a few 2^-9 of their scale
+        System.out.printf("QLoRA bf16 vs float32 compute: max |logit difference| %.3g, %.2f units of 2^-9 of the logit scale %.3g%n",
+                worst, worst / (0x1p-9 * scale), scale);
         assertTrue(worst > 0 && worst < 8 * 0x1p-9 * scale, "bf16 vs float32 compute: logits within " + worst + " (scale " + scale + ")");
         // the embedding lookup reads the bf16 table: the checkpoint's bf16 values exactly
         assertArrayEquals(f32.parameter("model.embed_tokens.weight").value(), bf16.parameter("model.embed_tokens.weight").value());

@@ -77,7 +77,7 @@ public record Bnb4bitWeight(QuantType type, long[] shape, byte[] packed, float[]
             protected float value(int i) {
                 int b = packed[i >> 1] & 0xFF;
                 float v = lut[(i & 1) == 0 ? b >>> 4 : b & 0xF] * scale[i / BLOCK];
-                return round ? (float) dtype.round(v) : v;
+                return round ? dtype.round(v) : v;
             }
         };
     }

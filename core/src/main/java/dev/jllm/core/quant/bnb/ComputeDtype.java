@@ -29,6 +29,21 @@ public enum ComputeDtype {
         };
     }
 
+    /**
+     * {@link #round} for a float, without the trip through double: the rounding to nearest even done on the bits
+     * (bf16), or the JDK's two float16 intrinsics; the same result for every value (a NaN stays a NaN).
+     */
+    public float round(float v) {
+        return switch (this) {
+            case FLOAT32_EXACT -> v;
+            case BFLOAT16 -> {
+                int bits = Float.floatToRawIntBits(v);
+                yield v != v ? v : Float.intBitsToFloat(((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16) << 16);
+            }
+            case FLOAT16 -> Float.float16ToFloat(Float.floatToFloat16(v));
+        };
+    }
+
     public static ComputeDtype parse(String name) {
         String n = name.startsWith("torch.") ? name.substring(6) : name;
         return switch (n) {
