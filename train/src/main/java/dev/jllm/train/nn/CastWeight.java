@@ -60,52 +60,7 @@ public final class CastWeight implements MatrixProducts {
 
     /** {@code transposed == false}: B = W for {@code x·Wᵀ}; {@code true}: B = Wᵀ for {@code dy·W}. */
     private Gemm.PanelSource panels(boolean transposed) {
-        return new Panels(bits(), transposed);
-    }
-
-    /** Per packing thread: NR rows of W widened to float32, which core's register-transposing packer then packs. */
-    private static final ThreadLocal<float[]> ROWS = ThreadLocal.withInitial(() -> new float[0]);
-
-    /**
-     * Panels of the 16-bit matrix, widened a row segment at a time with vector instructions (an element-by-element
-     * packer cost a fifth of a small model's step): B = Wᵀ reads rows of W that are already the panel's k-rows; B = W
-     * widens NR rows into a float32 tile and lets {@link Gemm#packRows} transpose it in registers.
-     */
-    private final class Panels implements Gemm.PanelSource {
-        private final short[] b;
-        private final boolean transposed;
-
-        Panels(short[] b, boolean transposed) {
-            this.b = b;
-            this.transposed = transposed;
-        }
-
-        @Override
-        public int n() {
-            return transposed ? cols : rows;
-        }
-
-        @Override
-        public int k() {
-            return transposed ? rows : cols;
-        }
-
-        @Override
-        public void packPanel(int n0, int k0, int kc, float[] dst, int dstOff) {
-            int width = Math.min(Gemm.NR, n() - n0);
-            if (transposed) {
-                for (int kk = 0; kk < kc; kk++) {
-                    int d = dstOff + kk * Gemm.NR;
-                    precision.widen(b, (k0 + kk) * cols + n0, dst, d, width);
-                    if (width < Gemm.NR) java.util.Arrays.fill(dst, d + width, d + Gemm.NR, 0f);
-                }
-            } else {
-                float[] tile = ROWS.get();
-                if (tile.length < Gemm.NR * kc) ROWS.set(tile = new float[Gemm.NR * kc]);
-                for (int j = 0; j < width; j++) precision.widen(b, (n0 + j) * cols + k0, tile, j * kc, kc);
-                Gemm.packRows(tile, 0, kc, width, kc, dst, dstOff);
-            }
-        }
+        return new HalfPanels(bits(), rows, cols, transposed, precision);
     }
 
     /** Bytes the copy holds. */

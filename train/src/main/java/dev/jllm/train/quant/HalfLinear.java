@@ -6,6 +6,8 @@ import dev.jllm.core.safetensors.SafeTensor;
 import dev.jllm.core.tensor.DType;
 import dev.jllm.train.nn.FrozenEmbedding;
 import dev.jllm.train.nn.FrozenWeight;
+import dev.jllm.train.nn.HalfPanels;
+import dev.jllm.train.precision.Precision;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -114,11 +116,6 @@ public record HalfLinear(short[] bits, int rows, int cols, DType format) impleme
 
     /** {@code transposed == false}: B = W for {@code y = x·Wᵀ}; {@code true}: B = Wᵀ for {@code dx = dy·W}. */
     private Gemm.PanelSource panels(boolean transposed) {
-        return new Gemm.ElementPanels(rows, cols, transposed) {
-            @Override
-            protected float value(int i) {
-                return HalfLinear.this.value(i);
-            }
-        };
+        return new HalfPanels(bits, rows, cols, transposed, format == DType.BF16 ? Precision.BF16 : Precision.FP16);
     }
 }
