@@ -71,6 +71,32 @@ class Bnb4bitWeightTest {
         }
     }
 
+    /**
+     * The panels hold exactly the dequantized (and compute-dtype rounded) values: odd row lengths put rows, blocks and
+     * panel segments on odd elements (a low nibble first), and both orientations and compute dtypes must give the
+     * same products, bit for bit, as the dense matrix of those values.
+     */
+    @Test
+    void panelsHoldExactlyTheDequantizedValuesAtOddOffsets() {
+        for (int[] shape : new int[][]{{37, 71}, {130, 193}, {3, 5}}) {
+            int out = shape[0], in = shape[1], rows = 13;
+            Bnb4bitWeight w = Bnb4bitWeight.quantize(random(out * in, 7), new long[]{out, in}, QuantType.NF4, true);
+            for (ComputeDtype dtype : new ComputeDtype[]{ComputeDtype.FLOAT32_EXACT, ComputeDtype.parse("bfloat16"), ComputeDtype.parse("float16")}) {
+                float[] d = w.dequantize();
+                if (dtype != ComputeDtype.FLOAT32_EXACT) for (int i = 0; i < d.length; i++) d[i] = dtype.round(d[i]);
+                float[] x = random(rows * in, 8), dy = random(rows * out, 9);
+                float[] y = new float[rows * out], yDense = new float[rows * out];
+                Gemm.gemm(false, rows, x, 0, w.panels(false, dtype), y, 0, false);
+                Gemm.gemm(false, true, rows, out, in, x, 0, d, 0, yDense, 0, false);
+                assertArrayEquals(yDense, y, dtype + " forward " + out + "x" + in);
+                float[] dx = new float[rows * in], dxDense = new float[rows * in];
+                Gemm.gemm(false, rows, dy, 0, w.panels(true, dtype), dx, 0, false);
+                Gemm.gemm(false, false, rows, in, out, dy, 0, d, 0, dxDense, 0, false);
+                assertArrayEquals(dxDense, dx, dtype + " input gradient " + out + "x" + in);
+            }
+        }
+    }
+
     @Test
     void safetensorsLayoutRoundTrips(@TempDir Path dir) {
         List<SafeTensor> tensors = new ArrayList<>();
