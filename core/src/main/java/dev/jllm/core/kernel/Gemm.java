@@ -627,22 +627,26 @@ public final class Gemm {
     }
 
     /**
-     * A row-major {@code [rows, cols]} matrix whose elements are computed one at a time (codes decoded, narrower
-     * floats widened) as panels of B, so the product never needs a float copy of it: {@code transposed == false}
-     * gives B = W for {@code y = x·Wᵀ}, {@code true} gives B = Wᵀ for {@code dx = dy·W}.
+     * A row-major {@code [rows, cols]} matrix stored in another form (16-bit floats, 4-bit codes, int8 rows) that
+     * writes any run of its elements as floats: panels of B are filled a row segment at a time while the product
+     * packs them, so the product never needs a float copy of the matrix. {@code transposed == false} gives B = W for
+     * {@code y = x·Wᵀ} (NR rows of W are widened into a tile that {@link #packRows} transposes in registers);
+     * {@code true} gives B = Wᵀ for {@code dx = dy·W} (the panel's k-rows are segments of W's rows).
      */
-    public abstract static class ElementPanels implements PanelSource {
+    public abstract static class SegmentPanels implements PanelSource {
+        /** Per packing thread: NR rows of W as floats. */
+        private static final ThreadLocal<float[]> ROWS = ThreadLocal.withInitial(() -> new float[0]);
         private final int rows, cols;
         private final boolean transposed;
 
-        protected ElementPanels(int rows, int cols, boolean transposed) {
+        protected SegmentPanels(int rows, int cols, boolean transposed) {
             this.rows = rows;
             this.cols = cols;
             this.transposed = transposed;
         }
 
-        /** The element at row-major index {@code i} of the {@code [rows, cols]} matrix. */
-        protected abstract float value(int i);
+        /** Elements {@code [from, from + n)} of the row-major matrix, as floats, into {@code dst} from {@code dOff}. */
+        protected abstract void segment(int from, int n, float[] dst, int dOff);
 
         @Override
         public int n() {
@@ -659,19 +663,31 @@ public final class Gemm {
             int width = Math.min(NR, n() - n0);
             if (transposed) {
                 for (int kk = 0; kk < kc; kk++) {
-                    int base = (k0 + kk) * cols + n0;        // row k0+kk of W, columns n0..: consecutive elements
                     int d = dstOff + kk * NR;
-                    for (int j = 0; j < width; j++) dst[d + j] = value(base + j);
+                    segment((k0 + kk) * cols + n0, width, dst, d);
+                    if (width < NR) java.util.Arrays.fill(dst, d + width, d + NR, 0f);
                 }
             } else {
-                for (int j = 0; j < width; j++) {
-                    int base = (n0 + j) * cols + k0;         // row n0+j of W, read along the row
-                    for (int kk = 0; kk < kc; kk++) dst[dstOff + kk * NR + j] = value(base + kk);
-                }
+                float[] tile = ROWS.get();
+                if (tile.length < NR * kc) ROWS.set(tile = new float[NR * kc]);
+                for (int j = 0; j < width; j++) segment((n0 + j) * cols + k0, kc, tile, j * kc);
+                packRows(tile, 0, kc, width, kc, dst, dstOff);
             }
-            if (width < NR) {
-                for (int kk = 0; kk < kc; kk++) java.util.Arrays.fill(dst, dstOff + kk * NR + width, dstOff + (kk + 1) * NR, 0f);
-            }
+        }
+    }
+
+    /** {@link SegmentPanels} of a matrix whose elements are computed one at a time. */
+    public abstract static class ElementPanels extends SegmentPanels {
+        protected ElementPanels(int rows, int cols, boolean transposed) {
+            super(rows, cols, transposed);
+        }
+
+        /** The element at row-major index {@code i} of the {@code [rows, cols]} matrix. */
+        protected abstract float value(int i);
+
+        @Override
+        protected void segment(int from, int n, float[] dst, int dOff) {
+            for (int i = 0; i < n; i++) dst[dOff + i] = value(from + i);
         }
     }
 

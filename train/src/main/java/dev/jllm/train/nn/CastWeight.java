@@ -10,7 +10,7 @@ import dev.jllm.train.precision.Precision;
  * not one per product. The products widen it to float32 panel by panel while packing (exact), so no float32 copy of
  * the rounded matrix exists: the copy costs two bytes per weight.
  */
-public final class CastWeight implements MatrixProducts {
+public final class CastWeight implements MatrixProducts.Paneled {
     private final Parameter master;
     private final Precision precision;
     private final int rows, cols;
@@ -46,20 +46,9 @@ public final class CastWeight implements MatrixProducts {
         return bits;
     }
 
-    /** {@code y[n, rows] = x[n, cols] · W16ᵀ} (overwrites y). */
+    /** The 16-bit copy's panels ({@code y = x·W16ᵀ}, {@code dx = dy·W16}), rounded from the master first if it changed. */
     @Override
-    public void forward(float[] y, float[] x, int n) {
-        Gemm.gemm(false, n, x, 0, panels(false), y, 0, false);
-    }
-
-    /** {@code dx[n, cols] (+)= dy[n, rows] · W16}. */
-    @Override
-    public void inputGradient(float[] dx, float[] dy, int n, boolean accumulate) {
-        Gemm.gemm(false, n, dy, 0, panels(true), dx, 0, accumulate);
-    }
-
-    /** {@code transposed == false}: B = W for {@code x·Wᵀ}; {@code true}: B = Wᵀ for {@code dy·W}. */
-    private Gemm.PanelSource panels(boolean transposed) {
+    public Gemm.PanelSource panels(boolean transposed) {
         return new HalfPanels(bits(), rows, cols, transposed, precision);
     }
 

@@ -7,6 +7,7 @@ import dev.jllm.core.tensor.DType;
 import dev.jllm.train.nn.FrozenEmbedding;
 import dev.jllm.train.nn.FrozenWeight;
 import dev.jllm.train.nn.HalfPanels;
+import dev.jllm.train.nn.MatrixProducts;
 import dev.jllm.train.precision.Precision;
 
 import java.lang.foreign.MemorySegment;
@@ -23,7 +24,7 @@ import java.nio.ByteOrder;
  * @param bits   the 16-bit patterns, row-major {@code [rows, cols]} ({@code [out, in]}, or {@code [vocab, hidden]})
  * @param format {@link DType#BF16} or {@link DType#F16}
  */
-public record HalfLinear(short[] bits, int rows, int cols, DType format) implements FrozenWeight, FrozenEmbedding {
+public record HalfLinear(short[] bits, int rows, int cols, DType format) implements FrozenWeight, FrozenEmbedding, MatrixProducts.Paneled {
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfDouble F64 = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -88,16 +89,6 @@ public record HalfLinear(short[] bits, int rows, int cols, DType format) impleme
     }
 
     @Override
-    public void forward(float[] y, float[] x, int n) {
-        Gemm.gemm(false, n, x, 0, panels(false), y, 0, false);
-    }
-
-    @Override
-    public void inputGradient(float[] dx, float[] dy, int n, boolean accumulate) {
-        Gemm.gemm(false, n, dy, 0, panels(true), dx, 0, accumulate);
-    }
-
-    @Override
     public void gather(float[] y, int[] ids) {
         for (int t = 0; t < ids.length; t++) {
             int id = ids[t];
@@ -114,8 +105,8 @@ public record HalfLinear(short[] bits, int rows, int cols, DType format) impleme
         return out;
     }
 
-    /** {@code transposed == false}: B = W for {@code y = x·Wᵀ}; {@code true}: B = Wᵀ for {@code dx = dy·W}. */
-    private Gemm.PanelSource panels(boolean transposed) {
+    @Override
+    public Gemm.PanelSource panels(boolean transposed) {
         return new HalfPanels(bits, rows, cols, transposed, format == DType.BF16 ? Precision.BF16 : Precision.FP16);
     }
 }

@@ -70,26 +70,21 @@ public record Bnb4bitWeight(QuantType type, long[] shape, byte[] packed, float[]
         return new Panels(blockAbsmax(), transposed, dtype);
     }
 
-    /** Per packing thread: NR rows of W dequantized, which core's register-transposing packer then packs. */
-    private static final ThreadLocal<float[]> ROWS = ThreadLocal.withInitial(() -> new float[0]);
-
     /**
      * Panels dequantized a row segment at a time ({@link #dequantize(float[], int, int, float[], float[], int)}), a
      * byte's two codes and one absmax per block at a time. (Measured against a generic element reader: the same
      * speed at training sizes, where packing is a small share of each product; the segment form is kept because it
      * reads as the format is laid out.)
      */
-    private final class Panels implements Gemm.PanelSource {
+    private final class Panels extends Gemm.SegmentPanels {
         private final float[] scale;
-        private final boolean transposed;
         private final ComputeDtype dtype;
         /** {@code pairs[2b]}, {@code pairs[2b + 1]}: the codes of byte b's high and low nibble. */
         private final float[] pairs = new float[512];
-        private final int rows = rows(), cols = cols();
 
         Panels(float[] scale, boolean transposed, ComputeDtype dtype) {
+            super(rows(), cols(), transposed);
             this.scale = scale;
-            this.transposed = transposed;
             this.dtype = dtype;
             for (int b = 0; b < 256; b++) {
                 pairs[2 * b] = type.code(b >>> 4);
@@ -98,34 +93,7 @@ public record Bnb4bitWeight(QuantType type, long[] shape, byte[] packed, float[]
         }
 
         @Override
-        public int n() {
-            return transposed ? cols : rows;
-        }
-
-        @Override
-        public int k() {
-            return transposed ? rows : cols;
-        }
-
-        @Override
-        public void packPanel(int n0, int k0, int kc, float[] dst, int dstOff) {
-            int width = Math.min(Gemm.NR, n() - n0);
-            if (transposed) {
-                // B = Wᵀ: the panel's k-rows are segments of W's rows
-                for (int kk = 0; kk < kc; kk++) {
-                    int d = dstOff + kk * Gemm.NR;
-                    segment((k0 + kk) * cols + n0, width, dst, d);
-                    if (width < Gemm.NR) Arrays.fill(dst, d + width, d + Gemm.NR, 0f);
-                }
-            } else {
-                float[] tile = ROWS.get();
-                if (tile.length < Gemm.NR * kc) ROWS.set(tile = new float[Gemm.NR * kc]);
-                for (int j = 0; j < width; j++) segment((n0 + j) * cols + k0, kc, tile, j * kc);
-                Gemm.packRows(tile, 0, kc, width, kc, dst, dstOff);
-            }
-        }
-
-        private void segment(int from, int n, float[] dst, int dOff) {
+        protected void segment(int from, int n, float[] dst, int dOff) {
             dequantize(pairs, from, n, scale, dst, dOff);
             if (dtype != ComputeDtype.FLOAT32_EXACT) for (int i = dOff; i < dOff + n; i++) dst[i] = dtype.round(dst[i]);
         }
