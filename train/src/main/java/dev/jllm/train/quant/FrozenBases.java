@@ -11,7 +11,6 @@ import dev.jllm.train.nn.FrozenWeight;
 import dev.jllm.train.nn.Parameter;
 
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.function.Supplier;
@@ -77,12 +76,7 @@ public final class FrozenBases {
         try (Checkpoint ckpt = Checkpoint.open(folder)) {
             for (var e : CausalLm.expectedShapes(config).entrySet()) {
                 String name = e.getKey();
-                if (!ckpt.has(name)) throw new JllmException(folder + ": checkpoint has no tensor '" + name + "'");
-                SafeTensor t = ckpt.tensor(name);
-                if (!Arrays.equals(t.shape(), e.getValue())) {
-                    throw new JllmException(folder + ": tensor '" + name + "' has shape " + Arrays.toString(t.shape())
-                            + ", expected " + Arrays.toString(e.getValue()) + " from config.json");
-                }
+                SafeTensor t = QuantizedModels.checkedTensor(ckpt, folder, name, e.getValue());
                 String module = name.substring(0, name.length() - ".weight".length());
                 if (half != null && name.equals("model.embed_tokens.weight") && !config.tieWordEmbeddings()) {
                     onDisk = DiskEmbedding.of(ckpt, name, half);
@@ -107,13 +101,8 @@ public final class FrozenBases {
         }
         for (Parameter p : model.parameters()) p.setTrainable(false);
         if (half != null) {
-            if (config.tieWordEmbeddings()) {
-                HalfLinear table = (HalfLinear) frozenLinears.get("model.embed_tokens.weight");
-                model.freezeEmbeddingAndHead(table, table);
-            } else {
-                model.freezeEmbeddingAndHead(onDisk, frozenLinears.get("lm_head.weight"));
-            }
-            model.setHiddenStateDtype(half);
+            QuantizedModels.freezeSixteenBitRest(model, onDisk, (HalfLinear) frozenLinears.get("model.embed_tokens.weight"),
+                    frozenLinears.get("lm_head.weight"), half);
         }
         return model;
     }

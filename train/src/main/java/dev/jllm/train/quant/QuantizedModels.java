@@ -114,12 +114,7 @@ public final class QuantizedModels {
                     packed.put(name, w);
                     deferred.put(name, w::dequantize);
                 } else {
-                    if (!ckpt.has(name)) throw new JllmException(folder + ": checkpoint has no tensor '" + name + "'");
-                    SafeTensor t = ckpt.tensor(name);
-                    if (!Arrays.equals(t.shape(), e.getValue())) {
-                        throw new JllmException(folder + ": tensor '" + name + "' has shape " + Arrays.toString(t.shape())
-                                + ", expected " + Arrays.toString(e.getValue()) + " from config.json");
-                    }
+                    SafeTensor t = checkedTensor(ckpt, folder, name, e.getValue());
                     String module = name.substring(0, name.length() - ".weight".length());
                     if (half != null && name.equals(EMBEDDING) && !config.tieWordEmbeddings()) {
                         // only the looked-up rows are ever needed: read them from the file, hold none
@@ -150,11 +145,7 @@ public final class QuantizedModels {
             }
         }
         CausalLm model = CausalLm.of(config, weights, deferred);
-        if (half != null) {
-            if (config.tieWordEmbeddings()) model.freezeEmbeddingAndHead(halves.get(EMBEDDING), halves.get(EMBEDDING));
-            else model.freezeEmbeddingAndHead(onDisk, halves.get(HEAD));
-            model.setHiddenStateDtype(half);
-        }
+        if (half != null) freezeSixteenBitRest(model, onDisk, halves.get(EMBEDDING), halves.get(HEAD), half);
         for (var e : model.linearsByName().entrySet()) {
             Bnb4bitWeight w = packed.get(e.getKey() + ".weight");
             if (w != null) e.getValue().freezeAs(new QuantizedLinear(w, bnb.computeDtype()));
@@ -166,6 +157,28 @@ public final class QuantizedModels {
                     + (bnb.loadIn8bit() ? "8" : "4") + "-bit layout");
         }
         return new Loaded(model, bnb, stored == null ? packed.size() + int8.size() : 0);
+    }
+
+    /** The checkpoint's dense tensor {@code name}, refused with the folder and the expected shape when missing or shaped otherwise. */
+    static SafeTensor checkedTensor(Checkpoint ckpt, Path folder, String name, long[] shape) {
+        if (!ckpt.has(name)) throw new JllmException(folder + ": checkpoint has no tensor '" + name + "'");
+        SafeTensor t = ckpt.tensor(name);
+        if (!Arrays.equals(t.shape(), shape)) {
+            throw new JllmException(folder + ": tensor '" + name + "' has shape " + Arrays.toString(t.shape())
+                    + ", expected " + Arrays.toString(shape) + " from config.json");
+        }
+        return t;
+    }
+
+    /**
+     * The rest of a 16-bit model around frozen projections: embedding and head frozen in 16 bits (an untied embedding
+     * read from its file, {@code onDisk}; a tied one is {@code embedding}, the head's table) and the hidden states
+     * between blocks in {@code half}.
+     */
+    static void freezeSixteenBitRest(CausalLm model, DiskEmbedding onDisk, HalfLinear embedding, FrozenWeight head, DType half) {
+        if (model.config().tieWordEmbeddings()) model.freezeEmbeddingAndHead(embedding, embedding);
+        else model.freezeEmbeddingAndHead(onDisk, head);
+        model.setHiddenStateDtype(half);
     }
 
     /** Quantizes every linear layer the config selects (not the output head), as loading with it would. */
