@@ -104,6 +104,19 @@ abstract sealed class AbstractWeights implements WeightMatrix, Gemm.PanelSource
     /** y[r] for r in [r0, r1): the decode kernel; may prepare per-x data (block sums) once per call. */
     abstract void dotRows(int r0, int r1, float[] x, int xOff, float[] y, int yOff);
 
+    /**
+     * What a type's decode kernel derives from x before reading any row (activations reordered to its code layout,
+     * block sums), made once per matvec rather than once per chunk of rows; null when the kernel needs nothing.
+     */
+    Object prepare(float[] x, int xOff) {
+        return null;
+    }
+
+    /** {@link #dotRows} with the result of {@link #prepare} for the same x. */
+    void dotRows(int r0, int r1, float[] x, int xOff, Object prepared, float[] y, int yOff) {
+        dotRows(r0, r1, x, xOff, y, yOff);
+    }
+
     @Override
     public void dequantizeRow(int row, float[] dst, int dstOff) {
         checkRow(row);
@@ -127,7 +140,8 @@ abstract sealed class AbstractWeights implements WeightMatrix, Gemm.PanelSource
             dotRows(0, rows, x, xOff, y, yOff);
             return;
         }
-        Parallel.forChunks(rows, matvecChunk(rows), (w, r0, r1) -> dotRows(r0, r1, x, xOff, y, yOff));
+        Object prepared = prepare(x, xOff);
+        Parallel.forChunks(rows, matvecChunk(rows), (w, r0, r1) -> dotRows(r0, r1, x, xOff, prepared, y, yOff));
     }
 
     /**

@@ -261,88 +261,170 @@ final class QuantDots {
     }
 
     /**
-     * Q4_K row: Σ_sub d·sc·Σ q x − dmin·m·Σ x per 32-value sub-block. The twelve packed scale bytes are read as
-     * three ints and unpacked with masks (scales in bytes of s0/s1, mins in m0/m1).
+     * Q4_K activations in nibble order, for {@link #q4_KPair}: per super-block, per 64-byte half c and per nibble
+     * position j (bits 4j..4j+3 of an int lane), the 16 activations that the 16 int lanes' nibbles j multiply. Lane i
+     * of half c reads bytes 4i..4i+3 of its 64 code bytes: group g = 2c + i/8 (32 bytes each), byte
+     * l = 4(i mod 8) + j/2, whose low nibble is weight 64g + l and high nibble weight 64g + 32 + l. Made once per
+     * matvec, so its cost spreads over all rows.
      */
-    static float q4_K(MemorySegment s, long base, int blocks, float[] x, int xOff, float[] xsum32) {
-        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
-        float mins = 0;
-        for (int b = 0; b < blocks; b++) {
-            long o = base + 144L * b;
-            float d = f16(s, o), dmin = f16(s, o + 2);
-            int u0 = s.get(I32, o + 4), u1 = s.get(I32, o + 8), u2 = s.get(I32, o + 12);
-            long sc = (u0 & 0x3f3f3f3fL) | ((long) ((u2 & 0x0f0f0f0f) | (((u0 >>> 6) & 0x03030303) << 4)) << 32);
-            long mn = (u1 & 0x3f3f3f3fL) | ((long) (((u2 >>> 4) & 0x0f0f0f0f) | (((u1 >>> 6) & 0x03030303) << 4)) << 32);
-            int xb = xOff + 256 * b;
-            int sb = 8 * b;
-            float msum = 0;
-            for (int j = 0; j < 8; j++) msum += (int) ((mn >>> (8 * j)) & 0xFF) * xsum32[sb + j];
-            mins += dmin * msum;
-            long q = o + 16;
-            for (int p = 0; p < 4; p++, q += 32, xb += 64) {
-                IntVector i0 = (IntVector) ByteVector.fromMemorySegment(B, s, q, LE).convertShape(VectorOperators.B2I, I, 0);
-                IntVector i1 = (IntVector) ByteVector.fromMemorySegment(B, s, q + 16, LE).convertShape(VectorOperators.B2I, I, 0);
-                FloatVector lo = ((FloatVector) i0.and(15).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xb));
-                lo = ((FloatVector) i1.and(15).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xb + 16), lo);
-                FloatVector hi = ((FloatVector) i0.lanewise(VectorOperators.LSHR, 4).and(15).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xb + 32));
-                hi = ((FloatVector) i1.lanewise(VectorOperators.LSHR, 4).and(15).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xb + 48), hi);
-                acc0 = lo.fma(FloatVector.broadcast(F, d * (int) ((sc >>> (16 * p)) & 0xFF)), acc0);
-                acc1 = hi.fma(FloatVector.broadcast(F, d * (int) ((sc >>> (16 * p + 8)) & 0xFF)), acc1);
+    static float[] nibbleOrder(float[] x, int xOff, int n) {
+        float[] p = new float[n];
+        for (int b = 0; b < n / 256; b++) {
+            for (int c = 0; c < 2; c++) {
+                for (int j = 0; j < 8; j++) {
+                    for (int i = 0; i < 16; i++) {
+                        int g = 2 * c + (i >>> 3);
+                        int weight = 64 * g + 32 * (j & 1) + 4 * (i & 7) + (j >>> 1);
+                        p[256 * b + 128 * c + 16 * j + i] = x[xOff + 256 * b + weight];
+                    }
+                }
             }
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) - mins;
+        return p;
     }
 
+    /** Per block: the eight sub-block sums of x, twice (lines up with {@link #scalesAndMins}). */
+    static float[] xsumTwice(float[] xsum32) {
+        float[] wide = new float[2 * xsum32.length];
+        for (int b = 0; b < xsum32.length / 8; b++) {
+            System.arraycopy(xsum32, 8 * b, wide, 16 * b, 8);
+            System.arraycopy(xsum32, 8 * b, wide, 16 * b + 8, 8);
+        }
+        return wide;
+    }
+
+    private static final IntVector ONE_BITS = IntVector.broadcast(I, 0x3F800000);
+    private static final IntVector NOT_MANTISSA_TOP = IntVector.broadcast(I, ~0x00780000);
+    // Per half c: the sub-block of the even (low-nibble) and odd (high-nibble) positions, lanes 0-7 and 8-15.
+    private static final VectorShuffle<Float> EVEN0 = VectorShuffle.fromValues(F, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2);
+    private static final VectorShuffle<Float> ODD0 = VectorShuffle.fromValues(F, 1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3);
+    private static final VectorShuffle<Float> EVEN1 = VectorShuffle.fromValues(F, 4, 4, 4, 4, 4, 4, 4, 4, 6, 6, 6, 6, 6, 6, 6, 6);
+    private static final VectorShuffle<Float> ODD1 = VectorShuffle.fromValues(F, 5, 5, 5, 5, 5, 5, 5, 5, 7, 7, 7, 7, 7, 7, 7, 7);
+
+    // 1 + q/16 for a nibble q: a shift brings it to bits 19..22, the top four mantissa bits, and a bitwise blend
+    // puts it under the exponent of 1.0 (q.lanewise(LSHL or LSHR, n).lanewise(BITWISE_BLEND, ONE_BITS,
+    // NOT_MANTISSA_TOP)). The kernel it replaced widened bytes to ints, masked and converted each nibble to float:
+    // one instruction more per 16 weights, on the ports the multiply-adds need. The 1 is taken out again through
+    // the sub-block sums of x: Σ q·x = 16·Σ (1 + q/16)·x − 16·Σ x.
 
     /**
-     * Two Q4_K rows at once (measured 1.2x the rows/s of one at a time): the x loads and loop overhead are shared and
-     * the two rows give the core two independent dependency chains and two weight streams (callers pass rows half
-     * their range apart, see {@link #part}). Writes the rows' dots to
-     * out[0] and out[1]. Four rows do not fit: their vector code exceeds C2's inlining node budget (the helpers stay
-     * calls that box every vector, 5x slower), and four rows stepped through a scalar-argument helper per super-block
-     * measured slower than this pair, in cache and out of it.
+     * Two Q4_K rows ({@code base0}, {@code base1}: callers pass rows half their range apart, see {@link #part})
+     * against x in {@link #nibbleOrder}; writes their dots to out[0] and out[1]. The 128 code bytes of a block are
+     * read as two 64-byte int vectors, and each of the eight nibble positions of an int is one vector of 16 weights
+     * (see the comment above). Even positions belong to the low sub-block of each 32-byte group and odd ones to the high,
+     * so each half keeps two sums that take their sub-block scales per lane at the end. The scale, min and "1"
+     * terms come from {@link #scalesAndMins} against {@code xsumTwice} (see {@link #xsumTwice}).
      *
-     * <p>The 6-bit scales and mins are unpacked in byte lanes ({@link #scalesAndMins}) and the min terms accumulate
-     * in a vector against {@code xsumWide} (per block: eight zeros, then the eight sub-block sums of x): unpacking
-     * and applying them with scalar code took more issue slots than the block's vector work.
+     * <p>The code is written out: even a one-line helper for the nibble expression is refused by C2's inlining node
+     * budget in this kernel (it then stays a call that boxes every vector, 15x slower). Two rows share the x loads
+     * and give two weight streams; measured in cache (one thread, 256x2048) 21 G weights/s against 16.5 for the
+     * widen-mask-convert kernel it replaced.
      */
-    static void q4_KPair(MemorySegment s, long base0, long base1, int blocks, float[] x, int xOff, float[] xsumWide,
-                         float[] scales, float[] out) {
-        FloatVector a0 = FloatVector.zero(F), b0 = FloatVector.zero(F);
+    static void q4_KPair(MemorySegment s, long base0, long base1, int blocks, float[] xp, float[] xsumTwice, float[] out) {
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
         FloatVector mins0 = FloatVector.zero(F), mins1 = FloatVector.zero(F);
         for (int b = 0; b < blocks; b++) {
             long o0 = base0 + 144L * b, o1 = base1 + 144L * b;
-            FloatVector xs = FloatVector.fromArray(F, xsumWide, 16 * b);
+            FloatVector xs = FloatVector.fromArray(F, xsumTwice, 16 * b);
             FloatVector v0 = scalesAndMins(s, o0), v1 = scalesAndMins(s, o1);
-            v0.intoArray(scales, 0);
-            v1.intoArray(scales, 16);
             mins0 = v0.fma(xs, mins0);
             mins1 = v1.fma(xs, mins1);
-            int xb = xOff + 256 * b;
-            for (int p = 0; p < 4; p++, xb += 64) {
-                long q0 = o0 + 16 + 32L * p, q1 = o1 + 16 + 32L * p;
-                FloatVector x0 = FloatVector.fromArray(F, x, xb), x1 = FloatVector.fromArray(F, x, xb + 16);
-                FloatVector x2 = FloatVector.fromArray(F, x, xb + 32), x3 = FloatVector.fromArray(F, x, xb + 48);
-                IntVector i0 = (IntVector) ByteVector.fromMemorySegment(B, s, q0, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                IntVector i1 = (IntVector) ByteVector.fromMemorySegment(B, s, q0 + 16, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                FloatVector lo = ((FloatVector) i0.and(15).convert(VectorOperators.I2F, 0)).mul(x0);
-                lo = ((FloatVector) i1.and(15).convert(VectorOperators.I2F, 0)).fma(x1, lo);
-                FloatVector hi = ((FloatVector) i0.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).mul(x2);
-                hi = ((FloatVector) i1.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(x3, hi);
-                a0 = lo.fma(FloatVector.broadcast(F, scales[2 * p]), a0);
-                a0 = hi.fma(FloatVector.broadcast(F, scales[2 * p + 1]), a0);
-                IntVector j0 = (IntVector) ByteVector.fromMemorySegment(B, s, q1, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                IntVector j1 = (IntVector) ByteVector.fromMemorySegment(B, s, q1 + 16, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                FloatVector lo1 = ((FloatVector) j0.and(15).convert(VectorOperators.I2F, 0)).mul(x0);
-                lo1 = ((FloatVector) j1.and(15).convert(VectorOperators.I2F, 0)).fma(x1, lo1);
-                FloatVector hi1 = ((FloatVector) j0.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).mul(x2);
-                hi1 = ((FloatVector) j1.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(x3, hi1);
-                b0 = lo1.fma(FloatVector.broadcast(F, scales[16 + 2 * p]), b0);
-                b0 = hi1.fma(FloatVector.broadcast(F, scales[17 + 2 * p]), b0);
-            }
+            int xb = 256 * b;
+            IntVector p0 = IntVector.fromMemorySegment(I, s, o0 + 16, LE), r0 = IntVector.fromMemorySegment(I, s, o1 + 16, LE);
+            FloatVector x00 = FloatVector.fromArray(F, xp, xb + 0);
+            FloatVector e00 = ((FloatVector) p0.lanewise(VectorOperators.LSHL, 19).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).mul(x00);
+            FloatVector e10 = ((FloatVector) r0.lanewise(VectorOperators.LSHL, 19).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).mul(x00);
+            FloatVector x01 = FloatVector.fromArray(F, xp, xb + 16);
+            FloatVector d00 = ((FloatVector) p0.lanewise(VectorOperators.LSHL, 15).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).mul(x01);
+            FloatVector d10 = ((FloatVector) r0.lanewise(VectorOperators.LSHL, 15).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).mul(x01);
+            FloatVector x02 = FloatVector.fromArray(F, xp, xb + 32);
+            e00 = ((FloatVector) p0.lanewise(VectorOperators.LSHL, 11).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x02, e00);
+            e10 = ((FloatVector) r0.lanewise(VectorOperators.LSHL, 11).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x02, e10);
+            FloatVector x03 = FloatVector.fromArray(F, xp, xb + 48);
+            d00 = ((FloatVector) p0.lanewise(VectorOperators.LSHL, 7).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x03, d00);
+            d10 = ((FloatVector) r0.lanewise(VectorOperators.LSHL, 7).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x03, d10);
+            FloatVector x04 = FloatVector.fromArray(F, xp, xb + 64);
+            e00 = ((FloatVector) p0.lanewise(VectorOperators.LSHL, 3).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x04, e00);
+            e10 = ((FloatVector) r0.lanewise(VectorOperators.LSHL, 3).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x04, e10);
+            FloatVector x05 = FloatVector.fromArray(F, xp, xb + 80);
+            d00 = ((FloatVector) p0.lanewise(VectorOperators.LSHR, 1).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x05, d00);
+            d10 = ((FloatVector) r0.lanewise(VectorOperators.LSHR, 1).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x05, d10);
+            FloatVector x06 = FloatVector.fromArray(F, xp, xb + 96);
+            e00 = ((FloatVector) p0.lanewise(VectorOperators.LSHR, 5).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x06, e00);
+            e10 = ((FloatVector) r0.lanewise(VectorOperators.LSHR, 5).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x06, e10);
+            FloatVector x07 = FloatVector.fromArray(F, xp, xb + 112);
+            d00 = ((FloatVector) p0.lanewise(VectorOperators.LSHR, 9).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x07, d00);
+            d10 = ((FloatVector) r0.lanewise(VectorOperators.LSHR, 9).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x07, d10);
+            a0 = e00.fma(v0.rearrange(EVEN0), a0);
+            a0 = d00.fma(v0.rearrange(ODD0), a0);
+            a1 = e10.fma(v1.rearrange(EVEN0), a1);
+            a1 = d10.fma(v1.rearrange(ODD0), a1);
+            IntVector p1 = IntVector.fromMemorySegment(I, s, o0 + 80, LE), r1 = IntVector.fromMemorySegment(I, s, o1 + 80, LE);
+            FloatVector x10 = FloatVector.fromArray(F, xp, xb + 128);
+            FloatVector e01 = ((FloatVector) p1.lanewise(VectorOperators.LSHL, 19).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).mul(x10);
+            FloatVector e11 = ((FloatVector) r1.lanewise(VectorOperators.LSHL, 19).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).mul(x10);
+            FloatVector x11 = FloatVector.fromArray(F, xp, xb + 144);
+            FloatVector d01 = ((FloatVector) p1.lanewise(VectorOperators.LSHL, 15).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).mul(x11);
+            FloatVector d11 = ((FloatVector) r1.lanewise(VectorOperators.LSHL, 15).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).mul(x11);
+            FloatVector x12 = FloatVector.fromArray(F, xp, xb + 160);
+            e01 = ((FloatVector) p1.lanewise(VectorOperators.LSHL, 11).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x12, e01);
+            e11 = ((FloatVector) r1.lanewise(VectorOperators.LSHL, 11).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x12, e11);
+            FloatVector x13 = FloatVector.fromArray(F, xp, xb + 176);
+            d01 = ((FloatVector) p1.lanewise(VectorOperators.LSHL, 7).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x13, d01);
+            d11 = ((FloatVector) r1.lanewise(VectorOperators.LSHL, 7).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x13, d11);
+            FloatVector x14 = FloatVector.fromArray(F, xp, xb + 192);
+            e01 = ((FloatVector) p1.lanewise(VectorOperators.LSHL, 3).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x14, e01);
+            e11 = ((FloatVector) r1.lanewise(VectorOperators.LSHL, 3).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x14, e11);
+            FloatVector x15 = FloatVector.fromArray(F, xp, xb + 208);
+            d01 = ((FloatVector) p1.lanewise(VectorOperators.LSHR, 1).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x15, d01);
+            d11 = ((FloatVector) r1.lanewise(VectorOperators.LSHR, 1).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x15, d11);
+            FloatVector x16 = FloatVector.fromArray(F, xp, xb + 224);
+            e01 = ((FloatVector) p1.lanewise(VectorOperators.LSHR, 5).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x16, e01);
+            e11 = ((FloatVector) r1.lanewise(VectorOperators.LSHR, 5).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x16, e11);
+            FloatVector x17 = FloatVector.fromArray(F, xp, xb + 240);
+            d01 = ((FloatVector) p1.lanewise(VectorOperators.LSHR, 9).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x17, d01);
+            d11 = ((FloatVector) r1.lanewise(VectorOperators.LSHR, 9).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x17, d11);
+            a0 = e01.fma(v0.rearrange(EVEN1), a0);
+            a0 = d01.fma(v0.rearrange(ODD1), a0);
+            a1 = e11.fma(v1.rearrange(EVEN1), a1);
+            a1 = d11.fma(v1.rearrange(ODD1), a1);
         }
-        out[0] = a0.reduceLanes(VectorOperators.ADD) - mins0.reduceLanes(VectorOperators.ADD);
-        out[1] = b0.reduceLanes(VectorOperators.ADD) - mins1.reduceLanes(VectorOperators.ADD);
+        out[0] = a0.sub(mins0).reduceLanes(VectorOperators.ADD);
+        out[1] = a1.sub(mins1).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** One Q4_K row as {@link #q4_KPair} does two (for the odd row out of a chunk). */
+    static float q4_K(MemorySegment s, long base, int blocks, float[] xp, float[] xsumTwice) {
+        FloatVector a = FloatVector.zero(F), mins = FloatVector.zero(F);
+        for (int b = 0; b < blocks; b++) {
+            long o = base + 144L * b;
+            FloatVector v = scalesAndMins(s, o);
+            mins = v.fma(FloatVector.fromArray(F, xsumTwice, 16 * b), mins);
+            int xb = 256 * b;
+            IntVector q0 = IntVector.fromMemorySegment(I, s, o + 16, LE);
+            FloatVector e0 = ((FloatVector) q0.lanewise(VectorOperators.LSHL, 19).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).mul(FloatVector.fromArray(F, xp, xb + 0));
+            FloatVector d0 = ((FloatVector) q0.lanewise(VectorOperators.LSHL, 15).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).mul(FloatVector.fromArray(F, xp, xb + 16));
+            e0 = ((FloatVector) q0.lanewise(VectorOperators.LSHL, 11).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(FloatVector.fromArray(F, xp, xb + 32), e0);
+            d0 = ((FloatVector) q0.lanewise(VectorOperators.LSHL, 7).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(FloatVector.fromArray(F, xp, xb + 48), d0);
+            e0 = ((FloatVector) q0.lanewise(VectorOperators.LSHL, 3).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(FloatVector.fromArray(F, xp, xb + 64), e0);
+            d0 = ((FloatVector) q0.lanewise(VectorOperators.LSHR, 1).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(FloatVector.fromArray(F, xp, xb + 80), d0);
+            e0 = ((FloatVector) q0.lanewise(VectorOperators.LSHR, 5).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(FloatVector.fromArray(F, xp, xb + 96), e0);
+            d0 = ((FloatVector) q0.lanewise(VectorOperators.LSHR, 9).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(FloatVector.fromArray(F, xp, xb + 112), d0);
+            a = e0.fma(v.rearrange(EVEN0), a);
+            a = d0.fma(v.rearrange(ODD0), a);
+            IntVector q1 = IntVector.fromMemorySegment(I, s, o + 80, LE);
+            FloatVector e1 = ((FloatVector) q1.lanewise(VectorOperators.LSHL, 19).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).mul(FloatVector.fromArray(F, xp, xb + 128));
+            FloatVector d1 = ((FloatVector) q1.lanewise(VectorOperators.LSHL, 15).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).mul(FloatVector.fromArray(F, xp, xb + 144));
+            e1 = ((FloatVector) q1.lanewise(VectorOperators.LSHL, 11).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(FloatVector.fromArray(F, xp, xb + 160), e1);
+            d1 = ((FloatVector) q1.lanewise(VectorOperators.LSHL, 7).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(FloatVector.fromArray(F, xp, xb + 176), d1);
+            e1 = ((FloatVector) q1.lanewise(VectorOperators.LSHL, 3).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(FloatVector.fromArray(F, xp, xb + 192), e1);
+            d1 = ((FloatVector) q1.lanewise(VectorOperators.LSHR, 1).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(FloatVector.fromArray(F, xp, xb + 208), d1);
+            e1 = ((FloatVector) q1.lanewise(VectorOperators.LSHR, 5).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(FloatVector.fromArray(F, xp, xb + 224), e1);
+            d1 = ((FloatVector) q1.lanewise(VectorOperators.LSHR, 9).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(FloatVector.fromArray(F, xp, xb + 240), d1);
+            a = e1.fma(v.rearrange(EVEN1), a);
+            a = d1.fma(v.rearrange(ODD1), a);
+        }
+        return a.sub(mins).reduceLanes(VectorOperators.ADD);
     }
 
     // Byte-lane unpacking of the twelve scale bytes u of a Q4_K block into [sc_0..sc_7, m_0..m_7]:
@@ -355,7 +437,11 @@ final class QuantDots {
     private static final ByteVector TOP_MASK = ByteVector.fromArray(B, new byte[]{0, 0, 0, 0, 48, 48, 48, 48, 0, 0, 0, 0, 48, 48, 48, 48}, 0);
     private static final VectorMask<Float> HIGH_HALF = VectorMask.fromLong(F, 0xFF00L);
 
-    /** [d·sc_0 .. d·sc_7, dmin·m_0 .. dmin·m_7] of the Q4_K block at {@code o}. */
+    /**
+     * [16·d·sc_0 .. 16·d·sc_7, dmin·m_0 .. dmin·m_7] of the Q4_K block at {@code o}: the scales for sums of
+     * (1 + q/16)·x, and against the sub-block sums of x twice, the min and "1" terms. The 6-bit codes are unpacked in
+     * byte lanes; unpacking them with scalar code took more issue slots than the block's vector work.
+     */
     private static FloatVector scalesAndMins(MemorySegment s, long o) {
         ByteVector u = ByteVector.fromMemorySegment(B, s, o + 4, LE);
         ByteVector low = u.rearrange(LOW_SOURCE);
@@ -365,15 +451,8 @@ final class QuantDots {
         ByteVector codes = low.and(LOW_MASK)
                 .or(low.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and(NIBBLE_MASK))
                 .or(u.rearrange(TOP_SOURCE).reinterpretAsInts().lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes().and(TOP_MASK));
-        FloatVector dd = FloatVector.broadcast(F, f16(s, o)).blend(f16(s, o + 2), HIGH_HALF);
+        FloatVector dd = FloatVector.broadcast(F, 16 * f16(s, o)).blend(f16(s, o + 2), HIGH_HALF);
         return ((FloatVector) codes.convertShape(VectorOperators.B2F, F, 0)).mul(dd);
-    }
-
-    /** Per block: eight zeros, then the block's eight sub-block sums (lines up with {@link #scalesAndMins}). */
-    static float[] xsumWide(float[] xsum32) {
-        float[] wide = new float[2 * xsum32.length];
-        for (int b = 0; b < xsum32.length / 8; b++) System.arraycopy(xsum32, 8 * b, wide, 16 * b + 8, 8);
-        return wide;
     }
 
     /**
