@@ -38,9 +38,11 @@ public final class BF16Weights extends AbstractWeights {
     @Override
     void dotRows(int r0, int r1, float[] x, int xOff, float[] y, int yOff) {
         if (Simd.enabled()) {
-            int r = r0;
-            for (; r + 3 < r1; r += 4) dot4Vector(r * rowBytes, x, xOff, y, yOff + r);
-            for (; r < r1; r++) y[yOff + r] = dotVector(r * rowBytes, x, xOff);
+            // four rows a quarter of the range apart (see QuantDots.part): measured 10-15% faster from memory than
+            // four consecutive rows on the 1B benchmark model (4 KiB-page mapping)
+            int part = QuantDots.part(r0, r1, 4);
+            for (int i = 0; i < part; i++) dot4Vector((r0 + i) * rowBytes, part * rowBytes, x, xOff, y, yOff + r0 + i, part);
+            for (int r = r0 + 4 * part; r < r1; r++) y[yOff + r] = dotVector(r * rowBytes, x, xOff);
         } else {
             for (int r = r0; r < r1; r++) y[yOff + r] = dotScalar(r * rowBytes, x, xOff);
         }
@@ -75,11 +77,12 @@ public final class BF16Weights extends AbstractWeights {
     }
 
     /**
-     * Rows at {@code base} and the next three, written to {@code y[yOff .. yOff+4)}: each x vector load serves
-     * four rows, and four interleaved weight streams keep more cache misses in flight than one row at a time.
+     * Rows at {@code base}, {@code base + stride}, ... (four), written to {@code y[yOff + k·yStride]}: each x vector
+     * load serves four rows, and four interleaved weight streams keep more cache misses in flight than one row at a
+     * time.
      */
-    private void dot4Vector(long base, float[] x, int xOff, float[] y, int yOff) {
-        long b1 = base + rowBytes, b2 = b1 + rowBytes, b3 = b2 + rowBytes;
+    private void dot4Vector(long base, long stride, float[] x, int xOff, float[] y, int yOff, int yStride) {
+        long b1 = base + stride, b2 = b1 + stride, b3 = b2 + stride;
         FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
         int c = 0;
         for (; c <= cols - L; c += L) {
@@ -101,8 +104,8 @@ public final class BF16Weights extends AbstractWeights {
             s3 += DType.bf16ToFloat(data.get(Layouts.I16, b3 + o)) * xc;
         }
         y[yOff] = s0;
-        y[yOff + 1] = s1;
-        y[yOff + 2] = s2;
-        y[yOff + 3] = s3;
+        y[yOff + yStride] = s1;
+        y[yOff + 2 * yStride] = s2;
+        y[yOff + 3 * yStride] = s3;
     }
 }
