@@ -124,16 +124,20 @@ public final class ModelBenchmark {
         return a0.add(a1).add(a2).add(a3).reduceLanes(VectorOperators.ADD);
     }
 
+    private static final int WARM_UP_STEPS = 12;
+
     /** Prefill of {@code promptTokens} random tokens, then {@code decodeTokens} greedy one-token steps. */
     public static Result run(Model model, int promptTokens, int decodeTokens, double bandwidth) {
         int vocab = model.config().vocabSize();
         SplittableRandom rnd = new SplittableRandom(1);
         int[] prompt = new int[promptTokens];
         for (int i = 0; i < prompt.length; i++) prompt[i] = rnd.nextInt(vocab);
-        // Warm-up: JIT-compile the prefill and decode paths on a short sequence.
+        // Warm-up: JIT-compile the prefill and decode paths on a short sequence. C2 recompiles the decode kernels
+        // a few times over the first steps (profiles fill, deoptimizations); with only 3 warm-up steps the first
+        // timed steps still ran 1.3-2x slower than the rest.
         Model.Session warm = model.newSession(64);
         float[] l = warm.append(new int[] {1, 2, 3, 4, 5, 6, 7, 8});
-        for (int i = 0; i < 3; i++) l = warm.append(new int[] {Generator.argmax(l)});
+        for (int i = 0; i < WARM_UP_STEPS; i++) l = warm.append(new int[] {Generator.argmax(l)});
 
         Model.Session session = model.newSession(promptTokens + decodeTokens + 1);
         long t0 = System.nanoTime();
