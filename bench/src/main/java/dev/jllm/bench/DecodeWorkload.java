@@ -6,6 +6,7 @@ import dev.jllm.core.memory.ModelMemory;
 import dev.jllm.core.quant.GgmlQuants;
 import dev.jllm.core.tensor.DType;
 import dev.jllm.core.tensor.WeightMatrix;
+import dev.jllm.model.bench.ModelBenchmark;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -25,25 +26,13 @@ public final class DecodeWorkload {
 
     private DecodeWorkload() {}
 
-    /** Sums the buffer as floats on all kernel threads; returns the sum so the JIT cannot drop the reads. */
-    public static float streamRead(MemorySegment buffer) {
-        long chunk = 4L * S.length() * 4;
-        int chunks = (int) (buffer.byteSize() / chunk);
-        float[] partial = new float[Parallel.threads()];
-        Parallel.forRange(chunks, 1024, (w, c0, c1) -> {
-            FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
-            long step = 4L * S.length();
-            for (long o = c0 * chunk, end = c1 * chunk; o < end; o += chunk) {
-                a0 = a0.add(FloatVector.fromMemorySegment(S, buffer, o, ByteOrder.LITTLE_ENDIAN));
-                a1 = a1.add(FloatVector.fromMemorySegment(S, buffer, o + step, ByteOrder.LITTLE_ENDIAN));
-                a2 = a2.add(FloatVector.fromMemorySegment(S, buffer, o + 2 * step, ByteOrder.LITTLE_ENDIAN));
-                a3 = a3.add(FloatVector.fromMemorySegment(S, buffer, o + 3 * step, ByteOrder.LITTLE_ENDIAN));
-            }
-            partial[w] = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
-        });
-        float s = 0;
-        for (float p : partial) s += p;
-        return s;
+    /**
+     * Reads the buffer on all kernel threads as {@code streams} interleaved sequential streams per thread
+     * ({@link ModelBenchmark#readPass}, the reader behind {@code jllm bench}'s roofline); returns the sum so the JIT
+     * cannot drop the reads.
+     */
+    public static double streamRead(MemorySegment buffer, int streams) {
+        return ModelBenchmark.readPass(buffer, streams);
     }
 
     public static MemorySegment filledBuffer(Arena arena, long bytes) {

@@ -71,24 +71,41 @@ public final class ModelBenchmark {
         try (Arena arena = Arena.ofShared()) {
             MemorySegment seg = hugePages ? ModelMemory.allocateHuge(bytes, arena) : arena.allocate(bytes, 4096);
             seg.fill((byte) 1);
-            int chunks = (int) Math.min(Integer.MAX_VALUE, bytes / CHUNK);
-            double best = 0;
-            double[] sink = new double[Parallel.threads()];
+            double best = 0, sink = 0;
             for (int r = 0; r < repeats; r++) {
-                for (int streams : new int[] {1, 2, 4}) {
-                    long[] read = new long[sink.length];
+                for (int streams : STREAM_COUNTS) {
                     long t0 = System.nanoTime();
-                    Parallel.forRange(chunks, streams, (w, from, to) -> {
-                        sink[w] += readStreams(seg, from, to, streams);
-                        read[w] = (to - from) / streams * streams * CHUNK;
-                    });
+                    sink += readPass(seg, streams);
                     long ns = System.nanoTime() - t0;
-                    best = Math.max(best, java.util.Arrays.stream(read).sum() / (ns * 1e-9));
+                    best = Math.max(best, bytesRead(seg, streams) / (ns * 1e-9));
                 }
             }
-            if (Double.isNaN(sink[0])) throw new IllegalStateException();  // keeps the reads alive
+            if (Double.isNaN(sink)) throw new IllegalStateException();  // keeps the reads alive
             return best;
         }
+    }
+
+    /** The stream counts per thread {@link #readBandwidth} tries. */
+    public static final int[] STREAM_COUNTS = {1, 2, 4};
+
+    /**
+     * One read of {@code seg} on the kernel threads, each thread's share as {@code streams} interleaved sequential
+     * streams; returns the sum of the values read (as floats) so the JIT cannot drop the reads. Reads
+     * {@link #bytesRead} bytes: whole 256 KiB chunks, a multiple of {@code streams} per thread.
+     */
+    public static double readPass(MemorySegment seg, int streams) {
+        int chunks = (int) Math.min(Integer.MAX_VALUE, seg.byteSize() / CHUNK);
+        double[] sums = new double[Parallel.threads()];
+        Parallel.forRange(chunks, streams, (w, from, to) -> sums[w] += readStreams(seg, from, to, streams));
+        double s = 0;
+        for (double v : sums) s += v;
+        return s;
+    }
+
+    /** Bytes one {@link #readPass} reads (every slice but the last is a whole number of stream groups). */
+    public static long bytesRead(MemorySegment seg, int streams) {
+        int chunks = (int) Math.min(Integer.MAX_VALUE, seg.byteSize() / CHUNK);
+        return (long) (chunks / streams) * streams * CHUNK;
     }
 
     private static final long CHUNK = 1 << 18;
