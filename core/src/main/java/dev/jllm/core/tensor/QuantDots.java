@@ -272,16 +272,16 @@ final class QuantDots {
         for (int b = 0; b < n / 256; b++) {
             for (int c = 0; c < 2; c++) {
                 for (int j = 0; j < 8; j++) {
-                    for (int i = 0; i < 16; i++) {
-                        int g = 2 * c + (i >>> 3);
-                        int weight = 64 * g + 32 * (j & 1) + 4 * (i & 7) + (j >>> 1);
-                        p[256 * b + 128 * c + 16 * j + i] = x[xOff + 256 * b + weight];
-                    }
+                    // lanes i < 8: weights 64(2c) + 32(j&1) + j/2 + 4i; lanes i >= 8: the same 64 further on
+                    int first = xOff + 256 * b + 128 * c + 32 * (j & 1) + (j >>> 1);
+                    FloatVector.fromArray(F, x, first, NIBBLE_LANES, 0).intoArray(p, 256 * b + 128 * c + 16 * j);
                 }
             }
         }
         return p;
     }
+
+    private static final int[] NIBBLE_LANES = {0, 4, 8, 12, 16, 20, 24, 28, 64, 68, 72, 76, 80, 84, 88, 92};
 
     /** Per block: the eight sub-block sums of x, twice (lines up with {@link #scalesAndMins}). */
     static float[] xsumTwice(float[] xsum32) {
