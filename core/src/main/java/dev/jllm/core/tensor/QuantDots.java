@@ -311,14 +311,15 @@ final class QuantDots {
      * Two Q4_K rows ({@code base0}, {@code base1}: callers pass rows half their range apart, see {@link #part})
      * against x in {@link #nibbleOrder}; writes their dots to out[0] and out[1]. The 128 code bytes of a block are
      * read as two 64-byte int vectors, and each of the eight nibble positions of an int is one vector of 16 weights
-     * (see the comment above). Even positions belong to the low sub-block of each 32-byte group and odd ones to the high,
-     * so each half keeps two sums that take their sub-block scales per lane at the end. The scale, min and "1"
+     * (see the comment above). Even positions belong to the low sub-block of each 32-byte group and odd ones to the
+     * high, so each half keeps two sums that take their sub-block scales per lane at the end. The scale, min and "1"
      * terms come from {@link #scalesAndMins} against {@code xsumTwice} (see {@link #xsumTwice}).
      *
-     * <p>The code is written out: even a one-line helper for the nibble expression is refused by C2's inlining node
-     * budget in this kernel (it then stays a call that boxes every vector, 15x slower). Two rows share the x loads
-     * and give two weight streams; measured in cache (one thread, 256x2048) 21 G weights/s against 16.5 for the
-     * widen-mask-convert kernel it replaced.
+     * <p>The nibble expressions are written out: even a one-line helper for them is refused by C2's inlining node
+     * budget in this kernel (it then stays a call that boxes every vector, 15x slower); written out twice, once per
+     * half, they compiled no faster than in the loop over halves. Two rows share the x loads and give two weight
+     * streams; measured in cache (one thread, 256x2048) 20-22 G weights/s against 16.5 for the widen-mask-convert
+     * kernel it replaced.
      */
     static void q4_KPair(MemorySegment s, long base0, long base1, int blocks, float[] xp, float[] xsumTwice, float[] out) {
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
@@ -329,65 +330,39 @@ final class QuantDots {
             FloatVector v0 = scalesAndMins(s, o0), v1 = scalesAndMins(s, o1);
             mins0 = v0.fma(xs, mins0);
             mins1 = v1.fma(xs, mins1);
-            int xb = 256 * b;
-            IntVector p0 = IntVector.fromMemorySegment(I, s, o0 + 16, LE), r0 = IntVector.fromMemorySegment(I, s, o1 + 16, LE);
-            FloatVector x00 = FloatVector.fromArray(F, xp, xb + 0);
-            FloatVector e00 = ((FloatVector) p0.lanewise(VectorOperators.LSHL, 19).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).mul(x00);
-            FloatVector e10 = ((FloatVector) r0.lanewise(VectorOperators.LSHL, 19).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).mul(x00);
-            FloatVector x01 = FloatVector.fromArray(F, xp, xb + 16);
-            FloatVector d00 = ((FloatVector) p0.lanewise(VectorOperators.LSHL, 15).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).mul(x01);
-            FloatVector d10 = ((FloatVector) r0.lanewise(VectorOperators.LSHL, 15).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).mul(x01);
-            FloatVector x02 = FloatVector.fromArray(F, xp, xb + 32);
-            e00 = ((FloatVector) p0.lanewise(VectorOperators.LSHL, 11).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x02, e00);
-            e10 = ((FloatVector) r0.lanewise(VectorOperators.LSHL, 11).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x02, e10);
-            FloatVector x03 = FloatVector.fromArray(F, xp, xb + 48);
-            d00 = ((FloatVector) p0.lanewise(VectorOperators.LSHL, 7).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x03, d00);
-            d10 = ((FloatVector) r0.lanewise(VectorOperators.LSHL, 7).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x03, d10);
-            FloatVector x04 = FloatVector.fromArray(F, xp, xb + 64);
-            e00 = ((FloatVector) p0.lanewise(VectorOperators.LSHL, 3).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x04, e00);
-            e10 = ((FloatVector) r0.lanewise(VectorOperators.LSHL, 3).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x04, e10);
-            FloatVector x05 = FloatVector.fromArray(F, xp, xb + 80);
-            d00 = ((FloatVector) p0.lanewise(VectorOperators.LSHR, 1).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x05, d00);
-            d10 = ((FloatVector) r0.lanewise(VectorOperators.LSHR, 1).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x05, d10);
-            FloatVector x06 = FloatVector.fromArray(F, xp, xb + 96);
-            e00 = ((FloatVector) p0.lanewise(VectorOperators.LSHR, 5).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x06, e00);
-            e10 = ((FloatVector) r0.lanewise(VectorOperators.LSHR, 5).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x06, e10);
-            FloatVector x07 = FloatVector.fromArray(F, xp, xb + 112);
-            d00 = ((FloatVector) p0.lanewise(VectorOperators.LSHR, 9).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x07, d00);
-            d10 = ((FloatVector) r0.lanewise(VectorOperators.LSHR, 9).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x07, d10);
-            a0 = e00.fma(v0.rearrange(EVEN0), a0);
-            a0 = d00.fma(v0.rearrange(ODD0), a0);
-            a1 = e10.fma(v1.rearrange(EVEN0), a1);
-            a1 = d10.fma(v1.rearrange(ODD0), a1);
-            IntVector p1 = IntVector.fromMemorySegment(I, s, o0 + 80, LE), r1 = IntVector.fromMemorySegment(I, s, o1 + 80, LE);
-            FloatVector x10 = FloatVector.fromArray(F, xp, xb + 128);
-            FloatVector e01 = ((FloatVector) p1.lanewise(VectorOperators.LSHL, 19).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).mul(x10);
-            FloatVector e11 = ((FloatVector) r1.lanewise(VectorOperators.LSHL, 19).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).mul(x10);
-            FloatVector x11 = FloatVector.fromArray(F, xp, xb + 144);
-            FloatVector d01 = ((FloatVector) p1.lanewise(VectorOperators.LSHL, 15).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).mul(x11);
-            FloatVector d11 = ((FloatVector) r1.lanewise(VectorOperators.LSHL, 15).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).mul(x11);
-            FloatVector x12 = FloatVector.fromArray(F, xp, xb + 160);
-            e01 = ((FloatVector) p1.lanewise(VectorOperators.LSHL, 11).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x12, e01);
-            e11 = ((FloatVector) r1.lanewise(VectorOperators.LSHL, 11).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x12, e11);
-            FloatVector x13 = FloatVector.fromArray(F, xp, xb + 176);
-            d01 = ((FloatVector) p1.lanewise(VectorOperators.LSHL, 7).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x13, d01);
-            d11 = ((FloatVector) r1.lanewise(VectorOperators.LSHL, 7).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x13, d11);
-            FloatVector x14 = FloatVector.fromArray(F, xp, xb + 192);
-            e01 = ((FloatVector) p1.lanewise(VectorOperators.LSHL, 3).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x14, e01);
-            e11 = ((FloatVector) r1.lanewise(VectorOperators.LSHL, 3).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x14, e11);
-            FloatVector x15 = FloatVector.fromArray(F, xp, xb + 208);
-            d01 = ((FloatVector) p1.lanewise(VectorOperators.LSHR, 1).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x15, d01);
-            d11 = ((FloatVector) r1.lanewise(VectorOperators.LSHR, 1).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x15, d11);
-            FloatVector x16 = FloatVector.fromArray(F, xp, xb + 224);
-            e01 = ((FloatVector) p1.lanewise(VectorOperators.LSHR, 5).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x16, e01);
-            e11 = ((FloatVector) r1.lanewise(VectorOperators.LSHR, 5).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x16, e11);
-            FloatVector x17 = FloatVector.fromArray(F, xp, xb + 240);
-            d01 = ((FloatVector) p1.lanewise(VectorOperators.LSHR, 9).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x17, d01);
-            d11 = ((FloatVector) r1.lanewise(VectorOperators.LSHR, 9).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x17, d11);
-            a0 = e01.fma(v0.rearrange(EVEN1), a0);
-            a0 = d01.fma(v0.rearrange(ODD1), a0);
-            a1 = e11.fma(v1.rearrange(EVEN1), a1);
-            a1 = d11.fma(v1.rearrange(ODD1), a1);
+            for (int c = 0; c < 2; c++) {
+                int xb = 256 * b + 128 * c;
+                IntVector p = IntVector.fromMemorySegment(I, s, o0 + 16 + 64 * c, LE), r = IntVector.fromMemorySegment(I, s, o1 + 16 + 64 * c, LE);
+                FloatVector x0 = FloatVector.fromArray(F, xp, xb + 0);
+                FloatVector e0 = ((FloatVector) p.lanewise(VectorOperators.LSHL, 19).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).mul(x0);
+                FloatVector e1 = ((FloatVector) r.lanewise(VectorOperators.LSHL, 19).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).mul(x0);
+                FloatVector x1 = FloatVector.fromArray(F, xp, xb + 16);
+                FloatVector d0 = ((FloatVector) p.lanewise(VectorOperators.LSHL, 15).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).mul(x1);
+                FloatVector d1 = ((FloatVector) r.lanewise(VectorOperators.LSHL, 15).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).mul(x1);
+                FloatVector x2 = FloatVector.fromArray(F, xp, xb + 32);
+                e0 = ((FloatVector) p.lanewise(VectorOperators.LSHL, 11).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x2, e0);
+                e1 = ((FloatVector) r.lanewise(VectorOperators.LSHL, 11).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x2, e1);
+                FloatVector x3 = FloatVector.fromArray(F, xp, xb + 48);
+                d0 = ((FloatVector) p.lanewise(VectorOperators.LSHL, 7).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x3, d0);
+                d1 = ((FloatVector) r.lanewise(VectorOperators.LSHL, 7).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x3, d1);
+                FloatVector x4 = FloatVector.fromArray(F, xp, xb + 64);
+                e0 = ((FloatVector) p.lanewise(VectorOperators.LSHL, 3).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x4, e0);
+                e1 = ((FloatVector) r.lanewise(VectorOperators.LSHL, 3).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x4, e1);
+                FloatVector x5 = FloatVector.fromArray(F, xp, xb + 80);
+                d0 = ((FloatVector) p.lanewise(VectorOperators.LSHR, 1).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x5, d0);
+                d1 = ((FloatVector) r.lanewise(VectorOperators.LSHR, 1).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x5, d1);
+                FloatVector x6 = FloatVector.fromArray(F, xp, xb + 96);
+                e0 = ((FloatVector) p.lanewise(VectorOperators.LSHR, 5).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x6, e0);
+                e1 = ((FloatVector) r.lanewise(VectorOperators.LSHR, 5).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x6, e1);
+                FloatVector x7 = FloatVector.fromArray(F, xp, xb + 112);
+                d0 = ((FloatVector) p.lanewise(VectorOperators.LSHR, 9).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x7, d0);
+                d1 = ((FloatVector) r.lanewise(VectorOperators.LSHR, 9).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(x7, d1);
+                VectorShuffle<Float> even = c == 0 ? EVEN0 : EVEN1, odd = c == 0 ? ODD0 : ODD1;
+                a0 = e0.fma(v0.rearrange(even), a0);
+                a0 = d0.fma(v0.rearrange(odd), a0);
+                a1 = e1.fma(v1.rearrange(even), a1);
+                a1 = d1.fma(v1.rearrange(odd), a1);
+            }
         }
         out[0] = a0.sub(mins0).reduceLanes(VectorOperators.ADD);
         out[1] = a1.sub(mins1).reduceLanes(VectorOperators.ADD);
@@ -400,29 +375,20 @@ final class QuantDots {
             long o = base + 144L * b;
             FloatVector v = scalesAndMins(s, o);
             mins = v.fma(FloatVector.fromArray(F, xsumTwice, 16 * b), mins);
-            int xb = 256 * b;
-            IntVector q0 = IntVector.fromMemorySegment(I, s, o + 16, LE);
-            FloatVector e0 = ((FloatVector) q0.lanewise(VectorOperators.LSHL, 19).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).mul(FloatVector.fromArray(F, xp, xb + 0));
-            FloatVector d0 = ((FloatVector) q0.lanewise(VectorOperators.LSHL, 15).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).mul(FloatVector.fromArray(F, xp, xb + 16));
-            e0 = ((FloatVector) q0.lanewise(VectorOperators.LSHL, 11).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(FloatVector.fromArray(F, xp, xb + 32), e0);
-            d0 = ((FloatVector) q0.lanewise(VectorOperators.LSHL, 7).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(FloatVector.fromArray(F, xp, xb + 48), d0);
-            e0 = ((FloatVector) q0.lanewise(VectorOperators.LSHL, 3).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(FloatVector.fromArray(F, xp, xb + 64), e0);
-            d0 = ((FloatVector) q0.lanewise(VectorOperators.LSHR, 1).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(FloatVector.fromArray(F, xp, xb + 80), d0);
-            e0 = ((FloatVector) q0.lanewise(VectorOperators.LSHR, 5).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(FloatVector.fromArray(F, xp, xb + 96), e0);
-            d0 = ((FloatVector) q0.lanewise(VectorOperators.LSHR, 9).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(FloatVector.fromArray(F, xp, xb + 112), d0);
-            a = e0.fma(v.rearrange(EVEN0), a);
-            a = d0.fma(v.rearrange(ODD0), a);
-            IntVector q1 = IntVector.fromMemorySegment(I, s, o + 80, LE);
-            FloatVector e1 = ((FloatVector) q1.lanewise(VectorOperators.LSHL, 19).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).mul(FloatVector.fromArray(F, xp, xb + 128));
-            FloatVector d1 = ((FloatVector) q1.lanewise(VectorOperators.LSHL, 15).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).mul(FloatVector.fromArray(F, xp, xb + 144));
-            e1 = ((FloatVector) q1.lanewise(VectorOperators.LSHL, 11).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(FloatVector.fromArray(F, xp, xb + 160), e1);
-            d1 = ((FloatVector) q1.lanewise(VectorOperators.LSHL, 7).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(FloatVector.fromArray(F, xp, xb + 176), d1);
-            e1 = ((FloatVector) q1.lanewise(VectorOperators.LSHL, 3).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(FloatVector.fromArray(F, xp, xb + 192), e1);
-            d1 = ((FloatVector) q1.lanewise(VectorOperators.LSHR, 1).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(FloatVector.fromArray(F, xp, xb + 208), d1);
-            e1 = ((FloatVector) q1.lanewise(VectorOperators.LSHR, 5).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(FloatVector.fromArray(F, xp, xb + 224), e1);
-            d1 = ((FloatVector) q1.lanewise(VectorOperators.LSHR, 9).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(FloatVector.fromArray(F, xp, xb + 240), d1);
-            a = e1.fma(v.rearrange(EVEN1), a);
-            a = d1.fma(v.rearrange(ODD1), a);
+            for (int c = 0; c < 2; c++) {
+                int xb = 256 * b + 128 * c;
+                IntVector q = IntVector.fromMemorySegment(I, s, o + 16 + 64 * c, LE);
+                FloatVector e = ((FloatVector) q.lanewise(VectorOperators.LSHL, 19).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).mul(FloatVector.fromArray(F, xp, xb + 0));
+                FloatVector d = ((FloatVector) q.lanewise(VectorOperators.LSHL, 15).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).mul(FloatVector.fromArray(F, xp, xb + 16));
+                e = ((FloatVector) q.lanewise(VectorOperators.LSHL, 11).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(FloatVector.fromArray(F, xp, xb + 32), e);
+                d = ((FloatVector) q.lanewise(VectorOperators.LSHL, 7).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(FloatVector.fromArray(F, xp, xb + 48), d);
+                e = ((FloatVector) q.lanewise(VectorOperators.LSHL, 3).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(FloatVector.fromArray(F, xp, xb + 64), e);
+                d = ((FloatVector) q.lanewise(VectorOperators.LSHR, 1).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(FloatVector.fromArray(F, xp, xb + 80), d);
+                e = ((FloatVector) q.lanewise(VectorOperators.LSHR, 5).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(FloatVector.fromArray(F, xp, xb + 96), e);
+                d = ((FloatVector) q.lanewise(VectorOperators.LSHR, 9).lanewise(VectorOperators.BITWISE_BLEND, ONE_BITS, NOT_MANTISSA_TOP).reinterpretAsFloats()).fma(FloatVector.fromArray(F, xp, xb + 112), d);
+                a = e.fma(v.rearrange(c == 0 ? EVEN0 : EVEN1), a);
+                a = d.fma(v.rearrange(c == 0 ? ODD0 : ODD1), a);
+            }
         }
         return a.sub(mins).reduceLanes(VectorOperators.ADD);
     }
