@@ -67,7 +67,7 @@ public final class F16Weights extends AbstractWeights {
             a3 = Widen.f16(data, o + 6L * L).fma(FloatVector.fromArray(S, x, xOff + c + 3 * L), a3);
         }
         for (; c <= cols - L; c += L) a0 = Widen.f16(data, base + 2L * c).fma(FloatVector.fromArray(S, x, xOff + c), a0);
-        float sum = Simd.sum(a0.add(a1).add(a2.add(a3)));
+        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
         for (; c < cols; c++) {
             long o = base + 2L * c;
             sum += Float.float16ToFloat(data.get(Layouts.I16, o)) * x[xOff + c];
@@ -92,8 +92,8 @@ public final class F16Weights extends AbstractWeights {
             a2 = Widen.f16(data, b2 + o).fma(xv, a2);
             a3 = Widen.f16(data, b3 + o).fma(xv, a3);
         }
-        float s0 = Simd.sum(a0), s1 = Simd.sum(a1);
-        float s2 = Simd.sum(a2), s3 = Simd.sum(a3);
+        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
+        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
         for (; c < cols; c++) {
             long o = 2L * c;
             float xc = x[xOff + c];

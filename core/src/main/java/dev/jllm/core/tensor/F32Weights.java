@@ -91,7 +91,7 @@ public final class F32Weights extends AbstractWeights {
         for (; c <= cols - L; c += L) {
             a0 = FloatVector.fromMemorySegment(S, data, base + 4L * c, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(S, x, xOff + c), a0);
         }
-        float sum = Simd.sum(a0.add(a1).add(a2.add(a3)));
+        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
         for (; c < cols; c++) sum += data.get(Layouts.F32, base + 4L * c) * x[xOff + c];
         return sum;
     }
@@ -113,8 +113,8 @@ public final class F32Weights extends AbstractWeights {
             a2 = FloatVector.fromMemorySegment(S, data, b2 + o, ByteOrder.LITTLE_ENDIAN).fma(xv, a2);
             a3 = FloatVector.fromMemorySegment(S, data, b3 + o, ByteOrder.LITTLE_ENDIAN).fma(xv, a3);
         }
-        float s0 = Simd.sum(a0), s1 = Simd.sum(a1);
-        float s2 = Simd.sum(a2), s3 = Simd.sum(a3);
+        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
+        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
         for (; c < cols; c++) {
             long o = 4L * c;
             float xc = x[xOff + c];

@@ -1,10 +1,7 @@
 package dev.jllm.core.tensor;
 
 import dev.jllm.core.gguf.GgmlType;
-import dev.jllm.core.kernel.Simd;
 import dev.jllm.core.quant.Q4_K;
-
-import jdk.incubator.vector.FloatVector;
 
 import java.lang.foreign.MemorySegment;
 
@@ -65,12 +62,12 @@ public final class Q4_KWeights extends AbstractWeights {
         int blocks = cols / BLOCK;
         switch (prepared) {
             case NibbleActivations a -> {
-                float[] pair = new float[32];
+                float[] pair = new float[2];
                 int half = QuantDots.part(r0, r1, 2);
                 for (int r = r0; r < r0 + half; r++) {
                     QuantDots.q4_KPair(data, r * rowBytes, (r + half) * rowBytes, blocks, a.xp(), a.xsumTwice(), pair);
-                    y[yOff + r] = Simd.sum(FloatVector.fromArray(QuantDots.F, pair, 0));
-                    y[yOff + r + half] = Simd.sum(FloatVector.fromArray(QuantDots.F, pair, 16));
+                    y[yOff + r] = pair[0];
+                    y[yOff + r + half] = pair[1];
                 }
                 if (r0 + 2 * half < r1) {
                     y[yOff + r1 - 1] = QuantDots.q4_K(data, (r1 - 1) * rowBytes, blocks, a.xp(), a.xsumTwice());

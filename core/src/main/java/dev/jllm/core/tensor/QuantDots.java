@@ -56,7 +56,7 @@ final class QuantDots {
             FloatVector acc = FloatVector.zero(F);
             int base = xOff + g * group;
             for (int j = 0; j < group; j += 16) acc = acc.add(FloatVector.fromArray(F, x, base + j));
-            s[g] = Simd.sum(acc);
+            s[g] = acc.reduceLanes(VectorOperators.ADD);
         }
         return s;
     }
@@ -100,7 +100,7 @@ final class QuantDots {
             t0 = ((FloatVector) ByteVector.fromMemorySegment(B, s, o + 18, LE).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xo + 16), t0);
             acc0 = t0.fma(FloatVector.broadcast(F, f16(s, o)), acc0);
         }
-        return Simd.sum(acc0.add(acc1));
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
     }
 
     /**
@@ -123,10 +123,10 @@ final class QuantDots {
             a2 = q8Block(s, o2 + ob, x0, x1, a2);
             a3 = q8Block(s, o3 + ob, x0, x1, a3);
         }
-        y[yOff] = Simd.sum(a0);
-        y[yOff + yStride] = Simd.sum(a1);
-        y[yOff + 2 * yStride] = Simd.sum(a2);
-        y[yOff + 3 * yStride] = Simd.sum(a3);
+        y[yOff] = a0.reduceLanes(VectorOperators.ADD);
+        y[yOff + yStride] = a1.reduceLanes(VectorOperators.ADD);
+        y[yOff + 2 * yStride] = a2.reduceLanes(VectorOperators.ADD);
+        y[yOff + 3 * yStride] = a3.reduceLanes(VectorOperators.ADD);
     }
 
     /** acc + d · Σ_j q_j x_j for the Q8_0 block at {@code o} (x0, x1: its 32 activations). */
@@ -165,7 +165,7 @@ final class QuantDots {
             acc0 = t.fma(FloatVector.broadcast(F, d), acc0);
             offset += d * xsum[b];
         }
-        return Simd.sum(acc0.add(acc1)) - 8 * offset;
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) - 8 * offset;
     }
 
     /** Four Q4_0 rows (as {@link #q8_0Rows4}): Σ_b d_b · (Σ_j q_bj x_bj − 8·Σ_j x_bj) each. */
@@ -189,10 +189,10 @@ final class QuantDots {
             m2 += d2 * xs;
             m3 += d3 * xs;
         }
-        y[yOff] = Simd.sum(a0) - 8 * m0;
-        y[yOff + yStride] = Simd.sum(a1) - 8 * m1;
-        y[yOff + 2 * yStride] = Simd.sum(a2) - 8 * m2;
-        y[yOff + 3 * yStride] = Simd.sum(a3) - 8 * m3;
+        y[yOff] = a0.reduceLanes(VectorOperators.ADD) - 8 * m0;
+        y[yOff + yStride] = a1.reduceLanes(VectorOperators.ADD) - 8 * m1;
+        y[yOff + 2 * yStride] = a2.reduceLanes(VectorOperators.ADD) - 8 * m2;
+        y[yOff + 3 * yStride] = a3.reduceLanes(VectorOperators.ADD) - 8 * m3;
     }
 
     /** Four Q4_1 rows (as {@link #q8_0Rows4}): Σ_b d_b · Σ_j q_bj x_bj + m_b · Σ_j x_bj each. */
@@ -215,10 +215,10 @@ final class QuantDots {
             m2 += f16(s, o2 + ob + 2) * xs;
             m3 += f16(s, o3 + ob + 2) * xs;
         }
-        y[yOff] = Simd.sum(a0) + m0;
-        y[yOff + yStride] = Simd.sum(a1) + m1;
-        y[yOff + 2 * yStride] = Simd.sum(a2) + m2;
-        y[yOff + 3 * yStride] = Simd.sum(a3) + m3;
+        y[yOff] = a0.reduceLanes(VectorOperators.ADD) + m0;
+        y[yOff + yStride] = a1.reduceLanes(VectorOperators.ADD) + m1;
+        y[yOff + 2 * yStride] = a2.reduceLanes(VectorOperators.ADD) + m2;
+        y[yOff + 3 * yStride] = a3.reduceLanes(VectorOperators.ADD) + m3;
     }
 
     /** acc + d · (Σ lo_j x0_j + Σ hi_j x1_j) for the 16 nibble-pair bytes at {@code q} (GGML's Q4_0/Q4_1 layout). */
@@ -257,7 +257,7 @@ final class QuantDots {
             acc0 = t.fma(FloatVector.broadcast(F, f16(s, o)), acc0);
             offset += f16(s, o + 2) * xsum[b];
         }
-        return Simd.sum(acc0.add(acc1)) + offset;
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) + offset;
     }
 
     /**
@@ -309,7 +309,7 @@ final class QuantDots {
 
     /**
      * Two Q4_K rows ({@code base0}, {@code base1}: callers pass rows half their range apart, see {@link #part})
-     * against x in {@link #nibbleOrder}; writes the two dots as 16-lane partial sums to out[0..16) and out[16..32). The 128 code bytes of a block are
+     * against x in {@link #nibbleOrder}; writes their dots to out[0] and out[1]. The 128 code bytes of a block are
      * read as two 64-byte int vectors, and each of the eight nibble positions of an int is one vector of 16 weights
      * (see the comment above). Even positions belong to the low sub-block of each 32-byte group and odd ones to the
      * high, so each half keeps two sums that take their sub-block scales per lane at the end. The scale, min and "1"
@@ -364,10 +364,8 @@ final class QuantDots {
                 a1 = d1.fma(v1.rearrange(odd), a1);
             }
         }
-        // the horizontal sums are left to the caller: this method is at C2's inlining node budget, and a call
-        // from here that is not inlined boxes its vector argument (measured 35% slower)
-        a0.sub(mins0).intoArray(out, 0);
-        a1.sub(mins1).intoArray(out, 16);
+        out[0] = a0.sub(mins0).reduceLanes(VectorOperators.ADD);
+        out[1] = a1.sub(mins1).reduceLanes(VectorOperators.ADD);
     }
 
     /** One Q4_K row as {@link #q4_KPair} does two (for the odd row out of a chunk). */
@@ -392,7 +390,7 @@ final class QuantDots {
                 a = d.fma(v.rearrange(c == 0 ? ODD0 : ODD1), a);
             }
         }
-        return Simd.sum(a.sub(mins));
+        return a.sub(mins).reduceLanes(VectorOperators.ADD);
     }
 
     // Byte-lane unpacking of the twelve scale bytes u of a Q4_K block into [sc_0..sc_7, m_0..m_7]:
@@ -448,7 +446,7 @@ final class QuantDots {
                 q5Sub(s, q, o + 16, true, 2 * p + 1, x, xb + 32, d * (int) ((sc >>> (16 * p + 8)) & 0xFF), acc, 16);
             }
         }
-        return Simd.sum(FloatVector.fromArray(F, acc, 0).add(FloatVector.fromArray(F, acc, 16))) - mins;
+        return FloatVector.fromArray(F, acc, 0).add(FloatVector.fromArray(F, acc, 16)).reduceLanes(VectorOperators.ADD) - mins;
     }
 
     /**
@@ -494,7 +492,7 @@ final class QuantDots {
                 }
             }
         }
-        return Simd.sum(FloatVector.fromArray(F, acc, 0).add(FloatVector.fromArray(F, acc, 16)));
+        return FloatVector.fromArray(F, acc, 0).add(FloatVector.fromArray(F, acc, 16)).reduceLanes(VectorOperators.ADD);
     }
 
     private static void q6Chunk(MemorySegment s, long ql, long qh, float[] x, int xo, float d1, float d2, float d3,

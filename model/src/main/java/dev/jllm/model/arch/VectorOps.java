@@ -23,7 +23,7 @@ public final class VectorOps {
             for (int bound = S.loopBound(n); i < bound; i += S.length()) {
                 acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc);
             }
-            sum = Simd.sum(acc);
+            sum = acc.reduceLanes(VectorOperators.ADD);
         }
         for (; i < n; i++) sum += a[aOff + i] * b[bOff + i];
         return sum;
@@ -66,7 +66,7 @@ public final class VectorOps {
                 e.intoArray(x, off + i);
                 acc = acc.add(e);
             }
-            sum = Simd.sum(acc);
+            sum = acc.reduceLanes(VectorOperators.ADD);
         }
         for (; i < n; i++) {
             float e = Exp.exp(x[off + i] - shift);
