@@ -37,6 +37,17 @@ class FrozenBasesTest {
 
     private static final RandomModel.Shape SHAPE = new RandomModel.Shape(96, 64, 96, 2, 4, 2, 64);
 
+    /** Attaches a rank-4 adapter to q/v/down and checks that five constant-lr steps lower the loss on {@code b}. */
+    private static void assertLoraLearns(CausalLm model, Batch b, String what) {
+        LoraAdapters.attachNew(model, new LoraConfig(4, 8, false, List.of("q_proj", "v_proj", "down_proj"), null), 1);
+        var engine = new StepEngine(model, new AdamW(ParamGroup.withDecay(model.trainableParameters(), 0)),
+                LrSchedule.of(LrSchedule.Type.CONSTANT, 1e-2, 0, 5), 1.0);
+        double first = engine.run(List.of(b)).loss();
+        double last = first;
+        for (int i = 0; i < 4; i++) last = engine.run(List.of(b)).loss();
+        assertTrue(last < first, what + " learns: " + first + " -> " + last);
+    }
+
     private static Batch batch(int vocab) {
         int rows = 2, t = 20;
         int[] ids = new int[rows * t];
@@ -99,13 +110,7 @@ class FrozenBasesTest {
         // the embedding lookup reads the bf16 table: the checkpoint's bf16 values exactly
         assertArrayEquals(f32.parameter("model.embed_tokens.weight").value(), bf16.parameter("model.embed_tokens.weight").value());
 
-        LoraAdapters.attachNew(bf16, new LoraConfig(4, 8, false, List.of("q_proj", "v_proj", "down_proj"), null), 1);
-        var engine = new StepEngine(bf16, new AdamW(ParamGroup.withDecay(bf16.trainableParameters(), 0)),
-                LrSchedule.of(LrSchedule.Type.CONSTANT, 1e-2, 0, 5), 1.0);
-        double first = engine.run(List.of(b)).loss();
-        double last = first;
-        for (int i = 0; i < 4; i++) last = engine.run(List.of(b)).loss();
-        assertTrue(last < first, "QLoRA with bf16 compute learns: " + first + " -> " + last);
+        assertLoraLearns(bf16, b, "QLoRA with bf16 compute");
         assertFalse(bf16.parameter("lm_head.weight").resident(), "training never widens the bf16 head");
     }
 
@@ -122,14 +127,8 @@ class FrozenBasesTest {
         assertTrue(worst < 1e-5, "bf16 panels vs dense float32 products: " + worst);
         for (var lin : bf16.linearsByName().values()) assertInstanceOf(HalfLinear.class, lin.frozen());
 
-        LoraAdapters.attachNew(bf16, new LoraConfig(4, 8, false, List.of("q_proj", "v_proj", "down_proj"), null), 1);
         bf16.setGradientCheckpointing(true);
-        var engine = new StepEngine(bf16, new AdamW(ParamGroup.withDecay(bf16.trainableParameters(), 0)),
-                LrSchedule.of(LrSchedule.Type.CONSTANT, 1e-2, 0, 5), 1.0);
-        double first = engine.run(List.of(b)).loss();
-        double last = first;
-        for (int i = 0; i < 4; i++) last = engine.run(List.of(b)).loss();
-        assertTrue(last < first, "LoRA on the bf16 base learns: " + first + " -> " + last);
+        assertLoraLearns(bf16, b, "LoRA on the bf16 base");
     }
 
     @Test
