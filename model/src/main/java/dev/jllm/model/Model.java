@@ -114,7 +114,7 @@ public final class Model implements AutoCloseable {
     /** A session that may grow to {@code maxTokens} tokens (like transformers, past max_position_embeddings too). */
     public Session newSession(int maxTokens) {
         int limit = Math.max(1, maxTokens);
-        return new Session(new KvCache(config.numLayers(), config.kvDim(), Math.min(limit, 256), limit));
+        return new Session(new KvCache(config.numLayers(), config.numKvHeads(), config.headDim(), Math.min(limit, 256), limit));
     }
 
     /** Logits {@code [ids.length][vocab]} of every position of one sequence, in one batched forward pass. */
@@ -124,7 +124,8 @@ public final class Model implements AutoCloseable {
 
     public float[][] logits(int[] ids, Transformer.Observer observer) {
         if (ids.length == 0) return new float[0][];
-        KvCache cache = new KvCache(config.numLayers(), config.kvDim(), ids.length, Math.max(ids.length, config.maxPositionEmbeddings()));
+        KvCache cache = new KvCache(config.numLayers(), config.numKvHeads(), config.headDim(), ids.length,
+                Math.max(ids.length, config.maxPositionEmbeddings()));
         int v = config.vocabSize();
         float[][] rows = new float[ids.length][];
         for (int from = 0; from < ids.length; from += PREFILL_CHUNK) {

@@ -28,11 +28,33 @@ public final class Attention {
     private Attention() {}
 
     /**
+     * Where keys and values sit in their arrays: element {@code d} of KV head {@code h} at position {@code p} is at
+     * {@code h * headStride + p * positionStride + d}.
+     */
+    public record Layout(int positionStride, int headStride) {
+        /** {@code [position][kvHeads*headDim]}: one row per position, as the k and v projections produce them. */
+        public static Layout rowMajor(int kvHeads, int headDim) {
+            return new Layout(Math.multiplyExact(kvHeads, headDim), headDim);
+        }
+
+        /** {@code [kvHead][capacity][headDim]}: each head's positions contiguous (the {@link KvCache} layout). */
+        public static Layout headMajor(int capacity, int headDim) {
+            return new Layout(headDim, Math.multiplyExact(capacity, headDim));
+        }
+    }
+
+    /**
      * @param q      queries, {@code [count][heads*headDim]}, for positions {@code start..start+count-1}
      * @param keys   {@code [position][kvHeads*headDim]}, holding at least positions {@code 0..start+count-1}
      * @param out    {@code [count][heads*headDim]}
      */
     public static void attend(float[] q, int count, int start, float[] keys, float[] values,
+                              int heads, int kvHeads, int headDim, int window, float[] out) {
+        attend(q, count, start, keys, values, Layout.rowMajor(kvHeads, headDim), heads, kvHeads, headDim, window, out);
+    }
+
+    /** {@link #attend(float[], int, int, float[], float[], int, int, int, int, float[])} with keys and values in {@code kv}. */
+    public static void attend(float[] q, int count, int start, float[] keys, float[] values, Layout kv,
                               int heads, int kvHeads, int headDim, int window, float[] out) {
         int group = heads / kvHeads;
         float scale = (float) (1.0 / Math.sqrt(headDim));
@@ -48,7 +70,7 @@ public final class Attention {
                 int kvh = task % kvHeads;
                 int t0 = block * QUERY_BLOCK;
                 int t1 = Math.min(count, t0 + QUERY_BLOCK);
-                attendBlock(q, t0, t1, start, keys, values, heads, kvHeads, headDim, window, scale, group, kvh, s, out);
+                attendBlock(q, t0, t1, start, keys, values, kv, heads, headDim, window, scale, group, kvh, s, out);
             }
         });
     }
@@ -68,11 +90,12 @@ public final class Attention {
         }
     }
 
-    private static void attendBlock(float[] q, int t0, int t1, int start, float[] keys, float[] values, int heads,
-                                    int kvHeads, int headDim, int window, float scale, int group, int kvh,
+    private static void attendBlock(float[] q, int t0, int t1, int start, float[] keys, float[] values, Layout kv,
+                                    int heads, int headDim, int window, float scale, int group, int kvh,
                                     Scratch s, float[] out) {
         int qDim = heads * headDim;
-        int kvDim = kvHeads * headDim;
+        int kvStride = kv.positionStride();
+        int kvOff = kvh * kv.headStride();
         int headOff = kvh * group * headDim;   // the group's query heads are contiguous in q and out
         for (int t = t0; t < t1; t++) Arrays.fill(out, t * qDim + headOff, t * qDim + headOff + group * headDim, 0f);
         Arrays.fill(s.max, Float.NEGATIVE_INFINITY);
@@ -82,7 +105,7 @@ public final class Attention {
         int keyLo = window > 0 ? Math.max(0, firstPos - window + 1) : 0;
         for (int tileStart = keyLo; tileStart <= lastPos; tileStart += TILE) {
             int n = Math.min(TILE, lastPos + 1 - tileStart);
-            transpose(keys, tileStart, n, kvDim, kvh * headDim, headDim, s.keysT);
+            transpose(keys, tileStart, n, kvStride, kvOff, headDim, s.keysT);
             for (int t = t0; t < t1; t++) {
                 int pos = start + t;
                 int jLo = Math.max(tileStart, window > 0 ? pos - window + 1 : 0) - tileStart;
@@ -104,7 +127,7 @@ public final class Attention {
                     s.denom[state] = s.denom[state] * correction + sum;
                     if (correction != 1f) VectorOps.scale(out, qOff, headDim, correction);
                     for (int j = jLo; j <= jHi; j++) {
-                        VectorOps.axpy(s.scores[j], values, (tileStart + j) * kvDim + kvh * headDim, out, qOff, headDim);
+                        VectorOps.axpy(s.scores[j], values, (tileStart + j) * kvStride + kvOff, out, qOff, headDim);
                     }
                 }
             }
@@ -116,8 +139,8 @@ public final class Attention {
         }
     }
 
-    /** {@code keysT[d][j] = keys[(tileStart + j) * kvDim + off + d]} for j < n; zero beyond n. */
-    private static void transpose(float[] keys, int tileStart, int n, int kvDim, int off, int headDim, float[] keysT) {
+    /** {@code keysT[d][j] = keys[(tileStart + j) * stride + off + d]} for j < n; zero beyond n. */
+    private static void transpose(float[] keys, int tileStart, int n, int stride, int off, int headDim, float[] keysT) {
         int j = 0;
         if (Simd.enabled() && Transpose.REGISTER_BLOCK && headDim % 16 == 0) {
             // 16x16 blocks in registers. In decode a tile serves only one query's group of heads, so the copy is a
@@ -125,12 +148,12 @@ public final class Attention {
             // 256 positions and 5.7 instead of 7.4 at 1024 (best of 200 timed loops over attend)
             for (; j + 16 <= n; j += 16) {
                 for (int d = 0; d < headDim; d += 16) {
-                    Transpose.block16(keys, (tileStart + j) * kvDim + off + d, kvDim, keysT, d * TILE + j, TILE);
+                    Transpose.block16(keys, (tileStart + j) * stride + off + d, stride, keysT, d * TILE + j, TILE);
                 }
             }
         }
         for (; j < n; j++) {
-            int src = (tileStart + j) * kvDim + off;
+            int src = (tileStart + j) * stride + off;
             for (int d = 0; d < headDim; d++) keysT[d * TILE + j] = keys[src + d];
         }
         if (n < TILE) for (int d = 0; d < headDim; d++) Arrays.fill(keysT, d * TILE + n, (d + 1) * TILE, 0f);

@@ -135,7 +135,8 @@ public final class Transformer {
         }
         cache.put(l, start, n, k, v);
         float[] attended = new float[n * heads * hd];
-        Attention.attend(q, n, start, cache.keys(l), cache.values(l), heads, kvHeads, hd, layer.slidingWindow(), attended);
+        Attention.attend(q, n, start, cache.keys(l), cache.values(l), cache.layout(), heads, kvHeads, hd, layer.slidingWindow(),
+                attended);
         float[] o = linear(layer.o(), attended, n, layer.oBias());
         VectorOps.add(residual, o, o.length);
     }

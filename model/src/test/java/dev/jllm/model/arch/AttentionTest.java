@@ -64,6 +64,47 @@ class AttentionTest {
         for (int i = 0; i < out.length; i++) {
             assertEquals(expected[i], out[i], 1e-5, "length " + length + " window " + window + " index " + i);
         }
+        // the same keys and values head-major, with room to spare after each head: the same sums in the same order,
+        // up to the last bit that reduceLanes may flip between a cold and a warm JIT tier
+        int capacity = length + 3;
+        float[] headKeys = headMajor(keys, length, capacity, kvHeads, hd);
+        float[] headValues = headMajor(values, length, capacity, kvHeads, hd);
+        float[] headOut = new float[out.length];
+        Attention.attend(q, queries, start, headKeys, headValues, Attention.Layout.headMajor(capacity, hd), heads, kvHeads, hd,
+                window, headOut);
+        assertArrayEquals(out, headOut, 1e-6f, "head-major layout, length " + length + " window " + window);
+    }
+
+    /** Row-major {@code [length][kvHeads*hd]} rearranged to {@code [kvHeads][capacity][hd]} (padding left as NaN). */
+    static float[] headMajor(float[] rows, int length, int capacity, int kvHeads, int hd) {
+        float[] out = new float[kvHeads * capacity * hd];
+        java.util.Arrays.fill(out, Float.NaN);
+        for (int p = 0; p < length; p++) {
+            for (int h = 0; h < kvHeads; h++) System.arraycopy(rows, (p * kvHeads + h) * hd, out, (h * capacity + p) * hd, hd);
+        }
+        return out;
+    }
+
+    @Test
+    void kvCacheKeepsEveryRowAcrossGrowth() {
+        // positions appended one to five at a time from a capacity of 1, so the cache regrows several times
+        int kvHeads = 2, hd = 16, heads = 4, length = 70;
+        SplittableRandom r = new SplittableRandom(5);
+        float[] keys = random(r, length * kvHeads * hd, 2.0);
+        float[] values = random(r, length * kvHeads * hd, 1.0);
+        KvCache cache = new KvCache(1, kvHeads, hd, 1, 1000);
+        for (int p = 0, n = 1; p < length; p += n, n = n % 5 + 1) {
+            int count = Math.min(n, length - p);
+            cache.ensure(p + count);
+            cache.put(0, p, count, java.util.Arrays.copyOfRange(keys, p * kvHeads * hd, (p + count) * kvHeads * hd),
+                    java.util.Arrays.copyOfRange(values, p * kvHeads * hd, (p + count) * kvHeads * hd));
+        }
+        float[] q = random(r, heads * hd, 2.0);
+        float[] expected = new float[heads * hd];
+        float[] out = new float[heads * hd];
+        Attention.attend(q, 1, length - 1, keys, values, heads, kvHeads, hd, 0, expected);
+        Attention.attend(q, 1, length - 1, cache.keys(0), cache.values(0), cache.layout(), heads, kvHeads, hd, 0, out);
+        assertArrayEquals(expected, out, 1e-6f);
     }
 
     @Test
