@@ -52,17 +52,13 @@ public final class BenchCommand implements Callable<Integer> {
     int bandwidthMib;
 
     @Mixin
-    ThreadsOption threads;
-
-    @Option(names = "--no-mmap", description = "Read the weights into 2 MiB huge-page memory instead of memory-mapping "
-            + "the file (fewer TLB misses per token; the roofline bandwidth is then measured on huge pages too).")
-    boolean noMmap;
+    RuntimeOptions runtime;
 
     @Override
     public Integer call() throws Exception {
         if ((model == null) == (random == null)) throw new JllmException("give exactly one of --model and --random");
         if (promptTokens < 1 || decodeTokens < 1) throw new JllmException("--prompt-tokens and --decode-tokens must be >= 1");
-        threads.apply();
+        runtime.apply();
         PrintWriter out = spec.commandLine().getOut();
         List<Path> models = new ArrayList<>();
         if (model != null) {
@@ -86,8 +82,7 @@ public final class BenchCommand implements Callable<Integer> {
                 models.add(file);
             }
         }
-        if (noMmap) ModelMemory.setMmap(false);
-        boolean huge = !ModelMemory.mmap();
+        boolean huge = !ModelMemory.mmap();  // --no-mmap: the roofline bandwidth is measured on huge pages too
         double bandwidth = ModelBenchmark.readBandwidth((long) bandwidthMib << 20, 5, huge);
         out.printf(Locale.ROOT, "threads %d, weights %s, read bandwidth %.1f GB/s (%s pages)%n", Parallel.threads(),
                 huge ? "read into memory" : "memory-mapped", bandwidth / 1e9, huge ? "2 MiB" : "4 KiB");

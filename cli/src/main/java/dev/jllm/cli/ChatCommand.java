@@ -38,14 +38,14 @@ public final class ChatCommand implements Callable<Integer> {
     String system;
 
     @Mixin
-    ThreadsOption threads;
+    RuntimeOptions runtime;
 
     @Mixin
     SamplingOptions sampling;
 
     @Override
     public Integer call() throws Exception {
-        threads.apply();
+        runtime.apply();
         PrintWriter out = spec.commandLine().getOut();
         try (AdapterMerge source = AdapterMerge.of(model, adapter);
              TextGenerationPipeline pipeline = TextGenerationPipeline.load(source.folder());

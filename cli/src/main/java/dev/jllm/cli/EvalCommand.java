@@ -91,7 +91,7 @@ public final class EvalCommand implements Callable<Integer> {
     boolean allowUnisolated;
 
     @Mixin
-    ThreadsOption threads;
+    RuntimeOptions runtime;
 
     @Option(names = "--output", paramLabel = "FILE", description = "Where to write this run's JSON (default eval-<task>.json).")
     Path output;
@@ -104,7 +104,7 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        threads.apply();
+        runtime.apply();
         List<EvalRun> runs = new ArrayList<>();
         for (Path p : compare) runs.add(EvalRun.read(p));
         Map<String, Object> printed = new LinkedHashMap<>();

@@ -48,7 +48,7 @@ public final class GenerateCommand implements Callable<Integer> {
     String system;
 
     @Mixin
-    ThreadsOption threads;
+    RuntimeOptions runtime;
 
     @Option(names = "--json", description = "Print one JSON object {ids, text, prefill_tokens_per_s, decode_tokens_per_s} instead of streaming.")
     boolean json;
@@ -56,7 +56,7 @@ public final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (system != null && !chat) throw new JllmException("--system needs --chat");
-        threads.apply();
+        runtime.apply();
         PrintWriter out = spec.commandLine().getOut();
         try (AdapterMerge source = AdapterMerge.of(model, adapter);
              TextGenerationPipeline pipeline = TextGenerationPipeline.load(source.folder())) {

@@ -75,13 +75,13 @@ public final class JudgeCommand implements Callable<Integer> {
     Path output;
 
     @Mixin
-    ThreadsOption threads;
+    RuntimeOptions runtime;
 
     record Item(String id, String question, String a, String b, String reference) {}
 
     @Override
     public Integer call() throws IOException {
-        threads.apply();
+        runtime.apply();
         List<Item> items = input != null ? readInput() : readRuns();
         if (limit > 0 && items.size() > limit) items = items.subList(0, limit);
         if (items.isEmpty()) throw new JllmException("nothing to judge");

@@ -30,11 +30,11 @@ public final class LogitsCommand implements Callable<Integer> {
     Path model;
 
     @Mixin
-    ThreadsOption threads;
+    RuntimeOptions runtime;
 
     @Override
     public Integer call() throws Exception {
-        threads.apply();
+        runtime.apply();
         ObjectMapper json = new ObjectMapper();
         PrintWriter out = spec.commandLine().getOut();
         try (Model m = Model.load(model);

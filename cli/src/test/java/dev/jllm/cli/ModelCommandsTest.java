@@ -30,13 +30,21 @@ class ModelCommandsTest {
             }
         }
         assertNotNull(greedy);
-        CliRun r = CliRun.run("generate", "--model", gguf().toString(), "--prompt", greedy.get("prompt").asText(),
-                "--max-new-tokens", "20", "--json", "--threads", "2");
-        assertEquals(0, r.code(), r.err());
-        JsonNode o = JSON.readTree(r.out());
-        for (int i = 0; i < 20; i++) assertEquals(greedy.get("generated_ids").get(i).asInt(), o.get("ids").get(i).asInt(), "id " + i);
-        assertTrue(o.get("text").asText().length() > 10);
-        assertTrue(o.has("prefill_tokens_per_s") && o.has("decode_tokens_per_s"));
+        for (boolean noMmap : new boolean[] {false, true}) {  // mapped, then read into huge-page memory
+            java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("generate", "--model", gguf().toString(),
+                    "--prompt", greedy.get("prompt").asText(), "--max-new-tokens", "20", "--json", "--threads", "2"));
+            if (noMmap) args.add("--no-mmap");
+            String memory = noMmap ? "--no-mmap" : "mapped";
+            CliRun r = CliRun.run(args.toArray(String[]::new));
+            assertEquals(0, r.code(), r.err());
+            JsonNode o = JSON.readTree(r.out());
+            for (int i = 0; i < 20; i++) assertEquals(greedy.get("generated_ids").get(i).asInt(), o.get("ids").get(i).asInt(), memory + " id " + i);
+            assertTrue(o.get("text").asText().length() > 10);
+            assertTrue(o.has("prefill_tokens_per_s") && o.has("decode_tokens_per_s"));
+        }
+        CliRun mapped = CliRun.run("generate", "--model", gguf().toString(), "--prompt", "x", "--max-new-tokens", "1");
+        assertEquals(0, mapped.code(), mapped.err());
+        assertTrue(dev.jllm.core.memory.ModelMemory.mmap(), "a command without --no-mmap maps again");
     }
 
     @Test

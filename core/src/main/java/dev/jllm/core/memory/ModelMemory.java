@@ -35,9 +35,14 @@ public final class ModelMemory {
     /** Reads are issued in chunks below FileChannel's 2 GiB ByteBuffer limit. */
     private static final int READ_CHUNK = 1 << 30;
 
-    private static volatile boolean mmap = !"false".equalsIgnoreCase(System.getProperty("jllm.mmap", "true").trim());
+    private static volatile boolean mmap = mmapByDefault();
 
     private ModelMemory() {}
+
+    /** The mode {@code -Djllm.mmap} asks for: mapped unless it is {@code false}. */
+    public static boolean mmapByDefault() {
+        return !"false".equalsIgnoreCase(System.getProperty("jllm.mmap", "true").trim());
+    }
 
     /** True: model files are memory-mapped; false: read into huge-page memory. */
     public static boolean mmap() {
