@@ -4,7 +4,6 @@ import dev.jllm.core.gguf.GgmlType;
 import dev.jllm.core.kernel.Gemm;
 import dev.jllm.core.kernel.Simd;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -91,7 +90,7 @@ public final class F32Weights extends AbstractWeights {
         for (; c <= cols - L; c += L) {
             a0 = FloatVector.fromMemorySegment(S, data, base + 4L * c, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(S, x, xOff + c), a0);
         }
-        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        float sum = Simd.sum(a0.add(a1).add(a2.add(a3)));  // one row: the odd rows out and dot(); see Simd.SWAP8
         for (; c < cols; c++) sum += data.get(Layouts.F32, base + 4L * c) * x[xOff + c];
         return sum;
     }
@@ -113,8 +112,13 @@ public final class F32Weights extends AbstractWeights {
             a2 = FloatVector.fromMemorySegment(S, data, b2 + o, ByteOrder.LITTLE_ENDIAN).fma(xv, a2);
             a3 = FloatVector.fromMemorySegment(S, data, b3 + o, ByteOrder.LITTLE_ENDIAN).fma(xv, a3);
         }
-        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        // fixed-order lane sums of the four rows (see Simd.PAIR_LO)
+        FloatVector b01 = a0.rearrange(Simd.PAIR_LO, a1).add(a0.rearrange(Simd.PAIR_HI, a1));
+        FloatVector b23 = a2.rearrange(Simd.PAIR_LO, a3).add(a2.rearrange(Simd.PAIR_HI, a3));
+        FloatVector q = b01.rearrange(Simd.QUAD_LO, b23).add(b01.rearrange(Simd.QUAD_HI, b23));
+        if (Simd.QUARTER > 2) q = q.add(q.rearrange(Simd.SWAP2));
+        if (Simd.QUARTER > 1) q = q.add(q.rearrange(Simd.SWAP1));
+        float s0 = q.lane(0), s1 = q.lane(Simd.QUARTER), s2 = q.lane(2 * Simd.QUARTER), s3 = q.lane(3 * Simd.QUARTER);
         for (; c < cols; c++) {
             long o = 4L * c;
             float xc = x[xOff + c];

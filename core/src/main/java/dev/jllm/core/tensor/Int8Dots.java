@@ -1,5 +1,6 @@
 package dev.jllm.core.tensor;
 
+import dev.jllm.core.kernel.Simd;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -89,6 +90,6 @@ final class Int8Dots {
             }
             acc = ((FloatVector) isum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD) - mins;
+        return Simd.sum(acc) - mins;  // fixed order: see Simd.SWAP8
     }
 }

@@ -56,7 +56,7 @@ final class QuantDots {
             FloatVector acc = FloatVector.zero(F);
             int base = xOff + g * group;
             for (int j = 0; j < group; j += 16) acc = acc.add(FloatVector.fromArray(F, x, base + j));
-            s[g] = acc.reduceLanes(VectorOperators.ADD);
+            s[g] = Simd.sum(acc);
         }
         return s;
     }
@@ -100,7 +100,11 @@ final class QuantDots {
             t0 = ((FloatVector) ByteVector.fromMemorySegment(B, s, o + 18, LE).convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xo + 16), t0);
             acc0 = t0.fma(FloatVector.broadcast(F, f16(s, o)), acc0);
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        FloatVector v = acc0.add(acc1);
+        v = v.add(v.rearrange(Simd.SWAP8));
+        v = v.add(v.rearrange(Simd.SWAP4));
+        v = v.add(v.rearrange(Simd.SWAP2));
+        return v.add(v.rearrange(Simd.SWAP1)).lane(0);  // fixed-order lane sum: see Simd.SWAP8
     }
 
     /**
@@ -123,10 +127,16 @@ final class QuantDots {
             a2 = q8Block(s, o2 + ob, x0, x1, a2);
             a3 = q8Block(s, o3 + ob, x0, x1, a3);
         }
-        y[yOff] = a0.reduceLanes(VectorOperators.ADD);
-        y[yOff + yStride] = a1.reduceLanes(VectorOperators.ADD);
-        y[yOff + 2 * yStride] = a2.reduceLanes(VectorOperators.ADD);
-        y[yOff + 3 * yStride] = a3.reduceLanes(VectorOperators.ADD);
+        // fixed-order lane sums of the four rows (see Simd.PAIR_LO)
+        FloatVector b01 = a0.rearrange(Simd.PAIR_LO, a1).add(a0.rearrange(Simd.PAIR_HI, a1));
+        FloatVector b23 = a2.rearrange(Simd.PAIR_LO, a3).add(a2.rearrange(Simd.PAIR_HI, a3));
+        FloatVector c = b01.rearrange(Simd.QUAD_LO, b23).add(b01.rearrange(Simd.QUAD_HI, b23));
+        c = c.add(c.rearrange(Simd.SWAP2));
+        c = c.add(c.rearrange(Simd.SWAP1));
+        y[yOff] = c.lane(0);
+        y[yOff + yStride] = c.lane(4);
+        y[yOff + 2 * yStride] = c.lane(8);
+        y[yOff + 3 * yStride] = c.lane(12);
     }
 
     /** acc + d · Σ_j q_j x_j for the Q8_0 block at {@code o} (x0, x1: its 32 activations). */
@@ -165,7 +175,11 @@ final class QuantDots {
             acc0 = t.fma(FloatVector.broadcast(F, d), acc0);
             offset += d * xsum[b];
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) - 8 * offset;
+        FloatVector v = acc0.add(acc1);
+        v = v.add(v.rearrange(Simd.SWAP8));
+        v = v.add(v.rearrange(Simd.SWAP4));
+        v = v.add(v.rearrange(Simd.SWAP2));
+        return v.add(v.rearrange(Simd.SWAP1)).lane(0) - 8 * offset;  // fixed-order lane sum: see Simd.SWAP8
     }
 
     /** Four Q4_0 rows (as {@link #q8_0Rows4}): Σ_b d_b · (Σ_j q_bj x_bj − 8·Σ_j x_bj) each. */
@@ -189,10 +203,16 @@ final class QuantDots {
             m2 += d2 * xs;
             m3 += d3 * xs;
         }
-        y[yOff] = a0.reduceLanes(VectorOperators.ADD) - 8 * m0;
-        y[yOff + yStride] = a1.reduceLanes(VectorOperators.ADD) - 8 * m1;
-        y[yOff + 2 * yStride] = a2.reduceLanes(VectorOperators.ADD) - 8 * m2;
-        y[yOff + 3 * yStride] = a3.reduceLanes(VectorOperators.ADD) - 8 * m3;
+        // fixed-order lane sums of the four rows (see Simd.PAIR_LO)
+        FloatVector b01 = a0.rearrange(Simd.PAIR_LO, a1).add(a0.rearrange(Simd.PAIR_HI, a1));
+        FloatVector b23 = a2.rearrange(Simd.PAIR_LO, a3).add(a2.rearrange(Simd.PAIR_HI, a3));
+        FloatVector c = b01.rearrange(Simd.QUAD_LO, b23).add(b01.rearrange(Simd.QUAD_HI, b23));
+        c = c.add(c.rearrange(Simd.SWAP2));
+        c = c.add(c.rearrange(Simd.SWAP1));
+        y[yOff] = c.lane(0) - 8 * m0;
+        y[yOff + yStride] = c.lane(4) - 8 * m1;
+        y[yOff + 2 * yStride] = c.lane(8) - 8 * m2;
+        y[yOff + 3 * yStride] = c.lane(12) - 8 * m3;
     }
 
     /** Four Q4_1 rows (as {@link #q8_0Rows4}): Σ_b d_b · Σ_j q_bj x_bj + m_b · Σ_j x_bj each. */
@@ -215,10 +235,16 @@ final class QuantDots {
             m2 += f16(s, o2 + ob + 2) * xs;
             m3 += f16(s, o3 + ob + 2) * xs;
         }
-        y[yOff] = a0.reduceLanes(VectorOperators.ADD) + m0;
-        y[yOff + yStride] = a1.reduceLanes(VectorOperators.ADD) + m1;
-        y[yOff + 2 * yStride] = a2.reduceLanes(VectorOperators.ADD) + m2;
-        y[yOff + 3 * yStride] = a3.reduceLanes(VectorOperators.ADD) + m3;
+        // fixed-order lane sums of the four rows (see Simd.PAIR_LO)
+        FloatVector b01 = a0.rearrange(Simd.PAIR_LO, a1).add(a0.rearrange(Simd.PAIR_HI, a1));
+        FloatVector b23 = a2.rearrange(Simd.PAIR_LO, a3).add(a2.rearrange(Simd.PAIR_HI, a3));
+        FloatVector c = b01.rearrange(Simd.QUAD_LO, b23).add(b01.rearrange(Simd.QUAD_HI, b23));
+        c = c.add(c.rearrange(Simd.SWAP2));
+        c = c.add(c.rearrange(Simd.SWAP1));
+        y[yOff] = c.lane(0) + m0;
+        y[yOff + yStride] = c.lane(4) + m1;
+        y[yOff + 2 * yStride] = c.lane(8) + m2;
+        y[yOff + 3 * yStride] = c.lane(12) + m3;
     }
 
     /** acc + d · (Σ lo_j x0_j + Σ hi_j x1_j) for the 16 nibble-pair bytes at {@code q} (GGML's Q4_0/Q4_1 layout). */
@@ -257,7 +283,11 @@ final class QuantDots {
             acc0 = t.fma(FloatVector.broadcast(F, f16(s, o)), acc0);
             offset += f16(s, o + 2) * xsum[b];
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD) + offset;
+        FloatVector v = acc0.add(acc1);
+        v = v.add(v.rearrange(Simd.SWAP8));
+        v = v.add(v.rearrange(Simd.SWAP4));
+        v = v.add(v.rearrange(Simd.SWAP2));
+        return v.add(v.rearrange(Simd.SWAP1)).lane(0) + offset;  // fixed-order lane sum: see Simd.SWAP8
     }
 
     /**
@@ -364,8 +394,14 @@ final class QuantDots {
                 a1 = d1.fma(v1.rearrange(odd), a1);
             }
         }
-        out[0] = a0.sub(mins0).reduceLanes(VectorOperators.ADD);
-        out[1] = a1.sub(mins1).reduceLanes(VectorOperators.ADD);
+        // fixed-order lane sums of both rows (see Simd.PAIR_LO): row 0 in the low half, row 1 in the high half
+        FloatVector r0 = a0.sub(mins0), r1 = a1.sub(mins1);
+        FloatVector b = r0.rearrange(Simd.PAIR_LO, r1).add(r0.rearrange(Simd.PAIR_HI, r1));
+        b = b.add(b.rearrange(Simd.SWAP4));
+        b = b.add(b.rearrange(Simd.SWAP2));
+        b = b.add(b.rearrange(Simd.SWAP1));
+        out[0] = b.lane(0);
+        out[1] = b.lane(8);
     }
 
     /** One Q4_K row as {@link #q4_KPair} does two (for the odd row out of a chunk). */
@@ -390,7 +426,11 @@ final class QuantDots {
                 a = d.fma(v.rearrange(c == 0 ? ODD0 : ODD1), a);
             }
         }
-        return a.sub(mins).reduceLanes(VectorOperators.ADD);
+        FloatVector v = a.sub(mins);
+        v = v.add(v.rearrange(Simd.SWAP8));
+        v = v.add(v.rearrange(Simd.SWAP4));
+        v = v.add(v.rearrange(Simd.SWAP2));
+        return v.add(v.rearrange(Simd.SWAP1)).lane(0);  // fixed-order lane sum: see Simd.SWAP8
     }
 
     // Byte-lane unpacking of the twelve scale bytes u of a Q4_K block into [sc_0..sc_7, m_0..m_7]:
@@ -446,7 +486,11 @@ final class QuantDots {
                 q5Sub(s, q, o + 16, true, 2 * p + 1, x, xb + 32, d * (int) ((sc >>> (16 * p + 8)) & 0xFF), acc, 16);
             }
         }
-        return FloatVector.fromArray(F, acc, 0).add(FloatVector.fromArray(F, acc, 16)).reduceLanes(VectorOperators.ADD) - mins;
+        FloatVector v = FloatVector.fromArray(F, acc, 0).add(FloatVector.fromArray(F, acc, 16));
+        v = v.add(v.rearrange(Simd.SWAP8));
+        v = v.add(v.rearrange(Simd.SWAP4));
+        v = v.add(v.rearrange(Simd.SWAP2));
+        return v.add(v.rearrange(Simd.SWAP1)).lane(0) - mins;  // fixed-order lane sum: see Simd.SWAP8
     }
 
     /**
@@ -492,7 +536,11 @@ final class QuantDots {
                 }
             }
         }
-        return FloatVector.fromArray(F, acc, 0).add(FloatVector.fromArray(F, acc, 16)).reduceLanes(VectorOperators.ADD);
+        FloatVector v = FloatVector.fromArray(F, acc, 0).add(FloatVector.fromArray(F, acc, 16));
+        v = v.add(v.rearrange(Simd.SWAP8));
+        v = v.add(v.rearrange(Simd.SWAP4));
+        v = v.add(v.rearrange(Simd.SWAP2));
+        return v.add(v.rearrange(Simd.SWAP1)).lane(0);  // fixed-order lane sum: see Simd.SWAP8
     }
 
     private static void q6Chunk(MemorySegment s, long ql, long qh, float[] x, int xo, float d1, float d2, float d3,

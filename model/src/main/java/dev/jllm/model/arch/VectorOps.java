@@ -3,7 +3,6 @@ package dev.jllm.model.arch;
 import dev.jllm.core.kernel.Exp;
 import dev.jllm.core.kernel.Simd;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -23,7 +22,7 @@ public final class VectorOps {
             for (int bound = S.loopBound(n); i < bound; i += S.length()) {
                 acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc);
             }
-            sum = acc.reduceLanes(VectorOperators.ADD);
+            sum = Simd.sum(acc);  // fixed order: see Simd.SWAP8
         }
         for (; i < n; i++) sum += a[aOff + i] * b[bOff + i];
         return sum;
@@ -66,7 +65,7 @@ public final class VectorOps {
                 e.intoArray(x, off + i);
                 acc = acc.add(e);
             }
-            sum = acc.reduceLanes(VectorOperators.ADD);
+            sum = Simd.sum(acc);  // fixed order: see Simd.SWAP8
         }
         for (; i < n; i++) {
             float e = Exp.exp(x[off + i] - shift);
