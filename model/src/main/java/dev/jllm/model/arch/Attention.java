@@ -78,13 +78,13 @@ public final class Attention {
     /** Per-thread buffers. */
     private static final class Scratch {
         final float[] keysT;   // [headDim][TILE]
-        final float[] scores;  // [TILE]
+        final float[] scores;  // [group][TILE]
         final float[] max;     // [QUERY_BLOCK * group]
         final float[] denom;
 
         Scratch(int headDim, int group) {
             keysT = new float[headDim * TILE];
-            scores = new float[TILE];
+            scores = new float[group * TILE];
             max = new float[QUERY_BLOCK * group];
             denom = new float[QUERY_BLOCK * group];
         }
@@ -113,9 +113,10 @@ public final class Attention {
                 if (jLo > jHi) continue;
                 for (int g = 0; g < group; g++) {
                     int qOff = t * qDim + headOff + g * headDim;
-                    scores(q, qOff, s.keysT, headDim, jHi + 1, s.scores);
+                    int sc = g * TILE;
+                    scores(q, qOff, s.keysT, headDim, jHi + 1, s.scores, sc);
                     float tileMax = Float.NEGATIVE_INFINITY;
-                    for (int j = jLo; j <= jHi; j++) {
+                    for (int j = sc + jLo; j <= sc + jHi; j++) {
                         s.scores[j] *= scale;
                         if (s.scores[j] > tileMax) tileMax = s.scores[j];
                     }
@@ -123,13 +124,12 @@ public final class Attention {
                     float newMax = Math.max(s.max[state], tileMax);
                     float correction = (float) Math.exp(s.max[state] - newMax);  // 0 on the first tile: exp(-inf)
                     s.max[state] = newMax;
-                    float sum = VectorOps.expShiftedInPlace(s.scores, jLo, jHi - jLo + 1, newMax);
+                    float sum = VectorOps.expShiftedInPlace(s.scores, sc + jLo, jHi - jLo + 1, newMax);
                     s.denom[state] = s.denom[state] * correction + sum;
                     if (correction != 1f) VectorOps.scale(out, qOff, headDim, correction);
-                    for (int j = jLo; j <= jHi; j++) {
-                        VectorOps.axpy(s.scores[j], values, (tileStart + j) * kvStride + kvOff, out, qOff, headDim);
-                    }
                 }
+                accumulateValues(values, tileStart * kvStride + kvOff, kvStride, jLo, jHi, s.scores, group, out,
+                        t * qDim + headOff, headDim);
             }
         }
         for (int t = t0; t < t1; t++) {
@@ -159,13 +159,68 @@ public final class Attention {
         if (n < TILE) for (int d = 0; d < headDim; d++) Arrays.fill(keysT, d * TILE + n, (d + 1) * TILE, 0f);
     }
 
-    /** {@code scores[j] = q[qOff..] . keysT[..][j]} for j < limit, vectorized over keys. */
-    private static void scores(float[] q, int qOff, float[] keysT, int headDim, int limit, float[] scores) {
+    /**
+     * {@code out[g] += Σ_j scores[g·TILE + j] · v_j} for each head g of the group, j in {@code [jLo, jHi]}, v_j the
+     * {@code headDim} values at {@code base + j·stride}. Four heads at a time share each value load and keep their
+     * sums in registers across the keys; a head at a time (an axpy per key), the sums went through memory on every
+     * key and each head read the values again. Each out element still takes its terms in increasing j, each with one
+     * rounding (a fused multiply-add), as the axpy did.
+     */
+    private static void accumulateValues(float[] values, int base, int stride, int jLo, int jHi, float[] scores,
+                                         int group, float[] out, int outOff, int headDim) {
+        int lanes = S.length();
+        int vecDim = Simd.enabled() ? headDim - headDim % lanes : 0;
+        int g = 0;
+        for (; g + 4 <= group; g += 4) {
+            int o0 = outOff + g * headDim, o1 = o0 + headDim, o2 = o1 + headDim, o3 = o2 + headDim;
+            int s0 = g * TILE, s1 = s0 + TILE, s2 = s1 + TILE, s3 = s2 + TILE;
+            for (int d = 0; d < vecDim; d += lanes) {
+                FloatVector a0 = FloatVector.fromArray(S, out, o0 + d), a1 = FloatVector.fromArray(S, out, o1 + d);
+                FloatVector a2 = FloatVector.fromArray(S, out, o2 + d), a3 = FloatVector.fromArray(S, out, o3 + d);
+                for (int j = jLo; j <= jHi; j++) {
+                    FloatVector v = FloatVector.fromArray(S, values, base + j * stride + d);
+                    a0 = v.fma(FloatVector.broadcast(S, scores[s0 + j]), a0);
+                    a1 = v.fma(FloatVector.broadcast(S, scores[s1 + j]), a1);
+                    a2 = v.fma(FloatVector.broadcast(S, scores[s2 + j]), a2);
+                    a3 = v.fma(FloatVector.broadcast(S, scores[s3 + j]), a3);
+                }
+                a0.intoArray(out, o0 + d);
+                a1.intoArray(out, o1 + d);
+                a2.intoArray(out, o2 + d);
+                a3.intoArray(out, o3 + d);
+            }
+            for (int k = 0; k < 4; k++) valuesTail(values, base, stride, jLo, jHi, scores, s0 + k * TILE, out, o0 + k * headDim, vecDim, headDim);
+        }
+        for (; g < group; g++) {
+            int o = outOff + g * headDim, sc = g * TILE;
+            for (int d = 0; d < vecDim; d += lanes) {
+                FloatVector a = FloatVector.fromArray(S, out, o + d);
+                for (int j = jLo; j <= jHi; j++) {
+                    a = FloatVector.fromArray(S, values, base + j * stride + d).fma(FloatVector.broadcast(S, scores[sc + j]), a);
+                }
+                a.intoArray(out, o + d);
+            }
+            valuesTail(values, base, stride, jLo, jHi, scores, sc, out, o, vecDim, headDim);
+        }
+    }
+
+    /** The elements {@code [from, headDim)} of one head's {@link #accumulateValues}, in scalar code. */
+    private static void valuesTail(float[] values, int base, int stride, int jLo, int jHi, float[] scores, int sc,
+                                   float[] out, int o, int from, int headDim) {
+        for (int d = from; d < headDim; d++) {
+            float acc = out[o + d];
+            for (int j = jLo; j <= jHi; j++) acc = Math.fma(scores[sc + j], values[base + j * stride + d], acc);
+            out[o + d] = acc;
+        }
+    }
+
+    /** {@code scores[sOff + j] = q[qOff..] . keysT[..][j]} for j < limit, vectorized over keys. */
+    private static void scores(float[] q, int qOff, float[] keysT, int headDim, int limit, float[] scores, int sOff) {
         if (!Simd.enabled()) {
             for (int k = 0; k < limit; k++) {
                 float acc = 0;
                 for (int d = 0; d < headDim; d++) acc += q[qOff + d] * keysT[d * TILE + k];
-                scores[k] = acc;
+                scores[sOff + k] = acc;
             }
             return;
         }
@@ -179,8 +234,8 @@ public final class Attention {
                 a0 = FloatVector.fromArray(S, keysT, d * TILE + j).fma(qd, a0);
                 a1 = FloatVector.fromArray(S, keysT, d * TILE + j + lanes).fma(qd, a1);
             }
-            a0.intoArray(scores, j);
-            a1.intoArray(scores, j + lanes);
+            a0.intoArray(scores, sOff + j);
+            a1.intoArray(scores, sOff + j + lanes);
         }
         for (; j < limit; j += lanes) {
             if (j + lanes <= TILE) {
@@ -188,12 +243,12 @@ public final class Attention {
                 for (int d = 0; d < headDim; d++) {
                     a = FloatVector.fromArray(S, keysT, d * TILE + j).fma(FloatVector.broadcast(S, q[qOff + d]), a);
                 }
-                a.intoArray(scores, j);
+                a.intoArray(scores, sOff + j);
             } else {
                 for (int k = j; k < limit; k++) {
                     float acc = 0;
                     for (int d = 0; d < headDim; d++) acc += q[qOff + d] * keysT[d * TILE + k];
-                    scores[k] = acc;
+                    scores[sOff + k] = acc;
                 }
             }
         }
