@@ -5,6 +5,7 @@ import dev.jllm.core.kernel.Gemm;
 import dev.jllm.core.kernel.Parallel;
 import dev.jllm.core.tensor.Q4_KWeights;
 import dev.jllm.core.tensor.WeightMatrix;
+import dev.jllm.model.arch.Attention;
 import dev.jllm.model.bench.ModelBenchmark;
 
 import java.lang.foreign.Arena;
@@ -21,14 +22,14 @@ import java.util.Random;
  *
  * <pre>
  * java --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp bench/target/jllm-bench.jar \
- *      dev.jllm.bench.KernelReport [sgemm] [decode] [kernels] [rounds=N] [mib=N] [m=512] [threads=1,2] [sizes=576,1536,2048,4096] [pages=4k|2m] [clock=wall|cpu]
+ *      dev.jllm.bench.KernelReport [sgemm] [decode] [kernels] [attention] [rounds=N] [mib=N] [m=512] [threads=1,2] [sizes=576,1536,2048,4096] [pages=4k|2m] [clock=wall|cpu]
  * </pre>
  */
 public final class KernelReport {
     private static final int[] SIZES = {576, 1536, 2048, 4096};
 
     public static void main(String[] args) {
-        boolean sgemm = args.length == 0, decode = args.length == 0, kernels = false, hugePages = false, cpuClock = false;
+        boolean sgemm = args.length == 0, decode = args.length == 0, kernels = false, attention = false, hugePages = false, cpuClock = false;
         int rounds = 5;
         int mib = 1024;
         int m = 512;
@@ -38,6 +39,7 @@ public final class KernelReport {
             if (a.equals("sgemm")) sgemm = true;
             else if (a.equals("decode")) decode = true;
             else if (a.equals("kernels")) kernels = true;
+            else if (a.equals("attention")) attention = true;
             else if (a.startsWith("rounds=")) rounds = Integer.parseInt(a.substring(7));
             else if (a.startsWith("mib=")) mib = Integer.parseInt(a.substring(4));
             else if (a.startsWith("m=")) m = Integer.parseInt(a.substring(2));
@@ -48,14 +50,15 @@ public final class KernelReport {
             else if (a.equals("clock=cpu")) cpuClock = true;
             else if (a.equals("clock=wall")) cpuClock = false;
             else throw new IllegalArgumentException("unknown argument " + a
-                        + " (sgemm, decode, kernels, rounds=N, mib=N, m=N, threads=1,2, sizes=576,1536,..., pages=4k|2m, clock=wall|cpu)");
+                        + " (sgemm, decode, kernels, attention, rounds=N, mib=N, m=N, threads=1,2, sizes=576,1536,..., pages=4k|2m, clock=wall|cpu)");
         }
-        if (!sgemm && !decode && !kernels) sgemm = decode = true;
+        if (!sgemm && !decode && !kernels && !attention) sgemm = decode = true;
         System.out.println("jllm kernel report: " + Runtime.getRuntime().availableProcessors() + " CPUs, vector species "
                 + jdk.incubator.vector.FloatVector.SPECIES_PREFERRED + ", best of " + rounds + " alternating rounds");
         if (sgemm) sgemmReport(rounds, threadCounts, sizes, m);
         if (decode) decodeReport(rounds, mib, hugePages, cpuClock);
         if (kernels) kernelReport(rounds);
+        if (attention) attentionReport(rounds);
         System.exit(0);
     }
 
@@ -213,6 +216,60 @@ public final class KernelReport {
                 System.out.printf("%-12s %10.2f Mrows/s %8.2fx Q8_0%n", e.getKey(), rows * reps / e.getValue() / 1e6, base / e.getValue());
             }
         }
+    }
+
+    /**
+     * One-token (decode) attention of a 1B Llama (16 layers, 32 query heads, 8 KV heads of 64) over its KV cache at
+     * 320 and 1024 positions, on the kernel threads, with the cache coming from memory (a 64 MiB buffer is read
+     * between timings): the {@code KvCache} layout (head-major) next to the row-major one, in alternation.
+     */
+    static void attentionReport(int rounds) {
+        int layers = 16, heads = 32, kvHeads = 8, hd = 64;
+        Random rnd = new Random(3);
+        float[] q = new float[heads * hd], out = new float[heads * hd];
+        for (int i = 0; i < q.length; i++) q[i] = (float) rnd.nextGaussian();
+        byte[] evict = new byte[64 << 20];
+        System.out.printf("%nOne-token attention, %d layers, %d heads / %d KV heads of %d, cache from memory, %d threads, best (median) of %d rounds%n",
+                layers, heads, kvHeads, hd, Parallel.threads(), Math.max(rounds, 20));
+        for (int positions : new int[] {320, 1024}) {
+            float[][] rowKeys = new float[layers][], rowValues = new float[layers][], headKeys = new float[layers][], headValues = new float[layers][];
+            for (int l = 0; l < layers; l++) {
+                rowKeys[l] = new float[positions * kvHeads * hd];
+                rowValues[l] = new float[positions * kvHeads * hd];
+                for (int i = 0; i < rowKeys[l].length; i++) {
+                    rowKeys[l][i] = (float) rnd.nextGaussian();
+                    rowValues[l][i] = (float) rnd.nextGaussian();
+                }
+                headKeys[l] = headMajor(rowKeys[l], positions, kvHeads, hd);
+                headValues[l] = headMajor(rowValues[l], positions, kvHeads, hd);
+            }
+            Attention.Layout rowMajor = Attention.Layout.rowMajor(kvHeads, hd), headMajor = Attention.Layout.headMajor(positions, hd);
+            double[][] times = new double[2][Math.max(rounds, 20)];
+            for (int r = -5; r < times[0].length; r++) {  // five warm-up rounds
+                for (int layout = 0; layout < 2; layout++) {
+                    for (int i = 0; i < evict.length; i += 64) evict[i]++;
+                    boolean head = layout == 1;
+                    double t = time(() -> {
+                        for (int l = 0; l < layers; l++) {
+                            Attention.attend(q, 1, positions - 1, head ? headKeys[l] : rowKeys[l], head ? headValues[l] : rowValues[l],
+                                    head ? headMajor : rowMajor, heads, kvHeads, hd, 0, out);
+                        }
+                    });
+                    if (r >= 0) times[layout][r] = t;
+                }
+            }
+            for (double[] t : times) Arrays.sort(t);
+            System.out.printf("%5d positions: head-major (KvCache) %6.2f ms (%6.2f), row-major %6.2f ms (%6.2f)%n", positions,
+                    times[1][0] * 1e3, times[1][times[1].length / 2] * 1e3, times[0][0] * 1e3, times[0][times[0].length / 2] * 1e3);
+        }
+    }
+
+    private static float[] headMajor(float[] rows, int positions, int kvHeads, int hd) {
+        float[] out = new float[rows.length];
+        for (int p = 0; p < positions; p++) {
+            for (int h = 0; h < kvHeads; h++) System.arraycopy(rows, (p * kvHeads + h) * hd, out, (h * positions + p) * hd, hd);
+        }
+        return out;
     }
 
     /**
