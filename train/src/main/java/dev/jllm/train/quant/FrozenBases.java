@@ -1,7 +1,6 @@
 package dev.jllm.train.quant;
 
 import dev.jllm.core.JllmException;
-import dev.jllm.core.safetensors.Checkpoint;
 import dev.jllm.core.quant.bnb.ComputeDtype;
 import dev.jllm.core.safetensors.SafeTensor;
 import dev.jllm.core.tensor.DType;
@@ -11,9 +10,6 @@ import dev.jllm.train.nn.FrozenWeight;
 import dev.jllm.train.nn.Parameter;
 
 import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
-import java.util.function.Supplier;
 import java.util.function.BiFunction;
 
 /**
@@ -69,41 +65,12 @@ public final class FrozenBases {
 
     /** @param frozen the frozen form of a projection (module name, tensor), or null to keep it float32 */
     private static CausalLm load(Path folder, BiFunction<String, SafeTensor, FrozenWeight> frozen, DType half) {
-        ModelConfig config = ModelConfig.fromJson(folder);
-        var weights = new LinkedHashMap<String, float[]>();
-        var frozenLinears = new LinkedHashMap<String, FrozenWeight>();
-        DiskEmbedding onDisk = null;
-        try (Checkpoint ckpt = Checkpoint.open(folder)) {
-            for (var e : CausalLm.expectedShapes(config).entrySet()) {
-                String name = e.getKey();
-                SafeTensor t = QuantizedModels.checkedTensor(ckpt, folder, name, e.getValue());
-                String module = name.substring(0, name.length() - ".weight".length());
-                if (half != null && name.equals("model.embed_tokens.weight") && !config.tieWordEmbeddings()) {
-                    onDisk = DiskEmbedding.of(ckpt, name, half);
-                    continue;
-                }
-                FrozenWeight f = name.endsWith("_proj.weight") ? frozen.apply(module, t)
-                        : half != null && (name.equals("model.embed_tokens.weight") || name.equals("lm_head.weight")) ? HalfLinear.of(t, half) : null;
-                if (f != null) frozenLinears.put(name, f);
-                else weights.put(name, t.toFloatArray());
-                // a mapped tensor's pages would otherwise stay in this process's resident set until the file closes
-                if (t.data().isMapped()) t.data().unload();
-            }
-        }
-        // the frozen tensors hold no float32 values: their parameters compute them only if asked (a dense save)
-        var deferred = new HashMap<String, Supplier<float[]>>();
-        frozenLinears.forEach((name, f) -> deferred.put(name, f::dequantized));
-        if (onDisk != null) deferred.put("model.embed_tokens.weight", onDisk::dequantized);
-        CausalLm model = CausalLm.of(config, weights, deferred);
-        for (var e : model.linearsByName().entrySet()) {
-            FrozenWeight f = frozenLinears.get(e.getKey() + ".weight");
-            if (f != null) e.getValue().freezeAs(f);
-        }
+        CausalLm model = QuantizedModels.build(folder, ModelConfig.fromJson(folder), half, (ckpt, name, shape) -> null,
+                (module, t) -> {
+                    FrozenWeight f = frozen.apply(module, t);
+                    return f == null ? null : new QuantizedModels.Frozen(f, f::dequantized);
+                });
         for (Parameter p : model.parameters()) p.setTrainable(false);
-        if (half != null) {
-            QuantizedModels.freezeSixteenBitRest(model, onDisk, (HalfLinear) frozenLinears.get("model.embed_tokens.weight"),
-                    frozenLinears.get("lm_head.weight"), half);
-        }
         return model;
     }
 }

@@ -29,6 +29,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * 4-bit (QLoRA) and 8-bit (LLM.int8) models: quantizing a loaded model at load time as transformers + bitsandbytes
@@ -82,81 +83,122 @@ public final class QuantizedModels {
         BitsAndBytesConfig stored = BitsAndBytesConfig.fromModelConfig(configFile.toString(), root);
         if (stored == null && quantizeIfDense == null) return new Loaded(CausalLm.load(folder), null, 0);
         BitsAndBytesConfig bnb = stored != null ? stored : quantizeIfDense;
-        ModelConfig config = ModelConfig.fromJson(folder);
+        int[] counts = new int[2];  // tensors found quantized in the file, projections quantized while loading
+        StoredForm storedForm = stored == null ? (ckpt, name, shape) -> null : (ckpt, name, shape) -> {
+            Frozen f = readStored(folder, bnb, ckpt, name, shape);
+            if (f != null) counts[0]++;
+            return f;
+        };
+        ProjectionForm projection = stored != null ? (module, t) -> null : (module, t) -> {
+            if (!bnb.quantizes(module)) return null;
+            counts[1]++;
+            if (bnb.loadIn8bit()) {
+                Bnb8bitWeight w = Bnb8bitWeight.quantize(t.toFloatArray(), (int) t.shape()[0], (int) t.shape()[1]);
+                return new Frozen(new Int8Linear(w, bnb.llmInt8Threshold()), w::dequantize);
+            }
+            // block by block straight from the mapped tensor: not even one dense float copy of it
+            Bnb4bitWeight w = Bnb4bitQuantizer.quantize(t, bnb.quantType(), bnb.useDoubleQuant());
+            return new Frozen(new QuantizedLinear(w, bnb.computeDtype()), w::dequantize);
+        };
+        CausalLm model = build(folder, ModelConfig.fromJson(folder), half, storedForm, projection);
+        if (stored != null && counts[0] == 0) {
+            throw new JllmException(folder + ": config.json declares " + (bnb.loadIn8bit() ? "8" : "4") + "-bit quantization but no tensor is stored in bitsandbytes' "
+                    + (bnb.loadIn8bit() ? "8" : "4") + "-bit layout");
+        }
+        return new Loaded(model, bnb, counts[1]);
+    }
+
+    /** Tensor {@code name} as the file stores it in a bitsandbytes layout, checked against config.json; null when it is dense. */
+    private static Frozen readStored(Path folder, BitsAndBytesConfig bnb, Checkpoint ckpt, String name, long[] shape) {
+        if (Bnb8bitLayout.isQuantized(ckpt, name)) {
+            if (!bnb.loadIn8bit()) throw new JllmException(folder + ": tensor '" + name + "' is stored in 8 bits but quantization_config says load_in_4bit");
+            Bnb8bitWeight w = Bnb8bitLayout.read(ckpt, name);
+            if (!Arrays.equals(w.shape(), shape)) {
+                throw new JllmException(folder + ": 8-bit tensor '" + name + "' has shape " + Arrays.toString(w.shape())
+                        + ", expected " + Arrays.toString(shape) + " from config.json");
+            }
+            return new Frozen(new Int8Linear(w, bnb.llmInt8Threshold()), w::dequantize);
+        }
+        if (BnbLayout.isQuantized(ckpt, name)) {
+            if (bnb.loadIn8bit()) throw new JllmException(folder + ": tensor '" + name + "' is stored in 4 bits but quantization_config says load_in_8bit");
+            Bnb4bitWeight w = BnbLayout.read(ckpt, name);
+            if (!Arrays.equals(w.shape(), shape)) {
+                throw new JllmException(folder + ": 4-bit tensor '" + name + "' has shape " + Arrays.toString(w.shape())
+                        + ", expected " + Arrays.toString(shape) + " from config.json");
+            }
+            if (w.type() != bnb.quantType()) {
+                throw new JllmException(folder + ": tensor '" + name + "' is " + w.type().bnbName() + " but quantization_config says " + bnb.quantType().bnbName());
+            }
+            return new Frozen(new QuantizedLinear(w, bnb.computeDtype()), w::dequantize);
+        }
+        return null;
+    }
+
+    /** A tensor's frozen form, and the float32 values a dense save or a merge takes from it. */
+    record Frozen(FrozenWeight weight, Supplier<float[]> values) {}
+
+    /** A tensor the file may hold pre-quantized: its frozen form, or null when the file holds it dense. */
+    @FunctionalInterface
+    interface StoredForm {
+        Frozen read(Checkpoint ckpt, String name, long[] shape);
+    }
+
+    /** A dense projection's frozen form (module name, tensor), or null to keep it a float32 parameter. */
+    @FunctionalInterface
+    interface ProjectionForm {
+        Frozen freeze(String module, SafeTensor tensor);
+    }
+
+    /**
+     * The walk over a checkpoint that the frozen-base loaders share (QLoRA's here, the bf16 LoRA base's in
+     * {@link FrozenBases}): tensor by tensor from the mapped file, each one's pages given back once it is read.
+     * A tensor {@code stored} recognizes keeps its stored form; a projection {@code projection} freezes goes straight
+     * into that form; with {@code half} the embedding and head are frozen 16-bit (an untied embedding stays in the
+     * file: {@link DiskEmbedding}) and so are the hidden states; everything else is a float32 parameter. The frozen
+     * tensors hold no float32 values: their parameters compute them only if asked.
+     */
+    static CausalLm build(Path folder, ModelConfig config, DType half, StoredForm stored, ProjectionForm projection) {
         var weights = new LinkedHashMap<String, float[]>();
-        var packed = new HashMap<String, Bnb4bitWeight>();
-        var int8 = new HashMap<String, Bnb8bitWeight>();
-        var deferred = new HashMap<String, java.util.function.Supplier<float[]>>();
-        var halves = new HashMap<String, HalfLinear>();
+        var frozen = new LinkedHashMap<String, Frozen>();
         DiskEmbedding onDisk = null;
         try (Checkpoint ckpt = Checkpoint.open(folder)) {
             for (var e : CausalLm.expectedShapes(config).entrySet()) {
                 String name = e.getKey();
-                if (stored != null && Bnb8bitLayout.isQuantized(ckpt, name)) {
-                    if (!bnb.loadIn8bit()) throw new JllmException(folder + ": tensor '" + name + "' is stored in 8 bits but quantization_config says load_in_4bit");
-                    Bnb8bitWeight w = Bnb8bitLayout.read(ckpt, name);
-                    if (!Arrays.equals(w.shape(), e.getValue())) {
-                        throw new JllmException(folder + ": 8-bit tensor '" + name + "' has shape " + Arrays.toString(w.shape())
-                                + ", expected " + Arrays.toString(e.getValue()) + " from config.json");
-                    }
-                    int8.put(name, w);
-                    deferred.put(name, w::dequantize);
-                } else if (stored != null && BnbLayout.isQuantized(ckpt, name)) {
-                    if (bnb.loadIn8bit()) throw new JllmException(folder + ": tensor '" + name + "' is stored in 4 bits but quantization_config says load_in_8bit");
-                    Bnb4bitWeight w = BnbLayout.read(ckpt, name);
-                    if (!Arrays.equals(w.shape(), e.getValue())) {
-                        throw new JllmException(folder + ": 4-bit tensor '" + name + "' has shape " + Arrays.toString(w.shape())
-                                + ", expected " + Arrays.toString(e.getValue()) + " from config.json");
-                    }
-                    if (w.type() != bnb.quantType()) {
-                        throw new JllmException(folder + ": tensor '" + name + "' is " + w.type().bnbName() + " but quantization_config says " + bnb.quantType().bnbName());
-                    }
-                    packed.put(name, w);
-                    deferred.put(name, w::dequantize);
-                } else {
-                    SafeTensor t = checkedTensor(ckpt, folder, name, e.getValue());
-                    String module = name.substring(0, name.length() - ".weight".length());
-                    if (half != null && name.equals(EMBEDDING) && !config.tieWordEmbeddings()) {
-                        // only the looked-up rows are ever needed: read them from the file, hold none
-                        onDisk = DiskEmbedding.of(ckpt, name, half);
-                        deferred.put(name, onDisk::dequantized);
-                    } else if (half != null && (name.equals(EMBEDDING) || name.equals(HEAD))) {
-                        HalfLinear h = HalfLinear.of(t, half);
-                        halves.put(name, h);
-                        deferred.put(name, h::dequantized);
-                    } else if (stored == null && name.endsWith("_proj.weight") && bnb.quantizes(module)) {
-                        long[] shape = e.getValue();
-                        if (bnb.loadIn8bit()) {
-                            Bnb8bitWeight w = Bnb8bitWeight.quantize(t.toFloatArray(), (int) shape[0], (int) shape[1]);
-                            int8.put(name, w);
-                            deferred.put(name, w::dequantize);
-                        } else {
-                            // block by block straight from the mapped tensor: not even one dense float copy of it
-                            Bnb4bitWeight w = Bnb4bitQuantizer.quantize(t, bnb.quantType(), bnb.useDoubleQuant());
-                            packed.put(name, w);
-                            deferred.put(name, w::dequantize);
-                        }
-                    } else {
-                        weights.put(name, t.toFloatArray());
-                    }
-                    // a mapped tensor's pages would otherwise stay in this process's resident set until the file closes
-                    if (t.data().isMapped()) t.data().unload();
+                Frozen f = stored.read(ckpt, name, e.getValue());
+                if (f != null) {
+                    frozen.put(name, f);
+                    continue;
                 }
+                SafeTensor t = checkedTensor(ckpt, folder, name, e.getValue());
+                if (half != null && name.equals(EMBEDDING) && !config.tieWordEmbeddings()) {
+                    onDisk = DiskEmbedding.of(ckpt, name, half);  // only the looked-up rows are ever needed
+                } else if (half != null && (name.equals(EMBEDDING) || name.equals(HEAD))) {
+                    HalfLinear h = HalfLinear.of(t, half);
+                    frozen.put(name, new Frozen(h, h::dequantized));
+                } else if (name.endsWith("_proj.weight")
+                        && (f = projection.freeze(name.substring(0, name.length() - ".weight".length()), t)) != null) {
+                    frozen.put(name, f);
+                } else {
+                    weights.put(name, t.toFloatArray());
+                }
+                // a mapped tensor's pages would otherwise stay in this process's resident set until the file closes
+                if (t.data().isMapped()) t.data().unload();
             }
         }
+        var deferred = new HashMap<String, Supplier<float[]>>();
+        frozen.forEach((name, f) -> deferred.put(name, f.values()));
+        if (onDisk != null) deferred.put(EMBEDDING, onDisk::dequantized);
         CausalLm model = CausalLm.of(config, weights, deferred);
-        if (half != null) freezeSixteenBitRest(model, onDisk, halves.get(EMBEDDING), halves.get(HEAD), half);
         for (var e : model.linearsByName().entrySet()) {
-            Bnb4bitWeight w = packed.get(e.getKey() + ".weight");
-            if (w != null) e.getValue().freezeAs(new QuantizedLinear(w, bnb.computeDtype()));
-            Bnb8bitWeight w8 = int8.get(e.getKey() + ".weight");
-            if (w8 != null) e.getValue().freezeAs(new Int8Linear(w8, bnb.llmInt8Threshold()));
+            Frozen f = frozen.get(e.getKey() + ".weight");
+            if (f != null) e.getValue().freezeAs(f.weight());
         }
-        if (stored != null && packed.isEmpty() && int8.isEmpty()) {
-            throw new JllmException(folder + ": config.json declares " + (bnb.loadIn8bit() ? "8" : "4") + "-bit quantization but no tensor is stored in bitsandbytes' "
-                    + (bnb.loadIn8bit() ? "8" : "4") + "-bit layout");
+        if (half != null) {
+            Frozen embedding = frozen.get(EMBEDDING), head = frozen.get(HEAD);
+            freezeSixteenBitRest(model, onDisk, embedding == null ? null : (HalfLinear) embedding.weight(),
+                    head == null ? null : head.weight(), half);
         }
-        return new Loaded(model, bnb, stored == null ? packed.size() + int8.size() : 0);
+        return model;
     }
 
     /** The checkpoint's dense tensor {@code name}, refused with the folder and the expected shape when missing or shaped otherwise. */
