@@ -1,7 +1,6 @@
 package dev.jllm.train.nn;
 
 import dev.jllm.model.config.ModelConfig;
-import dev.jllm.model.config.RopeScaling;
 import jdk.incubator.vector.FloatVector;
 
 /**
@@ -37,40 +36,16 @@ public final class Rope {
 
     /**
      * The rotary frequencies transformers' {@code modeling_rope_utils} derives for this config, for sequences of
-     * {@code seqLen} positions (dynamic NTK scaling only changes them past {@code max_position_embeddings}).
+     * {@code seqLen} positions (dynamic NTK scaling only changes them past {@code max_position_embeddings}): the
+     * inference runtime's ({@link dev.jllm.model.arch.Rope#inverseFrequencies}), float32 as transformers keeps its
+     * {@code inv_freq} buffer, so training and inference rotate by the same angles.
      */
     public static double[] inverseFrequencies(ModelConfig config, int seqLen) {
-        int dim = config.headDim();
-        int half = dim / 2;
-        double theta = config.ropeTheta();
-        if (config.ropeScaling() instanceof RopeScaling.Dynamic(double factor) && seqLen > config.maxPositionEmbeddings()) {
-            theta = theta * Math.pow(factor * seqLen / config.maxPositionEmbeddings() - (factor - 1), dim / (dim - 2.0));
-        }
-        double[] inv = new double[half];
-        for (int i = 0; i < half; i++) inv[i] = 1.0 / Math.pow(theta, (2.0 * i) / dim);
-        switch (config.ropeScaling()) {
-            case RopeScaling.Linear(double factor) -> {
-                for (int i = 0; i < half; i++) inv[i] /= factor;
-            }
-            case RopeScaling.Divisors(float[] divisors) -> {
-                for (int i = 0; i < half; i++) inv[i] /= divisors[i];
-            }
-            case RopeScaling.Llama3(double factor, double lowFreqFactor, double highFreqFactor, int originalMax) -> {
-                double lowFreqWavelen = originalMax / lowFreqFactor;
-                double highFreqWavelen = originalMax / highFreqFactor;
-                for (int i = 0; i < half; i++) {
-                    double wavelen = 2 * Math.PI / inv[i];
-                    if (wavelen > lowFreqWavelen) {
-                        inv[i] = inv[i] / factor;
-                    } else if (wavelen >= highFreqWavelen) {
-                        double smooth = (originalMax / wavelen - lowFreqFactor) / (highFreqFactor - lowFreqFactor);
-                        inv[i] = (1 - smooth) * inv[i] / factor + smooth * inv[i];
-                    }
-                }
-            }
-            case null, default -> { }
-        }
-        return inv;
+        float[] inv = new dev.jllm.model.arch.Rope(config.headDim(), config.ropeTheta(), config.ropeScaling(),
+                config.maxPositionEmbeddings()).inverseFrequencies(seqLen);
+        double[] out = new double[inv.length];
+        for (int i = 0; i < inv.length; i++) out[i] = inv[i];
+        return out;
     }
 
     /**
