@@ -1,6 +1,7 @@
 package dev.jllm.model.arch;
 
 import dev.jllm.core.kernel.Exp;
+import dev.jllm.core.kernel.Norms;
 import dev.jllm.core.kernel.Simd;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -90,17 +91,8 @@ public final class VectorOps {
         }
     }
 
-    /**
-     * RMSNorm as transformers computes it: {@code w * (x / sqrt(mean(x^2) + eps))}; the sum of squares is
-     * accumulated in double so long rows do not lose precision.
-     */
+    /** RMSNorm of one row as transformers computes it: {@link Norms#rmsNormRow}, shared with training. */
     public static void rmsNorm(float[] x, int xOff, float[] weight, float eps, float[] out, int outOff, int n) {
-        double ss = 0;
-        for (int i = 0; i < n; i++) {
-            double v = x[xOff + i];
-            ss += v * v;
-        }
-        float inv = (float) (1.0 / Math.sqrt(ss / n + eps));
-        for (int i = 0; i < n; i++) out[outOff + i] = weight[i] * (x[xOff + i] * inv);
+        Norms.rmsNormRow(x, xOff, weight, eps, out, outOff, n);
     }
 }

@@ -1,5 +1,6 @@
 package dev.jllm.train.nn;
 
+import dev.jllm.core.kernel.Norms;
 import dev.jllm.core.kernel.Parallel;
 import dev.jllm.core.kernel.Simd;
 import jdk.incubator.vector.DoubleVector;
@@ -29,21 +30,10 @@ public final class RmsNorm {
     }
 
     public static void forward(float[] y, float[] rstd, float[] x, float[] w, int rows, int dim, double eps) {
-        boolean vector = Simd.enabled();
         Parallel.forRange(rows, GRAIN, (worker, r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 int o = r * dim;
-                double ss = VectorMath.sumOfSquares(x, o, o + dim);
-                float s = (float) (1.0 / Math.sqrt(ss / dim + eps));
-                rstd[r] = s;
-                int i = 0;
-                if (vector) {
-                    FloatVector sv = FloatVector.broadcast(F, s);
-                    for (; i + F.length() <= dim; i += F.length()) {
-                        FloatVector.fromArray(F, w, i).mul(FloatVector.fromArray(F, x, o + i).mul(sv)).intoArray(y, o + i);
-                    }
-                }
-                for (; i < dim; i++) y[o + i] = w[i] * (x[o + i] * s);
+                rstd[r] = Norms.rmsNormRow(x, o, w, eps, y, o, dim);  // the inference runtime's row, s kept
             }
         });
     }

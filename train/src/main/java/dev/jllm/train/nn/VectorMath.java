@@ -76,25 +76,6 @@ public final class VectorMath {
         return sum;
     }
 
-    /** {@code Σ x[j]²} over {@code [from, to)} in double, with per-lane partial sums added in a fixed order. */
-    public static double sumOfSquares(float[] x, int from, int to) {
-        int i = from;
-        double sum = 0;
-        if (WIDEN && Simd.enabled()) {
-            DoubleVector a0 = DoubleVector.zero(D), a1 = DoubleVector.zero(D);
-            for (; i + L <= to; i += L) {
-                FloatVector v = FloatVector.fromArray(F, x, i);
-                DoubleVector lo = (DoubleVector) v.convertShape(VectorOperators.F2D, D, 0);
-                DoubleVector hi = (DoubleVector) v.convertShape(VectorOperators.F2D, D, 1);
-                a0 = a0.add(lo.mul(lo));
-                a1 = a1.add(hi.mul(hi));
-            }
-            sum = Simd.sumInLaneOrder(a0.add(a1));
-        }
-        for (; i < to; i++) sum += (double) x[i] * x[i];
-        return sum;
-    }
-
     /** {@code x[j] = exp(x[j] − shift)} over {@code [from, to)}. */
     public static void expInPlace(float[] x, int from, int to, float shift) {
         int i = from;

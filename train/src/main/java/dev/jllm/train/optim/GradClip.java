@@ -1,5 +1,6 @@
 package dev.jllm.train.optim;
 
+import dev.jllm.core.kernel.Norms;
 import dev.jllm.core.kernel.Parallel;
 import dev.jllm.core.kernel.Simd;
 import jdk.incubator.vector.DoubleVector;
@@ -33,29 +34,9 @@ public final class GradClip {
         return Math.sqrt(sum);
     }
 
-    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Float> F = VectorSpecies.of(float.class, VectorShape.forBitSize(D.vectorBitSize() / 2));
-
-    /**
-     * {@code Σ g²} in double. The vector form keeps one partial sum per lane (added together at the end) instead of
-     * one chain of dependent additions; the order is fixed, so the result still does not vary between runs.
-     */
+    /** {@code Σ g²} in double, in {@link Norms#sumOfSquares}' fixed order (the result does not vary between runs). */
     static double sumOfSquares(float[] g) {
-        int i = 0;
-        double s = 0;
-        if (Simd.enabled() && g.length >= 2 * F.length()) {
-            int lanes = F.length();
-            DoubleVector a0 = DoubleVector.zero(D), a1 = DoubleVector.zero(D);
-            for (; i + 2 * lanes <= g.length; i += 2 * lanes) {
-                DoubleVector x0 = (DoubleVector) FloatVector.fromArray(F, g, i).convertShape(VectorOperators.F2D, D, 0);
-                DoubleVector x1 = (DoubleVector) FloatVector.fromArray(F, g, i + lanes).convertShape(VectorOperators.F2D, D, 0);
-                a0 = a0.add(x0.mul(x0));
-                a1 = a1.add(x1.mul(x1));
-            }
-            s = Simd.sumInLaneOrder(a0.add(a1));
-        }
-        for (; i < g.length; i++) s += (double) g[i] * g[i];
-        return s;
+        return Norms.sumOfSquares(g, 0, g.length);
     }
 
     /** PyTorch's factor {@code min(1, maxNorm / (norm + 1e-6))}. */
@@ -70,6 +51,9 @@ public final class GradClip {
         if (coef < 1.0) scale(parameters, coef);
         return norm;
     }
+
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> F = VectorSpecies.of(float.class, VectorShape.forBitSize(D.vectorBitSize() / 2));
 
     /** Multiplies every gradient by {@code factor}. */
     public static void scale(List<Parameter> parameters, double factor) {
