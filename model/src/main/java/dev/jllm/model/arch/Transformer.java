@@ -1,6 +1,7 @@
 package dev.jllm.model.arch;
 
 import dev.jllm.core.JllmException;
+import dev.jllm.core.kernel.Activations;
 import dev.jllm.core.kernel.Parallel;
 import dev.jllm.core.tensor.WeightMatrix;
 import dev.jllm.model.config.ModelConfig;
@@ -145,7 +146,7 @@ public final class Transformer {
         float[] gate = linear(d.gate(), xb, n, d.gateBias());
         float[] up = linear(d.up(), xb, n, d.upBias());
         int len = gate.length;
-        Parallel.forRange(len, 4096, (w, from, to) -> VectorOps.swiglu(gate, up, from, to));
+        Parallel.forRange(len, 4096, (w, from, to) -> Activations.swiglu(gate, up, gate, from, to));
         return linear(d.down(), gate, n, d.downBias());
     }
 

@@ -76,21 +76,6 @@ public final class VectorOps {
         return sum;
     }
 
-    /** {@code gate[i] = silu(gate[i]) * up[i]} over {@code [from, to)}, silu(g) = g / (1 + e^-g). */
-    public static void swiglu(float[] gate, float[] up, int from, int to) {
-        int i = from;
-        FloatVector one = FloatVector.broadcast(S, 1f);
-        if (Simd.enabled()) for (int bound = from + S.loopBound(to - from); i < bound; i += S.length()) {
-            FloatVector g = FloatVector.fromArray(S, gate, i);
-            FloatVector e = Exp.exp(g.neg());
-            g.div(e.add(one)).mul(FloatVector.fromArray(S, up, i)).intoArray(gate, i);
-        }
-        for (; i < to; i++) {
-            float g = gate[i];
-            gate[i] = g / (Exp.exp(-g) + 1f) * up[i];  // the vector body's operations, lane for lane
-        }
-    }
-
     /** RMSNorm of one row as transformers computes it: {@link Norms#rmsNormRow}, shared with training. */
     public static void rmsNorm(float[] x, int xOff, float[] weight, float eps, float[] out, int outOff, int n) {
         Norms.rmsNormRow(x, xOff, weight, eps, out, outOff, n);

@@ -1,5 +1,6 @@
 package dev.jllm.train.nn;
 
+import dev.jllm.core.kernel.Activations;
 import dev.jllm.core.kernel.Exp;
 import dev.jllm.core.kernel.Parallel;
 import jdk.incubator.vector.FloatVector;
@@ -13,15 +14,9 @@ public final class SwiGlu {
 
     private SwiGlu() {}
 
+    /** {@code a = silu(g) · u}: the inference runtime's {@link Activations#swiglu}, spread over the cores. */
     public static void forward(float[] a, float[] g, float[] u, int n) {
-        Parallel.forRange(n, GRAIN, (w, i0, i1) -> {
-            int i = i0;
-            for (; i + F.length() <= i1; i += F.length()) {
-                FloatVector gv = FloatVector.fromArray(F, g, i);
-                gv.mul(VectorMath.sigmoid(gv)).mul(FloatVector.fromArray(F, u, i)).intoArray(a, i);
-            }
-            for (; i < i1; i++) a[i] = g[i] * sigmoid(g[i]) * u[i];
-        });
+        Parallel.forRange(n, GRAIN, (w, i0, i1) -> Activations.swiglu(g, u, a, i0, i1));
     }
 
     /**

@@ -47,8 +47,9 @@ class AdapterTest {
         LoraAdapters.merge(a);
         double gap = maxDiff(unmerged, a.logits(BATCH));
         // In float32 W + s·B·A is rounded once per element where the unmerged path rounds two products: the fixture
-        // documents PyTorch's own float32 merged and unmerged logits as each up to 1.6e-5 from the float64 merge.
-        assertTrue(gap < 2e-5, "merged vs unmerged " + gap);
+        // documents PyTorch's own float32 merged and unmerged logits as each up to 1.6e-5 from the float64 merge, so
+        // the two may lie up to 3.2e-5 apart (measured here: 2.0e-5).
+        assertTrue(gap <= 3.2e-5, "merged vs unmerged " + gap);
     }
 
     @Test
