@@ -441,7 +441,7 @@ public final class CausalLm {
         int[] positions = new int[N];
         int span = 0; // rotary positions in use: T, or the longest packed sequence (dynamic RoPE scaling reads it, as transformers reads max(position_ids)+1)
         for (int r = 0; r < N; r++) span = Math.max(span, (positions[r] = batch.position(r)) + 1);
-        var ctx = new DecoderLayer.Context(c, B, T, positions, Rope.Table.of(Rope.inverseFrequencies(c, span), span), batch.attentionMask(),
+        var ctx = new DecoderLayer.Context(c, B, T, positions, Rope.table(c, span), batch.attentionMask(),
                 precision);
 
         Buffers w = buffers;

@@ -28,7 +28,7 @@ record DecoderLayer(int index, Parameter inputNorm, LinearLayer q, LinearLayer k
                     LinearLayer gate, LinearLayer up, LinearLayer down) {
 
     /** Per-batch constants shared by all layers. */
-    record Context(ModelConfig config, int batch, int seqLen, int[] positions, Rope.Table rope, int[] keyMask, Precision precision) {
+    record Context(ModelConfig config, int batch, int seqLen, int[] positions, dev.jllm.model.arch.Rope.Table rope, int[] keyMask, Precision precision) {
         int rows() {
             return batch * seqLen;
         }

@@ -49,9 +49,9 @@ class NormAndRopeVectorTest {
         Random r = new Random(22);
         int rows = 9, heads = 3;
         for (int headDim : new int[]{64, 40, 8}) { // whole vectors, a vector and a tail, scalar only
-            double[] inv = new double[headDim / 2];
-            for (int i = 0; i < inv.length; i++) inv[i] = Math.pow(10000, -2.0 * i / headDim);
-            Rope.Table table = Rope.Table.of(inv, 32);
+            float[] inv = new float[headDim / 2];
+            for (int i = 0; i < inv.length; i++) inv[i] = (float) Math.pow(10000, -2.0 * i / headDim);
+            var table = dev.jllm.model.arch.Rope.Table.of(inv, 0, 32);
             int[] positions = new int[rows];
             for (int i = 0; i < rows; i++) positions[i] = r.nextInt(32);
             float[] x = random(r, rows * heads * headDim);

@@ -92,7 +92,7 @@ class OpsGradientTest {
     @Test
     void rope() {
         int rows = 4, heads = 3, dim = 6;
-        Rope.Table table = Rope.Table.of(new double[]{1.0, 0.1, 0.01}, 10);
+        var table = dev.jllm.model.arch.Rope.Table.of(new float[]{1f, 0.1f, 0.01f}, 0, 10);
         int[] pos = {0, 3, 7, 9};
         float[] x = random(rnd, rows * heads * dim, 1), r = random(rnd, x.length, 1);
         float[] dx = r.clone();
